@@ -1,0 +1,75 @@
+/* Cgroups for one container on v1, v2 (unified) and hybrid hosts, detected
+ * at run time. Each limit goes to the hierarchy that owns its controller;
+ * the backends (v1.c, v2.c) sit behind one ops table. On hybrid hosts the
+ * v1 controllers carry the limits and the container also joins the cgroup2
+ * mount, where device rules are enforced with an eBPF program as on v2.
+ *
+ * Host inspection (mount table, /proc/self/cgroup, the cgroupfs root) goes
+ * through struct cgroup_host so unit tests run against a fake tree. */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct berth_err;
+struct cgroup_resources;	/* parsed linux.resources (resources.h) */
+struct cgroup;			/* one container's cgroup(s) */
+
+enum cgroup_mode { CGROUP_MODE_V1, CGROUP_MODE_V2, CGROUP_MODE_HYBRID };
+
+struct cgroup_host {
+	const char *mountinfo;	/* default "/proc/self/mountinfo" */
+	const char *proc_cgroup; /* default "/proc/self/cgroup" */
+	const char *root_prefix; /* prepended to mount points ("" on a real host) */
+};
+
+/* Detects the mode from the mount table. host may be NULL (the real host). */
+int cgroup_detect(const struct cgroup_host *host, enum cgroup_mode *mode, struct berth_err *err);
+const char *cgroup_mode_name(enum cgroup_mode mode);
+
+/* Resolves where the container's cgroup goes: an absolute cgroups_path is
+ * honoured as written; a relative or NULL one nests under the cgroup of the
+ * calling process (NULL uses "berth-<id>"). Creates the directories in every
+ * hierarchy that matters and returns a handle. Nothing is left behind on
+ * failure. */
+int cgroup_create(const struct cgroup_host *host, const char *cgroups_path, const char *id,
+		  struct cgroup **out, struct berth_err *err);
+
+/* Writes the limits. On v2 a device rule list is compiled to a
+ * BPF_PROG_TYPE_CGROUP_DEVICE program and attached. */
+int cgroup_apply(struct cgroup *cg, const struct cgroup_resources *res, struct berth_err *err);
+
+/* Moves pid into the container's cgroup(s). */
+int cgroup_enter(struct cgroup *cg, pid_t pid, struct berth_err *err);
+
+/* Freezer (v1 freezer.state, v2 cgroup.freeze). */
+int cgroup_freeze(struct cgroup *cg, bool frozen, struct berth_err *err);
+bool cgroup_is_frozen(struct cgroup *cg);
+
+/* The pids in the container's cgroup (v2 or the pids/freezer/any v1
+ * hierarchy). Caller frees *pids. */
+int cgroup_pids(struct cgroup *cg, pid_t **pids, size_t *n, struct berth_err *err);
+
+/* Sends sig to every process in the cgroup (kill --all, delete --force). */
+int cgroup_kill_all(struct cgroup *cg, int sig, struct berth_err *err);
+
+/* Removes the directories (waiting briefly for exiting tasks). Missing
+ * directories are fine. */
+int cgroup_destroy(struct cgroup *cg, struct berth_err *err);
+
+/* Reads usage back in runc's `events --stats` shape ("cpu", "memory",
+ * "pids", "blkio", "hugetlb"). */
+int cgroup_stats(struct cgroup *cg, json_object **out, struct berth_err *err);
+
+/* Reads the current limits back (for `state`/tests): memory.limit, cpu
+ * quota/period/shares, pids.limit, cpuset. */
+int cgroup_read_limits(struct cgroup *cg, json_object **out, struct berth_err *err);
+
+/* Serialised form kept in the container's state file so later commands
+ * (start, kill, delete, update) find the same directories. */
+json_object *cgroup_to_json(const struct cgroup *cg);
+int cgroup_from_json(json_object *o, const struct cgroup_host *host, struct cgroup **out,
+		     struct berth_err *err);
+void cgroup_free(struct cgroup *cg);

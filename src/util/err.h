@@ -1,0 +1,26 @@
+/* Errors: a failing function returns a negative int and fills a struct
+ * berth_err (errno + message). Callers add context by wrapping, so the final
+ * message reads outermost-first: "create: mount proc on /proc: EPERM". Only
+ * main() prints. */
+#pragma once
+
+#include <stdarg.h>
+
+#define BERTH_ERR_MSG_MAX 2048
+
+struct berth_err {
+	int code;			/* errno value, or 0 when not a syscall error */
+	char msg[BERTH_ERR_MSG_MAX];
+};
+
+/* Fill err with a formatted message; when errnum != 0, ": strerror" is
+ * appended. Always returns -1 so callers can `return berth_err_set(...)`. */
+int berth_err_set(struct berth_err *err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Prefix the existing message with context ("context: old message").
+ * Returns -1. */
+int berth_err_wrap(struct berth_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+void berth_err_clear(struct berth_err *err);

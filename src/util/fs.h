@@ -1,0 +1,33 @@
+/* Small file helpers used across layers. Paths here are trusted (state dirs,
+ * cgroupfs, /proc); for paths inside a container root use util/path.h. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct berth_err;
+
+/* Reads a whole file (at most max bytes) into a NUL-terminated buffer. */
+int fs_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
+		    struct berth_err *err);
+int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct berth_err *err);
+
+/* Writes data to an existing file (O_WRONLY|O_TRUNC), as cgroupfs and procfs
+ * expect: one write() call. */
+int fs_write_file_at(int dirfd, const char *path, const char *data, size_t len,
+		     struct berth_err *err);
+int fs_write_file(const char *path, const char *data, size_t len, struct berth_err *err);
+
+/* Writes to a temporary name in the same directory, fsyncs and renames, so
+ * readers see either the old or the new content, never a part. */
+int fs_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode,
+			 struct berth_err *err);
+
+/* mkdir -p; existing directories are fine. */
+int fs_mkdir_p(const char *path, mode_t mode, struct berth_err *err);
+
+/* Removes a directory tree without following symlinks; missing is fine. */
+int fs_rm_rf(const char *path, struct berth_err *err);
+
+bool fs_exists(const char *path);

@@ -1,0 +1,75 @@
+#include "util/log.h"
+
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int log_fd = STDERR_FILENO;
+static bool log_json;
+static enum log_level log_max = LOG_WARN;
+
+int log_setup(const char *path, bool json, bool debug)
+{
+	log_json = json;
+	log_max = debug ? LOG_DEBUG : LOG_WARN;
+	if (path != NULL && path[0] != '\0') {
+		int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return -1;
+		log_fd = fd;
+	}
+	return 0;
+}
+
+bool log_is_json(void)
+{
+	return log_json;
+}
+
+bool log_has_file(void)
+{
+	return log_fd != STDERR_FILENO;
+}
+
+static const char *const level_names[] = {"error", "warning", "info", "debug"};
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	if (level > log_max)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	if (log_json) {
+		char ts[64];
+		struct timespec now;
+		struct tm tm;
+		json_object *o = json_object_new_object();
+		const char *s;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		gmtime_r(&now.tv_sec, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%09ldZ", now.tv_nsec);
+		json_object_object_add(o, "level", json_object_new_string(level_names[level]));
+		json_object_object_add(o, "msg", json_object_new_string(msg));
+		json_object_object_add(o, "time", json_object_new_string(ts));
+		s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							    JSON_C_TO_STRING_NOSLASHESCAPE);
+		dprintf(log_fd, "%s\n", s);
+		json_object_put(o);
+	} else if (log_fd != STDERR_FILENO) {
+		dprintf(log_fd, "%s: %s\n", level_names[level], msg);
+	} else {
+		dprintf(log_fd, "berth: %s%s%s\n", level == LOG_ERROR ? "" : level_names[level],
+			level == LOG_ERROR ? "" : ": ", msg);
+	}
+}

@@ -1,0 +1,19 @@
+/* Process-wide logging. Text goes to stderr unless a log file is set; with
+ * the json format each record is one line as runc writes it:
+ * {"level":"error","msg":"...","time":"2026-01-01T00:00:00Z"}. */
+#pragma once
+
+#include <stdbool.h>
+
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+/* path may be NULL (stderr). Returns -1 if the file cannot be opened. */
+int log_setup(const char *path, bool json, bool debug);
+bool log_is_json(void);
+bool log_has_file(void);
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
