@@ -1,1 +1,188 @@
-/* placeholder: being written */
+/* Mount options as the runtime spec writes them ("nosuid", "rbind",
+ * "rslave", "size=64k") mapped onto mount(2): one table, walked by one
+ * function. Later options override earlier ones ("ro,rw" is rw), as
+ * mount(8) does. Whatever the table does not know is handed to the
+ * filesystem as its data string. */
+#include "runtime/mounts.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include "runtime/spec.h"
+#include "util/err.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+/* Older libc headers lack some of these; the values are the kernel's ABI. */
+#ifndef MS_LAZYTIME
+#define MS_LAZYTIME (1 << 25)
+#endif
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+
+enum opt_kind {
+	OPT_SET,	 /* flags |= bits */
+	OPT_CLEAR,	 /* flags &= ~bits, and remember the clear */
+	OPT_PROPAGATION, /* propagation = bits */
+	OPT_BIND,	 /* bind = true; recursive when bits has MS_REC */
+	OPT_NOOP,	 /* "defaults"; "tmpcopyup" (read by mount_has_tmpcopyup) */
+	OPT_UNSUPPORTED, /* refused with a clear error */
+};
+
+struct mount_opt {
+	const char *name;
+	enum opt_kind kind;
+	unsigned long bits;
+	const char *why;	/* OPT_UNSUPPORTED: what is missing */
+};
+
+static const struct mount_opt mount_opts[] = {
+	{ "defaults", OPT_NOOP, 0, NULL },
+	{ "ro", OPT_SET, MS_RDONLY, NULL },
+	{ "rw", OPT_CLEAR, MS_RDONLY, NULL },
+	{ "nosuid", OPT_SET, MS_NOSUID, NULL },
+	{ "suid", OPT_CLEAR, MS_NOSUID, NULL },
+	{ "nodev", OPT_SET, MS_NODEV, NULL },
+	{ "dev", OPT_CLEAR, MS_NODEV, NULL },
+	{ "noexec", OPT_SET, MS_NOEXEC, NULL },
+	{ "exec", OPT_CLEAR, MS_NOEXEC, NULL },
+	{ "sync", OPT_SET, MS_SYNCHRONOUS, NULL },
+	{ "async", OPT_CLEAR, MS_SYNCHRONOUS, NULL },
+	{ "dirsync", OPT_SET, MS_DIRSYNC, NULL },
+	{ "remount", OPT_SET, MS_REMOUNT, NULL },
+	{ "mand", OPT_SET, MS_MANDLOCK, NULL },
+	{ "nomand", OPT_CLEAR, MS_MANDLOCK, NULL },
+	{ "noatime", OPT_SET, MS_NOATIME, NULL },
+	{ "atime", OPT_CLEAR, MS_NOATIME, NULL },
+	{ "nodiratime", OPT_SET, MS_NODIRATIME, NULL },
+	{ "diratime", OPT_CLEAR, MS_NODIRATIME, NULL },
+	{ "relatime", OPT_SET, MS_RELATIME, NULL },
+	{ "norelatime", OPT_CLEAR, MS_RELATIME, NULL },
+	{ "strictatime", OPT_SET, MS_STRICTATIME, NULL },
+	{ "nostrictatime", OPT_CLEAR, MS_STRICTATIME, NULL },
+	{ "lazytime", OPT_SET, MS_LAZYTIME, NULL },
+	{ "nolazytime", OPT_CLEAR, MS_LAZYTIME, NULL },
+	{ "nosymfollow", OPT_SET, MS_NOSYMFOLLOW, NULL },
+	{ "symfollow", OPT_CLEAR, MS_NOSYMFOLLOW, NULL },
+	{ "silent", OPT_SET, MS_SILENT, NULL },
+	{ "loud", OPT_CLEAR, MS_SILENT, NULL },
+	{ "bind", OPT_BIND, MS_BIND, NULL },
+	{ "rbind", OPT_BIND, MS_BIND | MS_REC, NULL },
+	{ "private", OPT_PROPAGATION, MS_PRIVATE, NULL },
+	{ "rprivate", OPT_PROPAGATION, MS_PRIVATE | MS_REC, NULL },
+	{ "shared", OPT_PROPAGATION, MS_SHARED, NULL },
+	{ "rshared", OPT_PROPAGATION, MS_SHARED | MS_REC, NULL },
+	{ "slave", OPT_PROPAGATION, MS_SLAVE, NULL },
+	{ "rslave", OPT_PROPAGATION, MS_SLAVE | MS_REC, NULL },
+	{ "unbindable", OPT_PROPAGATION, MS_UNBINDABLE, NULL },
+	{ "runbindable", OPT_PROPAGATION, MS_UNBINDABLE | MS_REC, NULL },
+	{ "tmpcopyup", OPT_NOOP, 0, NULL },
+	{ "idmap", OPT_UNSUPPORTED, 0, "idmapped mounts are not supported yet" },
+	{ "ridmap", OPT_UNSUPPORTED, 0, "idmapped mounts are not supported yet" },
+	/* The recursive attributes need mount_setattr(2) per mount; refusing
+	 * them is better than the filesystem's "invalid argument". */
+	{ "rro", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
+	{ "rrw", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
+	{ "rnosuid", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
+	{ "rsuid", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
+	{ "rnodev", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
+	{ "rdev", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
+	{ "rnoexec", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
+	{ "rexec", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
+	{ "rnoatime", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
+	{ "ratime", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
+	{ "rrelatime", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
+	{ "rnorelatime", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
+	{ "rstrictatime", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
+	{ "rnostrictatime", OPT_UNSUPPORTED, 0,
+	  "recursive mount attributes are not supported yet" },
+	{ "rnodiratime", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
+	{ "rdiratime", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
+	{ "rnosymfollow", OPT_UNSUPPORTED, 0,
+	  "recursive mount attributes are not supported yet" },
+	{ "rsymfollow", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
+};
+
+static const struct mount_opt *mount_opt_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(mount_opts) / sizeof(mount_opts[0]); i++)
+		if (strcmp(mount_opts[i].name, name) == 0)
+			return &mount_opts[i];
+	return NULL;
+}
+
+static void data_append(char **data, const char *opt)
+{
+	char *old = *data;
+
+	*data = old ? xasprintf("%s,%s", old, opt) : xstrdup(opt);
+	free(old);
+}
+
+int mount_options_parse(struct spec_mount *m, const char *path, struct berth_err *err)
+{
+	free(m->data);
+	m->data = NULL;
+	m->flags = m->clear = m->propagation = 0;
+	m->bind = m->recursive = false;
+
+	for (size_t i = 0; m->options != NULL && m->options[i] != NULL; i++) {
+		const char *o = m->options[i];
+		const struct mount_opt *opt = mount_opt_find(o);
+
+		if (*o == '\0')
+			continue;
+		if (opt == NULL) {
+			data_append(&m->data, o);
+			continue;
+		}
+		switch (opt->kind) {
+		case OPT_SET:
+			m->flags |= opt->bits;
+			m->clear &= ~opt->bits;
+			break;
+		case OPT_CLEAR:
+			m->flags &= ~opt->bits;
+			m->clear |= opt->bits;
+			break;
+		case OPT_PROPAGATION:
+			m->propagation = opt->bits;
+			break;
+		case OPT_BIND:
+			m->bind = true;
+			m->recursive = m->recursive || (opt->bits & MS_REC);
+			break;
+		case OPT_NOOP:
+			break;
+		case OPT_UNSUPPORTED:
+			m->flags = m->clear = m->propagation = 0;
+			free(m->data);
+			m->data = NULL;
+			return berth_err_set(err, EOPNOTSUPP, "%s.options[%zu] \"%s\": %s", path, i,
+					     o, opt->why);
+		}
+	}
+	/* "type": "bind" is how runc and docker spell a bind mount too. */
+	if (m->type != NULL && strcmp(m->type, "bind") == 0)
+		m->bind = true;
+	if (m->bind)
+		m->flags |= MS_BIND | (m->recursive ? MS_REC : 0);
+	return 0;
+}
+
+int mount_propagation_parse(const char *s, unsigned long *out)
+{
+	const struct mount_opt *opt = s ? mount_opt_find(s) : NULL;
+
+	if (opt == NULL || opt->kind != OPT_PROPAGATION)
+		return -1;
+	*out = opt->bits;
+	return 0;
+}
+
+bool mount_has_tmpcopyup(const struct spec_mount *m)
+{
+	return m->options != NULL && strv_contains(m->options, "tmpcopyup");
+}

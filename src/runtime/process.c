@@ -1,1 +1,554 @@
-/* placeholder: being written */
+#include "runtime/process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/caps.h"
+#include "runtime/hooks.h"
+#include "runtime/rootfs.h"
+#include "runtime/seccomp.h"
+#include "runtime/spec.h"
+#include "runtime/state.h"
+#include "runtime/sync.h"
+#include "runtime/terminal.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+static const struct {
+	int flag;
+	const char *proc_name;
+} ns_info[SPEC_NS_COUNT] = {
+	[SPEC_NS_USER] = {CLONE_NEWUSER, "user"},   [SPEC_NS_PID] = {CLONE_NEWPID, "pid"},
+	[SPEC_NS_NETWORK] = {CLONE_NEWNET, "net"},  [SPEC_NS_MOUNT] = {CLONE_NEWNS, "mnt"},
+	[SPEC_NS_IPC] = {CLONE_NEWIPC, "ipc"},	    [SPEC_NS_UTS] = {CLONE_NEWUTS, "uts"},
+	[SPEC_NS_CGROUP] = {CLONE_NEWCGROUP, "cgroup"}, [SPEC_NS_TIME] = {CLONE_NEWTIME, "time"},
+};
+
+static _Noreturn void fail(const struct init_args *a, struct berth_err *err)
+{
+	sync_send(a->sync_fd, SYNC_ERROR, 0, err->msg, -1);
+	_exit(1);
+}
+
+/* Opens every namespace to join before entering any: once the mount
+ * namespace changes, the paths would resolve elsewhere. */
+static int open_ns_paths(const struct init_args *a, int fds[SPEC_NS_COUNT], struct berth_err *err)
+{
+	for (int k = 0; k < SPEC_NS_COUNT; k++) {
+		char buf[64];
+		const char *path = NULL;
+		struct stat self, other;
+
+		fds[k] = -1;
+		if (a->join_pid > 0) {
+			/* exec: join what the container's init is in, skipping the
+			 * namespaces it shares with us (setns to our own user
+			 * namespace fails with EINVAL). */
+			snprintf(buf, sizeof(buf), "/proc/%d/ns/%s", a->join_pid,
+				 ns_info[k].proc_name);
+			path = buf;
+			char self_path[64];
+			snprintf(self_path, sizeof(self_path), "/proc/self/ns/%s",
+				 ns_info[k].proc_name);
+			if (stat(path, &other) < 0) {
+				if (errno == ENOENT)
+					continue; /* the kernel lacks this namespace */
+				return berth_err_set(err, errno, "stat %s", path);
+			}
+			if (stat(self_path, &self) == 0 && self.st_ino == other.st_ino &&
+			    self.st_dev == other.st_dev)
+				continue;
+		} else {
+			if (!a->spec->ns[k].present || a->spec->ns[k].path == NULL)
+				continue;
+			path = a->spec->ns[k].path;
+		}
+		fds[k] = open(path, O_RDONLY | O_CLOEXEC);
+		if (fds[k] < 0)
+			return berth_err_set(err, errno, "open %s namespace %s", ns_info[k].proc_name,
+					     path);
+	}
+	return 0;
+}
+
+static int join_namespaces(const struct init_args *a, struct berth_err *err)
+{
+	int fds[SPEC_NS_COUNT];
+	int r = open_ns_paths(a, fds, err);
+
+	/* The user namespace first: it grants the rights to enter the others. */
+	for (int k = 0; r == 0 && k < SPEC_NS_COUNT; k++) {
+		if (fds[k] < 0)
+			continue;
+		if (setns(fds[k], ns_info[k].flag) < 0)
+			r = berth_err_set(err, errno, "join %s namespace", ns_info[k].proc_name);
+		else if (k == SPEC_NS_USER && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+			r = berth_err_set(err, errno, "become root in the joined user namespace");
+	}
+	for (int k = 0; k < SPEC_NS_COUNT; k++)
+		if (fds[k] >= 0)
+			close(fds[k]);
+	return r;
+}
+
+static int create_namespaces(const struct init_args *a, struct berth_err *err)
+{
+	const struct spec *s = a->spec;
+	int flags = 0;
+
+	if (s->ns[SPEC_NS_USER].present && s->ns[SPEC_NS_USER].path == NULL) {
+		if (unshare(CLONE_NEWUSER) < 0)
+			return berth_err_set(err, errno, "create user namespace");
+		if (sync_send(a->sync_fd, SYNC_USERNS, 0, NULL, -1) < 0 ||
+		    sync_expect(a->sync_fd, SYNC_ACK, err) < 0)
+			return -1;
+		/* Root inside, when root is mapped; otherwise stay unmapped. */
+		if (setresgid(0, 0, 0) < 0 && errno != EINVAL)
+			return berth_err_set(err, errno, "setresgid in the user namespace");
+		if (setresuid(0, 0, 0) < 0 && errno != EINVAL)
+			return berth_err_set(err, errno, "setresuid in the user namespace");
+	}
+	for (int k = SPEC_NS_USER + 1; k < SPEC_NS_COUNT; k++)
+		if (s->ns[k].present && s->ns[k].path == NULL)
+			flags |= ns_info[k].flag;
+	if (flags != 0 && unshare(flags) < 0)
+		return berth_err_set(err, errno, "create namespaces (unshare 0x%x)", flags);
+	if ((flags & CLONE_NEWTIME) && s->n_time_offsets > 0) {
+		char buf[256];
+		size_t len = 0;
+		for (size_t i = 0; i < s->n_time_offsets; i++)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s %lld %u\n",
+						s->time_offsets[i].clock == CLOCK_BOOTTIME
+							? "boottime"
+							: "monotonic",
+						(long long)s->time_offsets[i].secs,
+						s->time_offsets[i].nanosecs);
+		if (fs_write_file("/proc/self/timens_offsets", buf, len, err) < 0)
+			return berth_err_wrap(err, "linux.timeOffsets");
+	}
+	return 0;
+}
+
+static json_object *hook_state(const struct init_args *a, enum container_status status,
+			       pid_t pid)
+{
+	struct container_state st = {
+		.id = (char *)a->id,
+		.bundle = a->spec->bundle,
+		.rootfs = a->spec->root_path,
+		.pid = pid,
+		.created = (char *)"",
+		.annotations = spec_annotations(a->spec),
+	};
+	return state_to_json(&st, status);
+}
+
+static int run_hooks_inside(const struct init_args *a, enum spec_hook_kind kind,
+			    enum container_status status, pid_t host_pid, struct berth_err *err)
+{
+	json_object *o;
+	int r;
+
+	if (a->spec->hooks[kind].n == 0)
+		return 0;
+	o = hook_state(a, status, host_pid);
+	r = hooks_run(a->spec, kind, json_to_text(o), err);
+	json_object_put(o);
+	return r;
+}
+
+static int set_sysctls(const struct spec *s, struct berth_err *err)
+{
+	for (size_t i = 0; i < s->n_sysctl; i++) {
+		autofree char *path = xasprintf("/proc/sys/%s", s->sysctl[i].key);
+		for (char *c = path + strlen("/proc/sys/"); *c != '\0'; c++)
+			if (*c == '.')
+				*c = '/';
+		if (fs_write_file(path, s->sysctl[i].value, strlen(s->sysctl[i].value), err) < 0)
+			return berth_err_wrap(err, "linux.sysctl %s", s->sysctl[i].key);
+	}
+	return 0;
+}
+
+static int set_rlimits(const struct spec_process *p, struct berth_err *err)
+{
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
+		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+			return berth_err_set(err, errno, "process.rlimits[%zu]: setrlimit %d", i,
+					     p->rlimits[i].resource);
+	}
+	return 0;
+}
+
+static bool file_says_yes(const char *path)
+{
+	char buf[8] = {0};
+	autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 && (buf[0] == 'Y' || buf[0] == '1');
+}
+
+/* AppArmor and SELinux labels take effect at execve. A label asked for on a
+ * host without the LSM is an error: running unconfined when confinement
+ * was requested would be a silent downgrade. */
+static int set_lsm_labels(const struct spec_process *p, struct berth_err *err)
+{
+	if (p->apparmor_profile != NULL && p->apparmor_profile[0] != '\0') {
+		autofree char *v = xasprintf("exec %s", p->apparmor_profile);
+		if (!file_says_yes("/sys/module/apparmor/parameters/enabled"))
+			return berth_err_set(err, 0,
+					     "process.apparmorProfile \"%s\": AppArmor is not "
+					     "enabled on this host",
+					     p->apparmor_profile);
+		if (fs_write_file("/proc/self/attr/apparmor/exec", v, strlen(v), err) < 0 &&
+		    fs_write_file("/proc/self/attr/exec", v, strlen(v), err) < 0)
+			return berth_err_wrap(err, "process.apparmorProfile");
+	}
+	if (p->selinux_label != NULL && p->selinux_label[0] != '\0') {
+		if (!fs_exists("/sys/fs/selinux/enforce"))
+			return berth_err_set(err, 0,
+					     "process.selinuxLabel \"%s\": SELinux is not enabled "
+					     "on this host",
+					     p->selinux_label);
+		if (fs_write_file("/proc/self/attr/exec", p->selinux_label,
+				  strlen(p->selinux_label), err) < 0)
+			return berth_err_wrap(err, "process.selinuxLabel");
+	}
+	return 0;
+}
+
+static const char *env_get(char *const *env, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+		if (strncmp(env[i], name, n) == 0 && env[i][n] == '=')
+			return env[i] + n + 1;
+	return NULL;
+}
+
+static bool is_executable(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* Resolves args[0] in the container as execvp would, using the process's
+ * own PATH, so a missing program fails create rather than start. */
+static int find_program(const struct spec_process *p, char **out, struct berth_err *err)
+{
+	const char *name = p->args[0];
+	const char *path_env;
+	autofree char *copy = NULL;
+	char *save = NULL;
+
+	if (strchr(name, '/') != NULL) {
+		if (!is_executable(name))
+			return berth_err_set(err, errno ? errno : EACCES, "exec: \"%s\"", name);
+		*out = xstrdup(name);
+		return 0;
+	}
+	path_env = env_get(p->env, "PATH");
+	if (path_env == NULL)
+		path_env = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	copy = xstrdup(path_env);
+	for (char *dir = strtok_r(copy, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
+		autofree char *cand = xasprintf("%s/%s", dir[0] ? dir : ".", name);
+		if (is_executable(cand)) {
+			*out = steal_ptr(cand);
+			return 0;
+		}
+	}
+	return berth_err_set(err, 0, "exec: \"%s\": executable file not found in $PATH", name);
+}
+
+static int change_user(const struct spec_process *p, struct berth_err *err)
+{
+	const struct spec_user *u = &p->user;
+
+	if (p->caps.present) {
+		if (caps_apply_bounding(&p->caps, err) < 0)
+			return -1;
+		/* Keep the permitted set across the uid change; the sets are
+		 * set exactly right after it. */
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+			return berth_err_set(err, errno, "prctl(PR_SET_KEEPCAPS)");
+	}
+	if (setgroups(u->n_additional_gids, u->additional_gids) < 0 &&
+	    !(errno == EPERM && u->n_additional_gids == 0))
+		return berth_err_set(err, errno, "process.user.additionalGids: setgroups");
+	if (setresgid(u->gid, u->gid, u->gid) < 0)
+		return berth_err_set(err, errno, "process.user.gid %u", u->gid);
+	if (setresuid(u->uid, u->uid, u->uid) < 0)
+		return berth_err_set(err, errno, "process.user.uid %u", u->uid);
+	if (p->caps.present) {
+		if (caps_apply_sets(&p->caps, err) < 0)
+			return -1;
+		prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	}
+	return 0;
+}
+
+static int apply_seccomp(const struct init_args *a, struct berth_err *err)
+{
+	int nfd = -1;
+
+	if (seccomp_config_apply(a->spec->seccomp, &nfd, err) < 0)
+		return berth_err_wrap(err, "linux.seccomp");
+	if (nfd >= 0) {
+		/* No reply is awaited: the fewer of our own syscalls that run
+		 * under a notify filter, the fewer can block on an agent. */
+		int r = sync_send(a->sync_fd, SYNC_SECCOMP_FD, 0, NULL, nfd);
+		close(nfd);
+		if (r < 0)
+			return berth_err_set(err, errno, "send the seccomp listener");
+	}
+	return 0;
+}
+
+/* What create and exec share once the process is in place: limits, labels,
+ * identity, and the early seccomp filter. Returns the program's path. */
+static int finish_process(const struct init_args *a, char **prog, bool *seccomp_done,
+			  struct berth_err *err)
+{
+	const struct spec_process *p = a->process;
+	bool early;
+
+	if (chdir(p->cwd != NULL ? p->cwd : "/") < 0)
+		return berth_err_set(err, errno, "process.cwd %s", p->cwd);
+	if (set_rlimits(p, err) < 0)
+		return -1;
+	if (a->spec->has_personality && personality(a->spec->personality) < 0)
+		return berth_err_set(err, errno, "linux.personality");
+	umask(p->user.has_umask ? p->user.umask : 0022);
+	if (set_lsm_labels(p, err) < 0)
+		return -1;
+	if (find_program(p, prog, err) < 0)
+		return -1;
+	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, so it
+	 * goes in before the capabilities drop; a listener fd must reach the
+	 * runtime before it returns from create. Otherwise the filter is the
+	 * last thing before execve, so it constrains as few of our own calls as
+	 * possible. */
+	early = a->spec->seccomp != NULL &&
+		(!p->no_new_privileges || seccomp_config_has_notify(a->spec->seccomp));
+	if (early && apply_seccomp(a, err) < 0)
+		return -1;
+	*seccomp_done = a->spec->seccomp == NULL || early;
+	if (change_user(p, err) < 0)
+		return -1;
+	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return berth_err_set(err, errno, "process.noNewPrivileges");
+	return 0;
+}
+
+/* Only stdio and the preserved fds cross execve. */
+static void limit_fds(int preserve)
+{
+	for (int fd = 3; fd < 3 + preserve; fd++) {
+		int fl = fcntl(fd, F_GETFD);
+		if (fl >= 0)
+			fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+	}
+	syscall(SYS_close_range, 3 + preserve, ~0U, CLOSE_RANGE_CLOEXEC);
+}
+
+static int wait_for_start(const struct init_args *a, struct berth_err *err)
+{
+	autoclose int fd = -1;
+
+	/* Blocks until `start` opens the fifo for reading. */
+	do
+		fd = openat(a->state_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return berth_err_set(err, errno, "open exec.fifo");
+	if (write(fd, "0", 1) != 1)
+		return berth_err_set(err, errno, "write exec.fifo");
+	return 0;
+}
+
+static _Noreturn void do_exec(const struct init_args *a, char *prog, bool seccomp_done)
+{
+	struct berth_err err;
+	char *empty[] = {NULL};
+
+	if (!seccomp_done) {
+		int nfd = -1;
+		/* Late filter: no_new_privs is set and there is no listener. */
+		if (seccomp_config_apply(a->spec->seccomp, &nfd, &err) < 0) {
+			dprintf(STDERR_FILENO, "berth: linux.seccomp: %s\n", err.msg);
+			_exit(127);
+		}
+	}
+	execve(prog, a->process->args, a->process->env != NULL ? a->process->env : empty);
+	dprintf(STDERR_FILENO, "berth: exec %s: %s\n", prog, strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+static int setup_terminal(const struct init_args *a, int rootfd, int *slave,
+			  struct berth_err *err)
+{
+	int master = -1;
+
+	*slave = -1;
+	if (!a->process->terminal)
+		return 0;
+	if (a->console_fd < 0)
+		return berth_err_set(err, 0,
+				     "process.terminal is true but no --console-socket was given");
+	if (terminal_open(rootfd, a->process->console_height, a->process->console_width,
+			  &master, slave, err) < 0)
+		return -1;
+	if (terminal_send_fd(a->console_fd, master, "/dev/ptmx", err) < 0) {
+		close(master);
+		return -1;
+	}
+	close(master);
+	close(a->console_fd);
+	return 0;
+}
+
+static _Noreturn void stage2_create(const struct init_args *a, pid_t host_pid)
+{
+	const struct spec *s = a->spec;
+	struct berth_err err;
+	autoclose int rootfd = -1;
+	autofree char *prog = NULL;
+	bool seccomp_done = false;
+	int slave = -1;
+
+	if (rootfs_prepare(s, s->ns[SPEC_NS_USER].present, &rootfd, &err) < 0)
+		fail(a, &err);
+	if (setup_terminal(a, rootfd, &slave, &err) < 0)
+		fail(a, &err);
+	if (slave >= 0 && rootfs_bind_console(rootfd, slave, &err) < 0)
+		fail(a, &err);
+	if (s->hooks[SPEC_HOOK_PRESTART].n + s->hooks[SPEC_HOOK_CREATE_RUNTIME].n > 0 &&
+	    (sync_send(a->sync_fd, SYNC_HOOKS, 0, NULL, -1) < 0 ||
+	     sync_expect(a->sync_fd, SYNC_ACK, &err) < 0))
+		_exit(1);
+	if (run_hooks_inside(a, SPEC_HOOK_CREATE_CONTAINER, STATUS_CREATING, host_pid, &err) < 0)
+		fail(a, &err);
+	if (rootfs_pivot(s, rootfd, a->no_pivot, &err) < 0 || rootfs_finalize(s, &err) < 0)
+		fail(a, &err);
+	if (s->hostname != NULL && sethostname(s->hostname, strlen(s->hostname)) < 0) {
+		berth_err_set(&err, errno, "hostname \"%s\"", s->hostname);
+		fail(a, &err);
+	}
+	if (s->domainname != NULL && setdomainname(s->domainname, strlen(s->domainname)) < 0) {
+		berth_err_set(&err, errno, "domainname \"%s\"", s->domainname);
+		fail(a, &err);
+	}
+	if (set_sysctls(s, &err) < 0)
+		fail(a, &err);
+	if (a->new_keyring) {
+		/* A session keyring of its own, so the container cannot read
+		 * the host's keys; kernels without keyrings are fine. */
+		autofree char *name = xasprintf("_ses.%s", a->id);
+		if (syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name) < 0 &&
+		    errno != ENOSYS)
+			log_debug("join a session keyring: %s", strerror(errno));
+	}
+	if (slave >= 0 && terminal_become_controlling(slave, &err) < 0)
+		fail(a, &err);
+	if (finish_process(a, &prog, &seccomp_done, &err) < 0)
+		fail(a, &err);
+	limit_fds(a->preserve_fds);
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	if (sync_send(a->sync_fd, SYNC_READY, 0, NULL, -1) < 0)
+		_exit(1);
+	close(a->sync_fd);
+	if (wait_for_start(a, &err) < 0) {
+		dprintf(STDERR_FILENO, "berth: %s\n", err.msg);
+		_exit(127);
+	}
+	if (run_hooks_inside(a, SPEC_HOOK_START_CONTAINER, STATUS_CREATED, host_pid, &err) < 0) {
+		dprintf(STDERR_FILENO, "berth: %s\n", err.msg);
+		_exit(127);
+	}
+	do_exec(a, prog, seccomp_done);
+}
+
+static _Noreturn void stage2_exec(const struct init_args *a)
+{
+	struct berth_err err;
+	autofree char *prog = NULL;
+	bool seccomp_done = false;
+	int slave = -1;
+
+	if (setup_terminal(a, -1, &slave, &err) < 0)
+		fail(a, &err);
+	if (slave >= 0 && terminal_become_controlling(slave, &err) < 0)
+		fail(a, &err);
+	if (finish_process(a, &prog, &seccomp_done, &err) < 0)
+		fail(a, &err);
+	limit_fds(a->preserve_fds);
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	if (sync_send(a->sync_fd, SYNC_READY, 0, NULL, -1) < 0)
+		_exit(1);
+	close(a->sync_fd);
+	do_exec(a, prog, seccomp_done);
+}
+
+static pid_t read_host_pid(void)
+{
+	char buf[32] = {0};
+	/* /proc is still the host's procfs here, which names us by our pid
+	 * in the runtime's pid namespace: the pid hooks must be given. */
+	if (readlink("/proc/self", buf, sizeof(buf) - 1) > 0)
+		return (pid_t)atoi(buf);
+	return getpid();
+}
+
+_Noreturn void process_stage1(const struct init_args *a)
+{
+	struct berth_err err;
+	pid_t pid;
+
+	if (sync_expect(a->sync_fd, SYNC_GO, &err) < 0)
+		_exit(1);
+	if (join_namespaces(a, &err) < 0)
+		fail(a, &err);
+	if (a->join_pid <= 0 && create_namespaces(a, &err) < 0)
+		fail(a, &err);
+	/* CLONE_PARENT: the container process becomes the runtime's child,
+	 * so `run` can wait for it and it is reparented to the caller's
+	 * subreaper (containerd's shim) when the runtime exits. */
+	pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0) {
+		berth_err_set(&err, errno, "fork the container process");
+		fail(a, &err);
+	}
+	if (pid == 0) {
+		pid_t host_pid = read_host_pid();
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (a->join_pid > 0)
+			stage2_exec(a);
+		stage2_create(a, host_pid);
+	}
+	sync_send(a->sync_fd, SYNC_PID, pid, NULL, -1);
+	_exit(0);
+}

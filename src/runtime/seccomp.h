@@ -14,7 +14,8 @@ int seccomp_config_parse(json_object *obj, const char *path, struct seccomp_conf
 			 struct berth_err *err);
 void seccomp_config_free(struct seccomp_config *c);
 
-/* True when some rule uses SCMP_ACT_NOTIFY (a listener fd will exist). */
+/* True when some rule uses SCMP_ACT_NOTIFY for a syscall libseccomp knows
+ * (a listener fd will exist). */
 bool seccomp_config_has_notify(const struct seccomp_config *c);
 /* listenerPath and listenerMetadata, or NULL. */
 const char *seccomp_config_listener_path(const struct seccomp_config *c);
@@ -28,3 +29,12 @@ int seccomp_config_apply(const struct seccomp_config *c, int *notify_fd, struct 
  * "containerProcessState") to listenerPath over SCM_RIGHTS. */
 int seccomp_notify_send(const char *listener_path, int notify_fd, const char *state_json,
 			struct berth_err *err);
+
+/* What this build understands, for the `features` command: NULL-terminated
+ * lists of the spec's names ("SCMP_ACT_ERRNO", "SCMP_CMP_EQ",
+ * "SCMP_ARCH_X86_64", "SECCOMP_FILTER_FLAG_TSYNC"). Flags the linked
+ * libseccomp cannot set are left out of seccomp_known_flags(). */
+const char *const *seccomp_known_actions(void);
+const char *const *seccomp_known_operators(void);
+const char *const *seccomp_known_archs(void);
+const char *const *seccomp_known_flags(void);

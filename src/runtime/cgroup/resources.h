@@ -67,7 +67,9 @@ struct cgroup_resources {
 	/* devices */
 	struct cgroup_device_rule *devices;
 	size_t n_devices;
-	bool has_devices;	/* the spec listed devices at all */
+	bool has_devices;	/* the spec listed devices at all; for `create` the
+				 * caller sets it even for an empty list, so the
+				 * default deny-all + defaults policy applies */
 	/* unified (v2 key/value pairs written as files) */
 	struct cgroup_unified *unified;
 	size_t n_unified;
@@ -78,6 +80,10 @@ struct cgroup_resources {
 
 /* Parses linux.resources (path names it in errors, e.g. "linux.resources"). */
 int cgroup_resources_parse(json_object *obj, const char *path, struct cgroup_resources **out,
+			   struct berth_err *err);
+/* Cross-field checks (memory.swap >= memory.limit); parse runs it, and
+ * callers run it again after a merge. path as for parse. */
+int cgroup_resources_check(const struct cgroup_resources *r, const char *path,
 			   struct berth_err *err);
 /* Overlays every field set in src onto dst (for `update`). */
 void cgroup_resources_merge(struct cgroup_resources *dst, const struct cgroup_resources *src);

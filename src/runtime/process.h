@@ -1,0 +1,30 @@
+/* The container's side of create and exec. The runtime forks stage 1,
+ * which joins and creates namespaces (user first, then the rest with
+ * unshare) and forks the container process (stage 2) as a sibling of itself
+ * (CLONE_PARENT), so the runtime is that process's parent and pid and time
+ * namespaces made by unshare apply to it. Stage 2 builds the root filesystem
+ * (create), drops privileges and waits for `start` on the exec fifo before
+ * it execs the user's program. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct spec;
+struct spec_process;
+
+struct init_args {
+	const struct spec *spec;		/* the container's config */
+	const struct spec_process *process;	/* what to run */
+	int sync_fd;
+	int console_fd;		/* connected console socket, or -1 */
+	int state_dirfd;	/* create: ROOT/ID (for exec.fifo); exec: -1 */
+	bool no_pivot;
+	bool new_keyring;
+	int preserve_fds;
+	pid_t join_pid;		/* exec: join this process's namespaces */
+	const char *id;
+};
+
+/* Runs stage 1 in the forked child; never returns. */
+_Noreturn void process_stage1(const struct init_args *a);

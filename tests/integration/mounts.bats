@@ -1,0 +1,110 @@
+#!/usr/bin/env bats
+# Mounts: the table the process sees, bind mounts, read-only binds, and
+# destinations that resolve through symlinks.
+
+load helpers
+
+# mount_field TARGET FIELD: a field of the probe's mount entry at TARGET (last wins).
+mount_field() {
+	pj "[.mounts[] | select(.target == \"$1\")] | last | .$2"
+}
+
+has_opt() { # has_opt "opt1,opt2" opt
+	[[ ",$1," == *",$2,"* ]]
+}
+
+@test "the mount table has proc, a read-only sysfs, tmpfs /dev, devpts, shm and mqueue" {
+	run_probe_ok report
+	assert_eq "$(mount_field /proc fstype)" proc "/proc"
+	assert_eq "$(mount_field /sys fstype)" sysfs "/sys"
+	has_opt "$(mount_field /sys options)" ro || fail "/sys is not read-only: $(mount_field /sys options)"
+	assert_eq "$(mount_field /dev fstype)" tmpfs "/dev"
+	has_opt "$(mount_field /dev options)" nosuid || fail "/dev lacks nosuid"
+	assert_eq "$(mount_field /dev/pts fstype)" devpts "/dev/pts"
+	assert_eq "$(mount_field /dev/shm fstype)" tmpfs "/dev/shm"
+	assert_eq "$(mount_field /dev/mqueue fstype)" mqueue "/dev/mqueue"
+	# The root is the bundle's rootfs, not the host's /.
+	assert_eq "$(mount_field / root)" "$BUNDLE/rootfs" "root of /"
+}
+
+@test "/dev has the standard device nodes" {
+	set_args /bin/sh -c 'for d in null zero full random urandom tty; do /probe stat /dev/$d; done'
+	rt_ok run --bundle "$BUNDLE" "$CID"
+	local dev
+	for dev in null zero full random urandom tty; do
+		jq -e --arg p "/dev/$dev" 'select(.path == $p) | .type == "char"' <<<"$output" >/dev/null ||
+			fail "/dev/$dev is not a character device: $output"
+	done
+}
+
+@test "a bind mount from the host is visible" {
+	mkdir "$BUNDLE/hostdir"
+	echo hello-from-host >"$BUNDLE/hostdir/file"
+	cfg '.mounts += [{destination: "/mnt/host", type: "bind", source: $s, options: ["rbind"]}]' \
+		--arg s "$BUNDLE/hostdir"
+	run_probe_ok read /mnt/host/file
+	assert_pj .data "hello-from-host"
+	# The destination was created inside the rootfs, not on the host.
+	[ -d "$BUNDLE/rootfs/mnt/host" ] || fail "mount point not created in rootfs"
+}
+
+@test "a read-only bind mount refuses writes with EROFS" {
+	mkdir "$BUNDLE/hostdir"
+	cfg '.mounts += [{destination: "/mnt/ro", type: "bind", source: $s, options: ["rbind", "ro"]}]' \
+		--arg s "$BUNDLE/hostdir"
+	run_probe_ok write /mnt/ro/newfile
+	assert_pj .errno 30
+	[ ! -e "$BUNDLE/hostdir/newfile" ] || fail "file was written through a ro bind"
+	run_probe_ok report
+	has_opt "$(mount_field /mnt/ro options)" ro || fail "/mnt/ro not ro: $(mount_field /mnt/ro options)"
+	# The host's view of the source stays writable: ro applied to the container's mount only.
+	touch "$BUNDLE/hostdir/host-can-write"
+}
+
+@test "a bind mount of a single file" {
+	echo file-content >"$BUNDLE/hostfile"
+	cfg '.mounts += [{destination: "/etc/bound", type: "bind", source: $s, options: ["bind"]}]' \
+		--arg s "$BUNDLE/hostfile"
+	run_probe_ok read /etc/bound
+	assert_pj .data "file-content"
+}
+
+@test "a tmpfs mount honours its options" {
+	cfg '.mounts += [{destination: "/data", type: "tmpfs", source: "tmpfs", options: ["mode=700", "nodev", "size=1m"]}]'
+	run_probe_ok stat /data
+	assert_pj .mode 0700
+	run_probe_ok report
+	assert_eq "$(mount_field /data fstype)" tmpfs "/data"
+	has_opt "$(mount_field /data options)" nodev || fail "nodev missing"
+}
+
+@test "an absolute symlink in a destination resolves inside the rootfs" {
+	mkdir "$BUNDLE/outside" "$BUNDLE/src"
+	echo marker >"$BUNDLE/src/marker"
+	# /escape points at a host path; followed on the host it would mount
+	# over $BUNDLE/outside, outside the container's root.
+	ln -s "$BUNDLE/outside" "$BUNDLE/rootfs/escape"
+	cfg '.mounts += [{destination: "/escape", type: "bind", source: $s, options: ["rbind"]}]' \
+		--arg s "$BUNDLE/src"
+	run_probe_ok read /escape/marker
+	assert_pj .data marker
+	[ -z "$(ls -A "$BUNDLE/outside")" ] || fail "host directory outside the rootfs was touched"
+	[ -d "$BUNDLE/rootfs$BUNDLE/outside" ] || fail "mount point not created under the rootfs"
+}
+
+@test "a relative symlink climbing out of the rootfs stays inside it" {
+	mkdir "$BUNDLE/src"
+	echo marker >"$BUNDLE/src/marker"
+	ln -s ../../../../../../../../../tmp/berth-escape-$TEST_ID "$BUNDLE/rootfs/up"
+	cfg '.mounts += [{destination: "/up", type: "bind", source: $s, options: ["rbind"]}]' \
+		--arg s "$BUNDLE/src"
+	run_probe_ok read /up/marker
+	assert_pj .data marker
+	[ ! -e "/tmp/berth-escape-$TEST_ID" ] || { rm -rf "/tmp/berth-escape-$TEST_ID"; fail "created a host path outside the rootfs"; }
+	[ -d "$BUNDLE/rootfs/tmp/berth-escape-$TEST_ID" ] || fail "mount point not created under the rootfs"
+}
+
+@test "mounts are private to the container" {
+	run_probe_ok report
+	assert_mounts_unchanged
+}
