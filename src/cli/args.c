@@ -11,8 +11,8 @@
 
 int cli_parse_bool(const char *s, bool *out)
 {
-	static const char *const truths[] = {"1", "t", "T", "true", "TRUE", "True", NULL};
-	static const char *const falsehoods[] = {"0", "f", "F", "false", "FALSE", "False", NULL};
+	static const char *const truths[] = { "1", "t", "T", "true", "TRUE", "True", NULL };
+	static const char *const falsehoods[] = { "0", "f", "F", "false", "FALSE", "False", NULL };
 
 	for (size_t i = 0; truths[i] != NULL; i++) {
 		if (strcmp(s, truths[i]) == 0) {
@@ -27,8 +27,7 @@ int cli_parse_bool(const char *s, bool *out)
 	return -1;
 }
 
-static const struct cli_opt *cli_opt_find(const struct cli_opt *table, const char *name,
-					  size_t len)
+static const struct cli_opt *cli_opt_find(const struct cli_opt *table, const char *name, size_t len)
 {
 	for (const struct cli_opt *o = table; o->name != NULL; o++)
 		if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
@@ -40,8 +39,7 @@ static const struct cli_opt *cli_opt_find(const struct cli_opt *table, const cha
 	return NULL;
 }
 
-static int cli_opt_set(const struct cli_opt *o, void *dst, const char *value,
-		       struct berth_err *err)
+static int cli_opt_set(const struct cli_opt *o, void *dst, const char *value, struct berth_err *err)
 {
 	char *field = (char *)dst + o->offset;
 
@@ -65,7 +63,8 @@ static int cli_opt_set(const struct cli_opt *o, void *dst, const char *value,
 		errno = 0;
 		v = strtol(value, &end, 10);
 		if (value[0] == '\0' || *end != '\0' || errno != 0 || v < 0 || v > INT_MAX)
-			return berth_err_set(err, 0, "invalid value \"%s\" for flag --%s: want a number",
+			return berth_err_set(err, 0,
+					     "invalid value \"%s\" for flag --%s: want a number",
 					     value, o->name);
 		*(int *)field = (int)v;
 		return 0;
@@ -104,8 +103,7 @@ static bool cli_is_help(const struct cli_opt *table, const char *arg)
 	if (strcmp(arg, "--help") != 0 && strcmp(arg, "-help") != 0 && strcmp(arg, "-h") != 0)
 		return false;
 	/* A command that defines -h for itself keeps it. */
-	return cli_opt_find(table, arg + (arg[1] == '-' ? 2 : 1), strlen(arg) > 2 ? 4 : 1) ==
-	       NULL;
+	return cli_opt_find(table, arg + (arg[1] == '-' ? 2 : 1), strlen(arg) > 2 ? 4 : 1) == NULL;
 }
 
 int cli_args_parse(const struct cli_opt *table, void *dst, int argc, char **argv, unsigned flags,

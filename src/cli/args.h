@@ -17,22 +17,25 @@
 struct berth_err;
 
 enum cli_opt_kind {
-	CLI_OPT_BOOL,	/* bool */
+	CLI_OPT_BOOL,   /* bool */
 	CLI_OPT_STRING, /* const char *, pointing into argv; the last one wins */
-	CLI_OPT_INT,	/* int, decimal, >= 0 */
-	CLI_OPT_STRV,	/* char **, repeatable: each use appends a copy */
+	CLI_OPT_INT,    /* int, decimal, >= 0 */
+	CLI_OPT_STRV,   /* char **, repeatable: each use appends a copy */
 };
 
 struct cli_opt {
 	const char *name; /* long name without dashes; NULL ends the table */
 	char short_name;  /* 0 when none */
 	enum cli_opt_kind kind;
-	size_t offset;	     /* of the field in the options struct */
+	size_t offset;       /* of the field in the options struct */
 	const char *metavar; /* for help: "FILE", "N"; NULL for bool */
 	const char *help;    /* NULL hides the flag from help (accepted, ignored) */
 };
 
-#define CLI_OPT_END {NULL, 0, CLI_OPT_BOOL, 0, NULL, NULL}
+#define CLI_OPT_END                                                                                \
+	{                                                                                          \
+		NULL, 0, CLI_OPT_BOOL, 0, NULL, NULL                                               \
+	}
 
 enum {
 	/* The first positional argument ends the flags (exec ID CMD --flag,

@@ -1,4 +1,66 @@
-int main(void)
+/* One binary, two faces: `berth ...` is the engine's command line, and the
+ * same file invoked as `berth-runc` (a symlink) speaks runc's command line,
+ * so containerd, podman and docker can use it as their OCI runtime. Only
+ * this file prints errors: one line on stderr, and a log record when a log
+ * file was asked for (containerd reads the runtime's failure from there). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/runtime.h"
+#include "util/err.h"
+#include "util/log.h"
+
+static void berth_usage(FILE *f)
 {
-	return 0;
+	fprintf(f,
+		"Usage: berth COMMAND [ARGS...]\n\n"
+		"Commands:\n"
+		"   runtime     the OCI runtime, with runc's command line (berth runtime --help)\n"
+		"   version     print the version\n"
+		"\nThe same binary run as berth-runc is the OCI runtime directly.\n");
+}
+
+static int berth_main(int argc, char **argv, struct berth_err *err)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (cmd == NULL) {
+		berth_usage(stderr);
+		return berth_err_set(err, 0, "no command given");
+	}
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		berth_usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 ||
+	    strcmp(cmd, "-v") == 0) {
+		printf("berth version %s\nspec: 1.2.0\n", BERTH_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "runtime") == 0)
+		return runtime_main("berth runtime", argc - 2, argv + 2, err);
+	return berth_err_set(err, 0, "no such command: %s (see berth --help)", cmd);
+}
+
+int main(int argc, char **argv)
+{
+	struct berth_err err = { 0 };
+	const char *name = argc > 0 ? strrchr(argv[0], '/') : NULL;
+	int r;
+
+	name = name != NULL ? name + 1 : (argc > 0 ? argv[0] : "berth");
+	if (strcmp(name, "berth-runc") == 0)
+		r = runtime_main("berth-runc", argc - 1, argv + 1, &err);
+	else
+		r = berth_main(argc, argv, &err);
+	if (fflush(stdout) != 0 && r >= 0) {
+		berth_err_set(&err, 0, "write to stdout failed");
+		r = -1;
+	}
+	if (r >= 0)
+		return r;
+	fprintf(stderr, "berth: %s\n", err.msg);
+	if (log_has_file())
+		log_error("%s", err.msg);
+	return 1;
 }

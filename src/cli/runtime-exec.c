@@ -1,5 +1,6 @@
 /* exec (a new process in a running container) and ps (its processes). */
 #include <errno.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "util/err.h"
 #include "util/log.h"
 #include "util/strv.h"
+#include "util/xalloc.h"
 
 extern char **environ;
 
@@ -35,38 +37,38 @@ struct exec_flags {
 };
 
 static const struct cli_opt exec_table[] = {
-	{"console-socket", 0, CLI_OPT_STRING, offsetof(struct exec_flags, console_socket), "PATH",
-	 "AF_UNIX socket that receives the console's pty master"},
-	{"cwd", 0, CLI_OPT_STRING, offsetof(struct exec_flags, cwd), "DIR",
-	 "working directory in the container"},
-	{"env", 'e', CLI_OPT_STRV, offsetof(struct exec_flags, env), "NAME=VALUE",
-	 "set an environment variable (repeatable)"},
-	{"tty", 't', CLI_OPT_BOOL, offsetof(struct exec_flags, tty), NULL,
-	 "allocate a pseudo-terminal"},
-	{"user", 'u', CLI_OPT_STRING, offsetof(struct exec_flags, user), "UID[:GID]",
-	 "run as this user"},
-	{"additional-gids", 'g', CLI_OPT_STRV, offsetof(struct exec_flags, additional_gids), "GID",
-	 "additional group (repeatable; not supported yet)"},
-	{"process", 'p', CLI_OPT_STRING, offsetof(struct exec_flags, process), "FILE",
-	 "read the process (the spec's process object) from FILE"},
-	{"detach", 'd', CLI_OPT_BOOL, offsetof(struct exec_flags, detach), NULL,
-	 "do not wait for the process"},
-	{"pid-file", 0, CLI_OPT_STRING, offsetof(struct exec_flags, pid_file), "FILE",
-	 "write the process's pid to FILE"},
-	{"process-label", 0, CLI_OPT_STRING, offsetof(struct exec_flags, process_label), "LABEL",
-	 "SELinux label of the process (not supported yet)"},
-	{"apparmor", 0, CLI_OPT_STRING, offsetof(struct exec_flags, apparmor), "PROFILE",
-	 "AppArmor profile of the process (not supported yet)"},
-	{"no-new-privs", 0, CLI_OPT_BOOL, offsetof(struct exec_flags, no_new_privs), NULL,
-	 "set no_new_privs for the process"},
-	{"cap", 'c', CLI_OPT_STRV, offsetof(struct exec_flags, caps), "CAP",
-	 "add a capability to the process (repeatable)"},
-	{"preserve-fds", 0, CLI_OPT_INT, offsetof(struct exec_flags, preserve_fds), "N",
-	 "pass N more file descriptors (from 3) to the process"},
-	{"cgroup", 0, CLI_OPT_STRING, offsetof(struct exec_flags, cgroup), "PATH",
-	 "run in a sub-cgroup (not supported yet)"},
-	{"ignore-paused", 0, CLI_OPT_BOOL, offsetof(struct exec_flags, ignore_paused), NULL,
-	 "accepted for compatibility"},
+	{ "console-socket", 0, CLI_OPT_STRING, offsetof(struct exec_flags, console_socket), "PATH",
+	  "AF_UNIX socket that receives the console's pty master" },
+	{ "cwd", 0, CLI_OPT_STRING, offsetof(struct exec_flags, cwd), "DIR",
+	  "working directory in the container" },
+	{ "env", 'e', CLI_OPT_STRV, offsetof(struct exec_flags, env), "NAME=VALUE",
+	  "set an environment variable (repeatable)" },
+	{ "tty", 't', CLI_OPT_BOOL, offsetof(struct exec_flags, tty), NULL,
+	  "allocate a pseudo-terminal" },
+	{ "user", 'u', CLI_OPT_STRING, offsetof(struct exec_flags, user), "UID[:GID]",
+	  "run as this user" },
+	{ "additional-gids", 'g', CLI_OPT_STRV, offsetof(struct exec_flags, additional_gids), "GID",
+	  "additional group (repeatable)" },
+	{ "process", 'p', CLI_OPT_STRING, offsetof(struct exec_flags, process), "FILE",
+	  "read the process (the spec's process object) from FILE" },
+	{ "detach", 'd', CLI_OPT_BOOL, offsetof(struct exec_flags, detach), NULL,
+	  "do not wait for the process" },
+	{ "pid-file", 0, CLI_OPT_STRING, offsetof(struct exec_flags, pid_file), "FILE",
+	  "write the process's pid to FILE" },
+	{ "process-label", 0, CLI_OPT_STRING, offsetof(struct exec_flags, process_label), "LABEL",
+	  "SELinux label of the process (not supported yet)" },
+	{ "apparmor", 0, CLI_OPT_STRING, offsetof(struct exec_flags, apparmor), "PROFILE",
+	  "AppArmor profile of the process (not supported yet)" },
+	{ "no-new-privs", 0, CLI_OPT_BOOL, offsetof(struct exec_flags, no_new_privs), NULL,
+	  "set no_new_privs for the process" },
+	{ "cap", 'c', CLI_OPT_STRV, offsetof(struct exec_flags, caps), "CAP",
+	  "add a capability to the process (repeatable)" },
+	{ "preserve-fds", 0, CLI_OPT_INT, offsetof(struct exec_flags, preserve_fds), "N",
+	  "pass N more file descriptors (from 3) to the process" },
+	{ "cgroup", 0, CLI_OPT_STRING, offsetof(struct exec_flags, cgroup), "PATH",
+	  "run in a sub-cgroup (not supported yet)" },
+	{ "ignore-paused", 0, CLI_OPT_BOOL, offsetof(struct exec_flags, ignore_paused), NULL,
+	  "accepted for compatibility" },
 	CLI_OPT_END,
 };
 
@@ -74,8 +76,6 @@ static const struct cli_opt exec_table[] = {
  * than running a process without the confinement or groups asked for. */
 static int exec_flags_check(const struct exec_flags *f, struct berth_err *err)
 {
-	if (f->additional_gids != NULL)
-		return berth_err_set(err, 0, "--additional-gids is not supported yet");
 	if (f->process_label != NULL)
 		return berth_err_set(err, 0, "--process-label is not supported yet");
 	if (f->apparmor != NULL)
@@ -90,19 +90,24 @@ static int exec_flags_check(const struct exec_flags *f, struct berth_err *err)
 static int cmd_exec(struct runtime_cli *cli, void *opts, char **args, struct berth_err *err)
 {
 	struct exec_flags *f = opts;
-	struct exec_opts o = {0};
+	struct exec_opts o = { 0 };
+	char **cmd = args + 1;
 	int status = 0;
 
 	if (exec_flags_check(f, err) < 0)
 		return -1;
-	if (f->process == NULL && args[1] == NULL)
+	/* "exec ID -- CMD": the separator is not part of the command. */
+	if (cmd[0] != NULL && strcmp(cmd[0], "--") == 0)
+		cmd++;
+	if (f->process == NULL && cmd[0] == NULL)
 		return berth_err_set(err, 0, "exec: no command given (and no --process)");
 	o.process_file = f->process;
-	o.args = args[1] != NULL ? args + 1 : NULL;
+	o.args = cmd[0] != NULL ? cmd : NULL;
 	o.env = f->env;
 	o.cwd = f->cwd;
 	o.user = f->user;
 	o.caps = f->caps;
+	o.additional_gids = f->additional_gids;
 	o.tty = f->tty;
 	o.detach = f->detach;
 	o.pid_file = f->pid_file;
@@ -119,9 +124,9 @@ struct ps_flags {
 };
 
 static const struct cli_opt ps_table[] = {
-	{"format", 'f', CLI_OPT_STRING, offsetof(struct ps_flags, format), "FORMAT",
-	 "table (default: the host's ps output for the container's processes) or json "
-	 "(the pids)"},
+	{ "format", 'f', CLI_OPT_STRING, offsetof(struct ps_flags, format), "FORMAT",
+	  "table (default: the host's ps output for the container's processes) or json "
+	  "(the pids)" },
 	CLI_OPT_END,
 };
 
@@ -163,7 +168,7 @@ static int ps_run(char **ps_args, char **out, struct berth_err *err)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return berth_err_set(err, 0, "ps failed (status %d): %s", status, buf);
+		return berth_err_set(err, 0, "ps %s", WIFEXITED(status) ? "failed" : "was killed");
 	*out = steal_ptr(buf);
 	return 0;
 }
@@ -202,14 +207,16 @@ static bool ps_line_in(const char *line, int column, const pid_t *pids, size_t n
 
 static int ps_table_print(char **ps_opts, const pid_t *pids, size_t n, struct berth_err *err)
 {
-	static char *const default_opts[] = {"-ef", NULL};
+	static const char *const default_opts[] = { "-ef", NULL };
 	autostrv char **argv = NULL;
 	autofree char *text = NULL;
 	char *save = NULL, *line;
 	int column;
 
 	strv_push(&argv, "ps");
-	for (char *const *a = ps_opts[0] != NULL ? ps_opts : default_opts; *a != NULL; a++)
+	for (const char *const *a = ps_opts[0] != NULL ? (const char *const *)ps_opts
+						       : default_opts;
+	     *a != NULL; a++)
 		strv_push(&argv, *a);
 	if (ps_run(argv, &text, err) < 0)
 		return -1;
@@ -231,6 +238,7 @@ static int cmd_ps(struct runtime_cli *cli, void *opts, char **args, struct berth
 	const struct ps_flags *f = opts;
 	const char *format = f->format != NULL ? f->format : "table";
 	autofree pid_t *pids = NULL;
+	char **ps_opts;
 	size_t n = 0;
 
 	if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
@@ -238,9 +246,12 @@ static int cmd_ps(struct runtime_cli *cli, void *opts, char **args, struct berth
 				     format);
 	if (container_pids(&cli->ctx, args[0], &pids, &n, err) < 0)
 		return -1;
+	ps_opts = args + 1;
+	if (ps_opts[0] != NULL && strcmp(ps_opts[0], "--") == 0)
+		ps_opts++;
 	if (strcmp(format, "table") == 0)
-		return ps_table_print(args + 1, pids, n, err);
-	if (args[1] != NULL)
+		return ps_table_print(ps_opts, pids, n, err);
+	if (ps_opts[0] != NULL)
 		return berth_err_set(err, 0, "ps options cannot be used with --format json");
 	putchar('[');
 	for (size_t i = 0; i < n; i++)

@@ -11,6 +11,7 @@
 
 #include "cli/json-print.h"
 #include "cli/runtime.h"
+#include "cli/units.h"
 #include "runtime/caps.h"
 #include "runtime/mounts.h"
 #include "runtime/seccomp.h"
@@ -41,32 +42,32 @@ static json_object *enabled_json(bool enabled)
 /* The options the spec and runc know; features lists those that mounts.c
  * accepts, so a caller (containerd checks for "rro") never relies on one
  * that would fail at create. */
+/* clang-format off */
 static const char *const mount_option_candidates[] = {
-	"acl",	      "async",	       "atime",	     "bind",	       "defaults",
-	"dev",	      "diratime",      "dirsync",    "exec",	       "idmap",
-	"iversion",   "lazytime",      "loud",	     "mand",	       "noacl",
-	"noatime",    "nodev",	       "nodiratime", "noexec",	       "noiversion",
-	"nolazytime", "nomand",	       "norelatime", "nostrictatime", "nosuid",
-	"nosymfollow", "private",      "ratime",     "rbind",	       "rdev",
-	"rdiratime",  "relatime",      "remount",    "rexec",	       "ridmap",
-	"rnoatime",   "rnodev",	       "rnodiratime", "rnoexec",       "rnorelatime",
-	"rnostrictatime", "rnosuid",   "rnosymfollow", "ro",	       "rprivate",
-	"rrelatime",  "rro",	       "rrw",	     "rshared",	       "rslave",
-	"rstrictatime", "rsuid",       "rsymfollow", "runbindable",    "rw",
-	"shared",     "silent",	       "slave",	     "strictatime",    "suid",
-	"symfollow",  "sync",	       "tmpcopyup",  "unbindable",     NULL,
+	"acl", "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec",
+	"idmap", "iversion", "lazytime", "loud", "mand", "noacl", "noatime", "nodev",
+	"nodiratime", "noexec", "noiversion", "nolazytime", "nomand", "norelatime",
+	"nostrictatime", "nosuid", "nosymfollow", "private", "ratime", "rbind", "rdev",
+	"rdiratime", "relatime", "remount", "rexec", "ridmap", "rnoatime", "rnodev",
+	"rnodiratime", "rnoexec", "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow",
+	"ro", "rprivate", "rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime",
+	"rsuid", "rsymfollow", "runbindable", "rw", "shared", "silent", "slave", "strictatime",
+	"suid", "symfollow", "sync", "tmpcopyup", "unbindable", NULL,
 };
+/* clang-format on */
 
 static json_object *features_mount_options(void)
 {
 	json_object *a = json_object_new_array();
 
 	for (size_t i = 0; mount_option_candidates[i] != NULL; i++) {
-		char *opts[] = {(char *)mount_option_candidates[i], NULL};
-		struct spec_mount m = {.destination = (char *)"/x", .options = opts};
+		char *opts[] = { (char *)mount_option_candidates[i], NULL };
+		struct spec_mount m = { .destination = (char *)"/x", .options = opts };
 		struct berth_err err;
 
-		if (mount_options_parse(&m, "features", &err) == 0)
+		/* An option the table does not know goes to the kernel as data:
+		 * only those consumed by the table count as supported. */
+		if (mount_options_parse(&m, "features", &err) == 0 && m.data == NULL)
 			json_object_array_add(a, json_object_new_string(opts[0]));
 		free(m.data);
 	}
@@ -89,8 +90,8 @@ static json_object *features_caps(void)
 
 static json_object *features_namespaces(void)
 {
-	static const char *const base[] = {"cgroup", "ipc",  "mount", "network",
-					   "pid",    "user", "uts",   NULL};
+	static const char *const base[] = { "cgroup", "ipc",  "mount", "network",
+					    "pid",    "user", "uts",   NULL };
 	json_object *a = names_json(base);
 
 	/* Time namespaces arrived in Linux 5.6. */
@@ -138,7 +139,8 @@ static json_object *features_linux(void)
 	json_object_object_add(l, "cgroup", cg);
 	json_object_object_add(l, "seccomp", features_seccomp());
 	json_object_object_add(l, "apparmor", enabled_json(host_has_apparmor()));
-	json_object_object_add(l, "selinux", enabled_json(access("/sys/fs/selinux/enforce", F_OK) == 0));
+	json_object_object_add(l, "selinux",
+			       enabled_json(access("/sys/fs/selinux/enforce", F_OK) == 0));
 	json_object_object_add(l, "intelRdt", enabled_json(false));
 	json_object_object_add(ext, "idmap", enabled_json(false));
 	json_object_object_add(l, "mountExtensions", ext);
@@ -147,9 +149,13 @@ static json_object *features_linux(void)
 
 static int cmd_features(struct runtime_cli *cli, void *opts, char **args, struct berth_err *err)
 {
-	static const char *const hooks[] = {"prestart",	       "createRuntime", "createContainer",
-					    "startContainer", "poststart",     "poststop",
-					    NULL};
+	static const char *const hooks[] = { "prestart",
+					     "createRuntime",
+					     "createContainer",
+					     "startContainer",
+					     "poststart",
+					     "poststop",
+					     NULL };
 	autojson json_object *f = json_object_new_object();
 	json_object *ann = json_object_new_object();
 	const struct scmp_version *v = seccomp_version();
@@ -177,10 +183,10 @@ struct spec_flags {
 };
 
 static const struct cli_opt spec_table[] = {
-	{"bundle", 'b', CLI_OPT_STRING, offsetof(struct spec_flags, bundle), "DIR",
-	 "write config.json into DIR (default: the current directory)"},
-	{"rootless", 0, CLI_OPT_BOOL, offsetof(struct spec_flags, rootless), NULL,
-	 "a configuration for a container run without root"},
+	{ "bundle", 'b', CLI_OPT_STRING, offsetof(struct spec_flags, bundle), "DIR",
+	  "write config.json into DIR (default: the current directory)" },
+	{ "rootless", 0, CLI_OPT_BOOL, offsetof(struct spec_flags, rootless), NULL,
+	  "a configuration for a container run without root" },
 	CLI_OPT_END,
 };
 
@@ -216,51 +222,12 @@ struct events_flags {
 };
 
 static const struct cli_opt events_table[] = {
-	{"interval", 0, CLI_OPT_STRING, offsetof(struct events_flags, interval), "DURATION",
-	 "time between stats (default: 5s)"},
-	{"stats", 0, CLI_OPT_BOOL, offsetof(struct events_flags, stats), NULL,
-	 "print the container's stats once and exit"},
+	{ "interval", 0, CLI_OPT_STRING, offsetof(struct events_flags, interval), "DURATION",
+	  "time between stats (default: 5s)" },
+	{ "stats", 0, CLI_OPT_BOOL, offsetof(struct events_flags, stats), NULL,
+	  "print the container's stats once and exit" },
 	CLI_OPT_END,
 };
-
-/* A Go duration as runc's --interval takes it: "5s", "500ms", "1m30s". */
-static int parse_duration(const char *s, struct timespec *out)
-{
-	static const struct {
-		const char *unit;
-		double ns;
-	} units[] = {{"ns", 1},	  {"us", 1e3},	{"\u00b5s", 1e3}, {"ms", 1e6},
-		     {"s", 1e9},  {"m", 60e9},	{"h", 3600e9}};
-	double total = 0;
-
-	if (*s == '\0')
-		return -1;
-	while (*s != '\0') {
-		char *end;
-		double v = strtod(s, &end);
-		size_t best = 0, best_len = 0;
-
-		if (end == s || v < 0)
-			return -1;
-		for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
-			size_t n = strlen(units[i].unit);
-
-			if (strncmp(end, units[i].unit, n) == 0 && n > best_len) {
-				best = i;
-				best_len = n;
-			}
-		}
-		if (best_len == 0)
-			return -1;
-		total += v * units[best].ns;
-		s = end + best_len;
-	}
-	if (total <= 0 || total > 1e18)
-		return -1;
-	out->tv_sec = (time_t)(total / 1e9);
-	out->tv_nsec = (long)(total - (double)out->tv_sec * 1e9);
-	return 0;
-}
 
 static int events_print_stats(struct runtime_cli *cli, const char *id, struct berth_err *err)
 {
@@ -291,9 +258,10 @@ static int cmd_events(struct runtime_cli *cli, void *opts, char **args, struct b
 	const struct events_flags *f = opts;
 	struct timespec interval;
 
-	if (parse_duration(f->interval != NULL ? f->interval : "5s", &interval) < 0)
-		return berth_err_set(err, 0, "invalid --interval \"%s\": want a positive duration "
-					     "such as 5s or 500ms",
+	if (cli_parse_duration(f->interval != NULL ? f->interval : "5s", &interval) < 0)
+		return berth_err_set(err, 0,
+				     "invalid --interval \"%s\": want a positive duration "
+				     "such as 5s or 500ms",
 				     f->interval);
 	if (f->stats)
 		return events_print_stats(cli, args[0], err);
@@ -308,15 +276,15 @@ static int cmd_events(struct runtime_cli *cli, void *opts, char **args, struct b
 			return -1;
 		while (nanosleep(&interval, &interval) < 0 && errno == EINTR)
 			;
-		parse_duration(f->interval != NULL ? f->interval : "5s", &interval);
+		cli_parse_duration(f->interval != NULL ? f->interval : "5s", &interval);
 	}
 }
 
-static int cmd_unsupported(struct runtime_cli *cli, void *opts, char **args,
-			   struct berth_err *err)
+static int cmd_unsupported(struct runtime_cli *cli, void *opts, char **args, struct berth_err *err)
 {
-	return berth_err_set(err, 0, "checkpoint/restore is not supported (berth has no CRIU "
-				     "support)");
+	return berth_err_set(err, 0,
+			     "checkpoint/restore is not supported (berth has no CRIU "
+			     "support)");
 }
 
 const struct runtime_cmd runtime_cmd_features = {

@@ -25,20 +25,22 @@ struct create_flags {
 	bool no_subreaper;
 };
 
-#define CREATE_FLAGS                                                                         \
-	{"bundle", 'b', CLI_OPT_STRING, offsetof(struct create_flags, bundle), "DIR",           \
-	 "the bundle directory (default: the current directory)"},                              \
-		{"console-socket", 0, CLI_OPT_STRING,                                         \
-		 offsetof(struct create_flags, console_socket), "PATH",                       \
-		 "AF_UNIX socket that receives the console's pty master"},                    \
-		{"pid-file", 0, CLI_OPT_STRING, offsetof(struct create_flags, pid_file),      \
-		 "FILE", "write the container's pid to FILE"},                                \
-		{"no-pivot", 0, CLI_OPT_BOOL, offsetof(struct create_flags, no_pivot), NULL,  \
-		 "do not use pivot_root (for a rootfs on a ramdisk)"},                        \
-		{"no-new-keyring", 0, CLI_OPT_BOOL, offsetof(struct create_flags, no_new_keyring), \
-		 NULL, "keep the caller's session keyring"},                                  \
-		{"preserve-fds", 0, CLI_OPT_INT, offsetof(struct create_flags, preserve_fds), "N", \
-		 "pass N more file descriptors (from 3) to the container"}
+/* The flags create and run share. */
+/* clang-format off */
+#define CREATE_FLAGS                                                                        \
+	{ "bundle", 'b', CLI_OPT_STRING, offsetof(struct create_flags, bundle), "DIR",      \
+	  "the bundle directory (default: the current directory)" },                        \
+	{ "console-socket", 0, CLI_OPT_STRING, offsetof(struct create_flags, console_socket), \
+	  "PATH", "AF_UNIX socket that receives the console's pty master" },                \
+	{ "pid-file", 0, CLI_OPT_STRING, offsetof(struct create_flags, pid_file), "FILE",   \
+	  "write the container's pid to FILE" },                                            \
+	{ "no-pivot", 0, CLI_OPT_BOOL, offsetof(struct create_flags, no_pivot), NULL,       \
+	  "do not use pivot_root (for a rootfs on a ramdisk)" },                            \
+	{ "no-new-keyring", 0, CLI_OPT_BOOL, offsetof(struct create_flags, no_new_keyring), \
+	  NULL, "keep the caller's session keyring" },                                      \
+	{ "preserve-fds", 0, CLI_OPT_INT, offsetof(struct create_flags, preserve_fds), "N", \
+	  "pass N more file descriptors (from 3) to the container" }
+/* clang-format on */
 
 static const struct cli_opt create_table[] = {
 	CREATE_FLAGS,
@@ -47,11 +49,12 @@ static const struct cli_opt create_table[] = {
 
 static const struct cli_opt run_table[] = {
 	CREATE_FLAGS,
-	{"detach", 'd', CLI_OPT_BOOL, offsetof(struct create_flags, detach), NULL,
-	 "do not wait for the container's process"},
-	{"keep", 0, CLI_OPT_BOOL, offsetof(struct create_flags, keep), NULL,
-	 "accepted for compatibility; ignored"},
-	{"no-subreaper", 0, CLI_OPT_BOOL, offsetof(struct create_flags, no_subreaper), NULL, NULL},
+	{ "detach", 'd', CLI_OPT_BOOL, offsetof(struct create_flags, detach), NULL,
+	  "do not wait for the container's process" },
+	{ "keep", 0, CLI_OPT_BOOL, offsetof(struct create_flags, keep), NULL,
+	  "accepted for compatibility; ignored" },
+	{ "no-subreaper", 0, CLI_OPT_BOOL, offsetof(struct create_flags, no_subreaper), NULL,
+	  NULL },
 	CLI_OPT_END,
 };
 
@@ -68,7 +71,7 @@ static void create_opts_fill(struct create_opts *o, const struct create_flags *f
 
 static int cmd_create(struct runtime_cli *cli, void *opts, char **args, struct berth_err *err)
 {
-	struct create_opts o = {0};
+	struct create_opts o = { 0 };
 
 	if (runtime_check_create(cli, err) < 0)
 		return -1;
@@ -81,7 +84,7 @@ static int cmd_create(struct runtime_cli *cli, void *opts, char **args, struct b
 static int cmd_run(struct runtime_cli *cli, void *opts, char **args, struct berth_err *err)
 {
 	const struct create_flags *f = opts;
-	struct create_opts o = {0};
+	struct create_opts o = { 0 };
 	int status = 0;
 
 	if (runtime_check_create(cli, err) < 0)
@@ -114,8 +117,8 @@ struct kill_flags {
 };
 
 static const struct cli_opt kill_table[] = {
-	{"all", 'a', CLI_OPT_BOOL, offsetof(struct kill_flags, all), NULL,
-	 "send the signal to every process in the container"},
+	{ "all", 'a', CLI_OPT_BOOL, offsetof(struct kill_flags, all), NULL,
+	  "send the signal to every process in the container" },
 	CLI_OPT_END,
 };
 
@@ -137,8 +140,8 @@ struct delete_flags {
 };
 
 static const struct cli_opt delete_table[] = {
-	{"force", 'f', CLI_OPT_BOOL, offsetof(struct delete_flags, force), NULL,
-	 "delete the container even if it is running (SIGKILL)"},
+	{ "force", 'f', CLI_OPT_BOOL, offsetof(struct delete_flags, force), NULL,
+	  "delete the container even if it is running (SIGKILL)" },
 	CLI_OPT_END,
 };
 
@@ -165,10 +168,10 @@ struct list_flags {
 };
 
 static const struct cli_opt list_table[] = {
-	{"format", 'f', CLI_OPT_STRING, offsetof(struct list_flags, format), "FORMAT",
-	 "table (default) or json"},
-	{"quiet", 'q', CLI_OPT_BOOL, offsetof(struct list_flags, quiet), NULL,
-	 "print the container ids only"},
+	{ "format", 'f', CLI_OPT_STRING, offsetof(struct list_flags, format), "FORMAT",
+	  "table (default) or json" },
+	{ "quiet", 'q', CLI_OPT_BOOL, offsetof(struct list_flags, quiet), NULL,
+	  "print the container ids only" },
 	CLI_OPT_END,
 };
 
@@ -193,7 +196,9 @@ static void list_row(json_object *st, const char *cells[6], char pid[24])
  * least 12. */
 static void list_table_print(json_object *list)
 {
-	static const char *const header[6] = {"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"};
+	static const char *const header[6] = {
+		"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"
+	};
 	size_t n = json_object_array_length(list);
 	int width[5];
 	const char *cells[6];
@@ -244,10 +249,14 @@ static int cmd_list(struct runtime_cli *cli, void *opts, char **args, struct ber
 	return 0;
 }
 
-#define ID_ONLY(cmd, fn, text)                                                     \
-	const struct runtime_cmd runtime_cmd_##cmd = {                             \
-		.name = #cmd, .args = "<container-id>", .summary = text, .min_args = 1, \
-		.max_args = 1, .run = fn,                                          \
+#define ID_ONLY(cmd, fn, text)                                                                     \
+	const struct runtime_cmd runtime_cmd_##cmd = {                                             \
+		.name = #cmd,                                                                      \
+		.args = "<container-id>",                                                          \
+		.summary = text,                                                                   \
+		.min_args = 1,                                                                     \
+		.max_args = 1,                                                                     \
+		.run = fn,                                                                         \
 	}
 
 const struct runtime_cmd runtime_cmd_create = {

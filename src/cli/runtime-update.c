@@ -2,13 +2,13 @@
  * linux.resources document (-r FILE, "-" for stdin). */
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/runtime.h"
+#include "cli/units.h"
 #include "runtime/cgroup/resources.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -18,45 +18,6 @@
 
 /* Bounds what -r reads: a resources document is a few KiB. */
 #define UPDATE_RESOURCES_MAX (1 << 20)
-
-int runtime_parse_size(const char *s, int64_t *out)
-{
-	static const char units[] = "kmgtp";
-	const char *p = s;
-	char *end;
-	double v, mult = 1;
-
-	if (strcmp(s, "-1") == 0) {
-		*out = -1;
-		return 0;
-	}
-	if (*p < '0' || *p > '9')
-		return -1;
-	errno = 0;
-	v = strtod(p, &end);
-	if (errno != 0 || end == p)
-		return -1;
-	p = end;
-	if (*p == ' ')
-		p++;
-	if (*p != '\0' && strchr(units, (char)(*p | 0x20)) != NULL) {
-		for (const char *u = units; *u != (char)(*p | 0x20); u++)
-			mult *= 1024;
-		mult *= 1024;
-		p++;
-		if (*p == 'i' || *p == 'I')
-			p++;
-	}
-	if (*p == 'b' || *p == 'B')
-		p++;
-	if (*p != '\0')
-		return -1;
-	v *= mult;
-	if (!isfinite(v) || v >= 9223372036854775807.0)
-		return -1;
-	*out = (int64_t)v;
-	return 0;
-}
 
 enum update_kind { UPD_SIZE, UPD_INT, UPD_UINT, UPD_U16, UPD_STRING };
 
@@ -90,25 +51,25 @@ static const struct update_field {
 	size_t has; /* offset of the bool has_* flag, or NO_HAS */
 	size_t value;
 } update_fields[UPD_COUNT] = {
-	[UPD_MEMORY] = {"memory", UPD_SIZE, RES(has_mem_limit), RES(mem_limit)},
-	[UPD_MEMORY_RESERVATION] = {"memory-reservation", UPD_SIZE, RES(has_mem_reservation),
-				    RES(mem_reservation)},
-	[UPD_MEMORY_SWAP] = {"memory-swap", UPD_SIZE, RES(has_mem_swap), RES(mem_swap)},
-	[UPD_KERNEL_MEMORY] = {"kernel-memory", UPD_SIZE, RES(has_mem_kernel), RES(mem_kernel)},
-	[UPD_KERNEL_MEMORY_TCP] = {"kernel-memory-tcp", UPD_SIZE, RES(has_mem_kernel_tcp),
-				   RES(mem_kernel_tcp)},
-	[UPD_CPU_SHARES] = {"cpu-shares", UPD_UINT, RES(has_cpu_shares), RES(cpu_shares)},
-	[UPD_CPU_SHARE] = {"cpu-share", UPD_UINT, RES(has_cpu_shares), RES(cpu_shares)},
-	[UPD_CPU_QUOTA] = {"cpu-quota", UPD_INT, RES(has_cpu_quota), RES(cpu_quota)},
-	[UPD_CPU_PERIOD] = {"cpu-period", UPD_UINT, RES(has_cpu_period), RES(cpu_period)},
-	[UPD_CPU_RT_PERIOD] = {"cpu-rt-period", UPD_UINT, RES(has_cpu_rt_period),
-			       RES(cpu_rt_period)},
-	[UPD_CPU_RT_RUNTIME] = {"cpu-rt-runtime", UPD_INT, RES(has_cpu_rt_runtime),
-				RES(cpu_rt_runtime)},
-	[UPD_CPUSET_CPUS] = {"cpuset-cpus", UPD_STRING, NO_HAS, RES(cpuset_cpus)},
-	[UPD_CPUSET_MEMS] = {"cpuset-mems", UPD_STRING, NO_HAS, RES(cpuset_mems)},
-	[UPD_PIDS_LIMIT] = {"pids-limit", UPD_INT, RES(has_pids_limit), RES(pids_limit)},
-	[UPD_BLKIO_WEIGHT] = {"blkio-weight", UPD_U16, RES(has_blkio_weight), RES(blkio_weight)},
+	[UPD_MEMORY] = { "memory", UPD_SIZE, RES(has_mem_limit), RES(mem_limit) },
+	[UPD_MEMORY_RESERVATION] = { "memory-reservation", UPD_SIZE, RES(has_mem_reservation),
+				     RES(mem_reservation) },
+	[UPD_MEMORY_SWAP] = { "memory-swap", UPD_SIZE, RES(has_mem_swap), RES(mem_swap) },
+	[UPD_KERNEL_MEMORY] = { "kernel-memory", UPD_SIZE, RES(has_mem_kernel), RES(mem_kernel) },
+	[UPD_KERNEL_MEMORY_TCP] = { "kernel-memory-tcp", UPD_SIZE, RES(has_mem_kernel_tcp),
+				    RES(mem_kernel_tcp) },
+	[UPD_CPU_SHARES] = { "cpu-shares", UPD_UINT, RES(has_cpu_shares), RES(cpu_shares) },
+	[UPD_CPU_SHARE] = { "cpu-share", UPD_UINT, RES(has_cpu_shares), RES(cpu_shares) },
+	[UPD_CPU_QUOTA] = { "cpu-quota", UPD_INT, RES(has_cpu_quota), RES(cpu_quota) },
+	[UPD_CPU_PERIOD] = { "cpu-period", UPD_UINT, RES(has_cpu_period), RES(cpu_period) },
+	[UPD_CPU_RT_PERIOD] = { "cpu-rt-period", UPD_UINT, RES(has_cpu_rt_period),
+				RES(cpu_rt_period) },
+	[UPD_CPU_RT_RUNTIME] = { "cpu-rt-runtime", UPD_INT, RES(has_cpu_rt_runtime),
+				 RES(cpu_rt_runtime) },
+	[UPD_CPUSET_CPUS] = { "cpuset-cpus", UPD_STRING, NO_HAS, RES(cpuset_cpus) },
+	[UPD_CPUSET_MEMS] = { "cpuset-mems", UPD_STRING, NO_HAS, RES(cpuset_mems) },
+	[UPD_PIDS_LIMIT] = { "pids-limit", UPD_INT, RES(has_pids_limit), RES(pids_limit) },
+	[UPD_BLKIO_WEIGHT] = { "blkio-weight", UPD_U16, RES(has_blkio_weight), RES(blkio_weight) },
 };
 
 struct update_flags {
@@ -121,64 +82,66 @@ struct update_flags {
 /* The flag names repeat update_fields[].flag: a static initializer cannot
  * read them from another table. */
 static const struct cli_opt update_table[] = {
-	{"resources", 'r', CLI_OPT_STRING, offsetof(struct update_flags, resources), "FILE",
-	 "read linux.resources JSON from FILE (\"-\": stdin); other flags are then ignored"},
-	{"memory", 0, CLI_OPT_STRING, offsetof(struct update_flags, values[UPD_MEMORY]), "SIZE",
-	 "memory limit (bytes, or with a unit: 64m, 1g)"},
-	{"memory-reservation", 0, CLI_OPT_STRING,
-	 offsetof(struct update_flags, values[UPD_MEMORY_RESERVATION]), "SIZE",
-	 "memory soft limit"},
-	{"memory-swap", 0, CLI_OPT_STRING, offsetof(struct update_flags, values[UPD_MEMORY_SWAP]),
-	 "SIZE", "memory plus swap limit; -1 for unlimited swap"},
-	{"kernel-memory", 0, CLI_OPT_STRING,
-	 offsetof(struct update_flags, values[UPD_KERNEL_MEMORY]), "SIZE", NULL},
-	{"kernel-memory-tcp", 0, CLI_OPT_STRING,
-	 offsetof(struct update_flags, values[UPD_KERNEL_MEMORY_TCP]), "SIZE", NULL},
-	{"cpu-shares", 0, CLI_OPT_STRING, offsetof(struct update_flags, values[UPD_CPU_SHARES]),
-	 "N", "CPU shares (relative weight)"},
-	{"cpu-share", 0, CLI_OPT_STRING, offsetof(struct update_flags, values[UPD_CPU_SHARE]), "N",
-	 NULL},
-	{"cpu-quota", 0, CLI_OPT_STRING, offsetof(struct update_flags, values[UPD_CPU_QUOTA]),
-	 "USECS", "CFS quota per period (-1: none)"},
-	{"cpu-period", 0, CLI_OPT_STRING, offsetof(struct update_flags, values[UPD_CPU_PERIOD]),
-	 "USECS", "CFS period"},
-	{"cpu-rt-period", 0, CLI_OPT_STRING,
-	 offsetof(struct update_flags, values[UPD_CPU_RT_PERIOD]), "USECS", "realtime period"},
-	{"cpu-rt-runtime", 0, CLI_OPT_STRING,
-	 offsetof(struct update_flags, values[UPD_CPU_RT_RUNTIME]), "USECS", "realtime runtime"},
-	{"cpuset-cpus", 0, CLI_OPT_STRING, offsetof(struct update_flags, values[UPD_CPUSET_CPUS]),
-	 "LIST", "CPUs to use (0-3,5)"},
-	{"cpuset-mems", 0, CLI_OPT_STRING, offsetof(struct update_flags, values[UPD_CPUSET_MEMS]),
-	 "LIST", "memory nodes to use"},
-	{"pids-limit", 0, CLI_OPT_STRING, offsetof(struct update_flags, values[UPD_PIDS_LIMIT]),
-	 "N", "maximum number of processes (0 or -1: unlimited)"},
-	{"blkio-weight", 0, CLI_OPT_STRING, offsetof(struct update_flags, values[UPD_BLKIO_WEIGHT]),
-	 "N", "block IO weight (10-1000)"},
-	{"l3-cache-schema", 0, CLI_OPT_STRING, offsetof(struct update_flags, l3_cache_schema),
-	 "SCHEMA", "Intel RDT L3 schema (not supported)"},
-	{"mem-bw-schema", 0, CLI_OPT_STRING, offsetof(struct update_flags, mem_bw_schema),
-	 "SCHEMA", "Intel RDT memory bandwidth schema (not supported)"},
+	{ "resources", 'r', CLI_OPT_STRING, offsetof(struct update_flags, resources), "FILE",
+	  "read linux.resources JSON from FILE (\"-\": stdin); other flags are then ignored" },
+	{ "memory", 0, CLI_OPT_STRING, offsetof(struct update_flags, values[UPD_MEMORY]), "SIZE",
+	  "memory limit (bytes, or with a unit: 64m, 1g)" },
+	{ "memory-reservation", 0, CLI_OPT_STRING,
+	  offsetof(struct update_flags, values[UPD_MEMORY_RESERVATION]), "SIZE",
+	  "memory soft limit" },
+	{ "memory-swap", 0, CLI_OPT_STRING, offsetof(struct update_flags, values[UPD_MEMORY_SWAP]),
+	  "SIZE", "memory plus swap limit; -1 for unlimited swap" },
+	{ "kernel-memory", 0, CLI_OPT_STRING,
+	  offsetof(struct update_flags, values[UPD_KERNEL_MEMORY]), "SIZE", NULL },
+	{ "kernel-memory-tcp", 0, CLI_OPT_STRING,
+	  offsetof(struct update_flags, values[UPD_KERNEL_MEMORY_TCP]), "SIZE", NULL },
+	{ "cpu-shares", 0, CLI_OPT_STRING, offsetof(struct update_flags, values[UPD_CPU_SHARES]),
+	  "N", "CPU shares (relative weight)" },
+	{ "cpu-share", 0, CLI_OPT_STRING, offsetof(struct update_flags, values[UPD_CPU_SHARE]), "N",
+	  NULL },
+	{ "cpu-quota", 0, CLI_OPT_STRING, offsetof(struct update_flags, values[UPD_CPU_QUOTA]),
+	  "USECS", "CFS quota per period (-1: none)" },
+	{ "cpu-period", 0, CLI_OPT_STRING, offsetof(struct update_flags, values[UPD_CPU_PERIOD]),
+	  "USECS", "CFS period" },
+	{ "cpu-rt-period", 0, CLI_OPT_STRING,
+	  offsetof(struct update_flags, values[UPD_CPU_RT_PERIOD]), "USECS", "realtime period" },
+	{ "cpu-rt-runtime", 0, CLI_OPT_STRING,
+	  offsetof(struct update_flags, values[UPD_CPU_RT_RUNTIME]), "USECS", "realtime runtime" },
+	{ "cpuset-cpus", 0, CLI_OPT_STRING, offsetof(struct update_flags, values[UPD_CPUSET_CPUS]),
+	  "LIST", "CPUs to use (0-3,5)" },
+	{ "cpuset-mems", 0, CLI_OPT_STRING, offsetof(struct update_flags, values[UPD_CPUSET_MEMS]),
+	  "LIST", "memory nodes to use" },
+	{ "pids-limit", 0, CLI_OPT_STRING, offsetof(struct update_flags, values[UPD_PIDS_LIMIT]),
+	  "N", "maximum number of processes (0 or -1: unlimited)" },
+	{ "blkio-weight", 0, CLI_OPT_STRING,
+	  offsetof(struct update_flags, values[UPD_BLKIO_WEIGHT]), "N",
+	  "block IO weight (10-1000)" },
+	{ "l3-cache-schema", 0, CLI_OPT_STRING, offsetof(struct update_flags, l3_cache_schema),
+	  "SCHEMA", "Intel RDT L3 schema (not supported)" },
+	{ "mem-bw-schema", 0, CLI_OPT_STRING, offsetof(struct update_flags, mem_bw_schema),
+	  "SCHEMA", "Intel RDT memory bandwidth schema (not supported)" },
 	CLI_OPT_END,
 };
 
 static int update_number(const char *s, bool is_signed, int64_t *out)
 {
+	const char *digits = is_signed && s[0] == '-' ? s + 1 : s;
 	char *end;
 
+	/* strtoll would also take spaces and a '+'; runc's flags do not. */
+	if (*digits < '0' || *digits > '9')
+		return -1;
 	errno = 0;
 	if (is_signed) {
 		*out = strtoll(s, &end, 10);
 	} else {
-		unsigned long long u;
+		unsigned long long u = strtoull(s, &end, 10);
 
-		if (s[0] == '-')
-			return -1;
-		u = strtoull(s, &end, 10);
 		if (u > INT64_MAX)
 			return -1;
 		*out = (int64_t)u;
 	}
-	return s[0] == '\0' || *end != '\0' || errno != 0 ? -1 : 0;
+	return *end != '\0' || errno != 0 ? -1 : 0;
 }
 
 static int update_field_set(struct cgroup_resources *res, const struct update_field *f,
@@ -186,7 +149,7 @@ static int update_field_set(struct cgroup_resources *res, const struct update_fi
 {
 	char *base = (char *)res;
 	int64_t v = 0;
-	int r;
+	int r = -1;
 
 	switch (f->kind) {
 	case UPD_STRING:
@@ -194,7 +157,7 @@ static int update_field_set(struct cgroup_resources *res, const struct update_fi
 		*(char **)(base + f->value) = xstrdup(value);
 		return 0;
 	case UPD_SIZE:
-		r = runtime_parse_size(value, &v);
+		r = cli_parse_size(value, &v);
 		break;
 	case UPD_INT:
 		r = update_number(value, true, &v);
@@ -218,8 +181,7 @@ static int update_field_set(struct cgroup_resources *res, const struct update_fi
 	return 0;
 }
 
-static int update_from_file(const char *path, struct cgroup_resources **out,
-			    struct berth_err *err)
+static int update_from_file(const char *path, struct cgroup_resources **out, struct berth_err *err)
 {
 	autofree char *text = NULL;
 	autojson json_object *doc = NULL;

@@ -1,6 +1,7 @@
 /* runc's global flags, the command table and dispatch. */
 #include "cli/runtime.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +14,11 @@
 #define RUNTIME_DEFAULT_ROOT "/run/berth-runc"
 
 static const struct runtime_cmd *const runtime_cmds[] = {
-	&runtime_cmd_checkpoint, &runtime_cmd_create, &runtime_cmd_delete,
-	&runtime_cmd_events,	 &runtime_cmd_exec,   &runtime_cmd_kill,
-	&runtime_cmd_list,	 &runtime_cmd_pause,  &runtime_cmd_ps,
-	&runtime_cmd_restore,	 &runtime_cmd_resume, &runtime_cmd_run,
-	&runtime_cmd_spec,	 &runtime_cmd_start,  &runtime_cmd_state,
-	&runtime_cmd_update,	 &runtime_cmd_features,
+	&runtime_cmd_checkpoint, &runtime_cmd_create,  &runtime_cmd_delete, &runtime_cmd_events,
+	&runtime_cmd_exec,       &runtime_cmd_kill,    &runtime_cmd_list,   &runtime_cmd_pause,
+	&runtime_cmd_ps,         &runtime_cmd_restore, &runtime_cmd_resume, &runtime_cmd_run,
+	&runtime_cmd_spec,       &runtime_cmd_start,   &runtime_cmd_state,  &runtime_cmd_update,
+	&runtime_cmd_features,
 };
 
 struct global_opts {
@@ -30,39 +30,39 @@ struct global_opts {
 	const char *rootless;
 	const char *criu;
 	bool version;
+	bool help;
 };
 
 static const struct cli_opt global_table[] = {
-	{"debug", 0, CLI_OPT_BOOL, offsetof(struct global_opts, debug), NULL,
-	 "enable debug logging"},
-	{"log", 0, CLI_OPT_STRING, offsetof(struct global_opts, log), "FILE",
-	 "write logs to FILE (default: stderr)"},
-	{"log-format", 0, CLI_OPT_STRING, offsetof(struct global_opts, log_format), "FORMAT",
-	 "log format: text (default) or json"},
-	{"root", 0, CLI_OPT_STRING, offsetof(struct global_opts, root), "DIR",
-	 "state directory (default: " RUNTIME_DEFAULT_ROOT ")"},
-	{"systemd-cgroup", 0, CLI_OPT_BOOL, offsetof(struct global_opts, systemd_cgroup), NULL,
-	 "use the systemd cgroup driver (not supported yet)"},
-	{"rootless", 0, CLI_OPT_STRING, offsetof(struct global_opts, rootless), "true|false|auto",
-	 "accepted for compatibility; detected automatically"},
-	{"criu", 0, CLI_OPT_STRING, offsetof(struct global_opts, criu), "PATH",
-	 "accepted for compatibility; checkpoint is not supported"},
-	{"version", 'v', CLI_OPT_BOOL, offsetof(struct global_opts, version), NULL,
-	 "print the version"},
+	{ "debug", 0, CLI_OPT_BOOL, offsetof(struct global_opts, debug), NULL,
+	  "enable debug logging" },
+	{ "log", 0, CLI_OPT_STRING, offsetof(struct global_opts, log), "FILE",
+	  "write logs to FILE (default: stderr)" },
+	{ "log-format", 0, CLI_OPT_STRING, offsetof(struct global_opts, log_format), "FORMAT",
+	  "log format: text (default) or json" },
+	{ "root", 0, CLI_OPT_STRING, offsetof(struct global_opts, root), "DIR",
+	  "state directory (default: " RUNTIME_DEFAULT_ROOT ")" },
+	{ "systemd-cgroup", 0, CLI_OPT_BOOL, offsetof(struct global_opts, systemd_cgroup), NULL,
+	  "use the systemd cgroup driver (not supported yet)" },
+	{ "rootless", 0, CLI_OPT_STRING, offsetof(struct global_opts, rootless), "true|false|auto",
+	  "accepted for compatibility; detected automatically" },
+	{ "criu", 0, CLI_OPT_STRING, offsetof(struct global_opts, criu), "PATH",
+	  "accepted for compatibility; checkpoint is not supported" },
+	{ "version", 'v', CLI_OPT_BOOL, offsetof(struct global_opts, version), NULL,
+	  "print the version" },
+	{ "help", 'h', CLI_OPT_BOOL, offsetof(struct global_opts, help), NULL, "show help" },
 	CLI_OPT_END,
 };
 
 static void runtime_usage(FILE *f, const char *prog)
 {
-	fprintf(f, "Usage: %s [global options] command [command options] [arguments...]\n\n",
-		prog);
+	fprintf(f, "Usage: %s [global options] command [command options] [arguments...]\n\n", prog);
 	fprintf(f, "An OCI runtime with runc's command line.\n\nCommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(runtime_cmds); i++)
 		fprintf(f, "   %-11s %s\n", runtime_cmds[i]->name, runtime_cmds[i]->summary);
 	fprintf(f, "   %-11s %s\n", "help", "show the commands or the help of one command");
 	fprintf(f, "\nGlobal options:\n");
 	cli_args_help(f, global_table);
-	fprintf(f, "   %-*s  %s\n", 0, "--help, -h", "show help");
 }
 
 static void runtime_cmd_usage(FILE *f, const char *prog, const struct runtime_cmd *c)
@@ -96,17 +96,19 @@ static int runtime_args_check(const struct runtime_cmd *c, char **args, struct b
 		n++;
 	if (n >= c->min_args && (c->max_args < 0 || n <= c->max_args))
 		return 0;
+	if (c->max_args == 0)
+		return berth_err_set(err, 0, "\"%s\" takes no arguments", c->name);
 	if (c->min_args == c->max_args)
 		return berth_err_set(err, 0, "\"%s\" requires exactly %d argument(s): %s", c->name,
 				     c->min_args, c->args);
 	if (n < c->min_args)
-		return berth_err_set(err, 0, "\"%s\" requires at least %d argument(s): %s",
-				     c->name, c->min_args, c->args);
+		return berth_err_set(err, 0, "\"%s\" requires at least %d argument(s): %s", c->name,
+				     c->min_args, c->args);
 	return berth_err_set(err, 0, "\"%s\" takes at most %d argument(s): %s", c->name,
 			     c->max_args, c->args);
 }
 
-static const struct cli_opt no_opts[] = {CLI_OPT_END};
+static const struct cli_opt no_opts[] = { CLI_OPT_END };
 
 static int runtime_cmd_dispatch(struct runtime_cli *cli, const struct runtime_cmd *c, int argc,
 				char **argv, struct berth_err *err)
@@ -120,19 +122,15 @@ static int runtime_cmd_dispatch(struct runtime_cli *cli, const struct runtime_cm
 		return c->run(cli, NULL, argv, err);
 	r = cli_args_parse(table, opts, argc, argv, c->parse_flags, &args, err);
 	if (r < 0) {
-		cli_args_free(table, opts);
-		return berth_err_wrap(err, "%s", c->name);
-	}
-	if (r == 1) {
+		berth_err_wrap(err, "%s", c->name);
+	} else if (r == 1) {
 		runtime_cmd_usage(stdout, cli->prog, c);
-		cli_args_free(table, opts);
-		return 0;
+		r = 0;
+	} else if (runtime_args_check(c, args, err) < 0) {
+		r = -1;
+	} else {
+		r = c->run(cli, opts, args, err);
 	}
-	if (runtime_args_check(c, args, err) < 0) {
-		cli_args_free(table, opts);
-		return -1;
-	}
-	r = c->run(cli, opts, args, err);
 	cli_args_free(table, opts);
 	return r;
 }
@@ -169,8 +167,9 @@ static int runtime_setup(struct runtime_cli *cli, const struct global_opts *g,
 		return berth_err_set(err, errno, "open log file %s", g->log);
 	if (g->rootless != NULL) {
 		if (strcmp(g->rootless, "auto") != 0 && cli_parse_bool(g->rootless, &ignored) < 0)
-			return berth_err_set(err, 0, "invalid --rootless value: %s (want true, false or auto)",
-					     g->rootless);
+			return berth_err_set(
+			    err, 0, "invalid --rootless value: %s (want true, false or auto)",
+			    g->rootless);
 		log_debug("--rootless=%s ignored: rootless mode follows the caller's credentials",
 			  g->rootless);
 	}
@@ -184,15 +183,16 @@ static int runtime_setup(struct runtime_cli *cli, const struct global_opts *g,
 int runtime_check_create(const struct runtime_cli *cli, struct berth_err *err)
 {
 	if (cli->ctx.systemd_cgroup)
-		return berth_err_set(err, 0, "systemd cgroup driver is not supported yet "
-					     "(drop --systemd-cgroup)");
+		return berth_err_set(err, 0,
+				     "systemd cgroup driver is not supported yet "
+				     "(drop --systemd-cgroup)");
 	return 0;
 }
 
 int runtime_main(const char *prog, int argc, char **argv, struct berth_err *err)
 {
-	struct global_opts g = {0};
-	struct runtime_cli cli = {.prog = prog};
+	struct global_opts g = { 0 };
+	struct runtime_cli cli = { .prog = prog };
 	autofree char **rest = NULL;
 	const struct runtime_cmd *c;
 	int first, r;
@@ -200,7 +200,7 @@ int runtime_main(const char *prog, int argc, char **argv, struct berth_err *err)
 	r = cli_args_parse(global_table, &g, argc, argv, CLI_ARGS_STOP_AT_POSITIONAL, &rest, err);
 	if (r < 0)
 		return -1;
-	if (r == 1) {
+	if (g.help) {
 		runtime_usage(stdout, prog);
 		return 0;
 	}

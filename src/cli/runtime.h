@@ -20,14 +20,14 @@ struct runtime_cli {
 
 struct runtime_cmd {
 	const char *name;
-	const char *alias;    /* "ls" for list; may be NULL */
-	const char *args;     /* "<container-id> [signal]", for usage */
+	const char *alias; /* "ls" for list; may be NULL */
+	const char *args;  /* "<container-id> [signal]", for usage */
 	const char *summary;
 	const struct cli_opt *opts; /* may be NULL: no flags */
-	size_t opts_size;	    /* sizeof the options struct opts fill */
-	unsigned parse_flags;	    /* CLI_ARGS_* */
-	bool unparsed;		    /* every argument goes to run() as is */
-	int min_args, max_args;	    /* positional arguments; max -1 = any */
+	size_t opts_size;           /* sizeof the options struct opts fill */
+	unsigned parse_flags;       /* CLI_ARGS_* */
+	bool unparsed;              /* every argument goes to run() as is */
+	int min_args, max_args;     /* positional arguments; max -1 = any */
 	/* Returns the exit status (>= 0) or -1 with err filled. */
 	int (*run)(struct runtime_cli *cli, void *opts, char **args, struct berth_err *err);
 };
@@ -39,19 +39,15 @@ int runtime_main(const char *prog, int argc, char **argv, struct berth_err *err)
 
 /* runtime-life.c */
 extern const struct runtime_cmd runtime_cmd_create, runtime_cmd_run, runtime_cmd_start,
-	runtime_cmd_state, runtime_cmd_kill, runtime_cmd_delete, runtime_cmd_pause,
-	runtime_cmd_resume, runtime_cmd_list;
+    runtime_cmd_state, runtime_cmd_kill, runtime_cmd_delete, runtime_cmd_pause, runtime_cmd_resume,
+    runtime_cmd_list;
 /* runtime-exec.c */
 extern const struct runtime_cmd runtime_cmd_exec, runtime_cmd_ps;
 /* runtime-update.c */
 extern const struct runtime_cmd runtime_cmd_update;
 /* runtime-info.c */
 extern const struct runtime_cmd runtime_cmd_features, runtime_cmd_spec, runtime_cmd_events,
-	runtime_cmd_checkpoint, runtime_cmd_restore;
+    runtime_cmd_checkpoint, runtime_cmd_restore;
 
 /* Refuses what create/run cannot honour yet (the systemd cgroup driver). */
 int runtime_check_create(const struct runtime_cli *cli, struct berth_err *err);
-
-/* Size with an optional unit as docker/runc accept for memory ("64m",
- * "1.5g", "512KiB", "100b"; binary multiples), or "-1". */
-int runtime_parse_size(const char *s, int64_t *out);

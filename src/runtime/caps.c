@@ -205,8 +205,7 @@ static int caps_apply_ambient(uint64_t ambient, int last, struct berth_err *err)
 			continue;
 		/* The kernel refuses (EPERM) unless the capability is both
 		 * permitted and inheritable. */
-		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)cap, 0UL, 0UL) <
-		    0)
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)cap, 0UL, 0UL) < 0)
 			return berth_err_set(err, errno, "raise ambient capability %s",
 					     caps_label(cap, buf, sizeof(buf)));
 	}

@@ -422,7 +422,7 @@ static int load_container(const struct runtime_ctx *ctx, const char *id,
 
 		if (fs_read_file(path, CONFIG_MAX, &text, &len, err) < 0 ||
 		    json_parse_text(text, len, path, &doc, err) < 0 ||
-		    spec_parse(doc, (*st)->bundle, s, err) < 0) {
+		    spec_parse_stored(doc, (*st)->bundle, s, err) < 0) {
 			state_free(*st);
 			*st = NULL;
 			return -1;
@@ -670,7 +670,7 @@ static void run_poststop(const struct runtime_ctx *ctx, const struct container_s
 		if (!json_object_object_get_ex(doc, "hooks", &hooks))
 			return;
 	}
-	if (spec_parse(doc, st->bundle, &s, &err) < 0) {
+	if (spec_parse_stored(doc, st->bundle, &s, &err) < 0) {
 		log_warn("poststop hooks not run: %s", err.msg);
 		return;
 	}
@@ -691,7 +691,9 @@ int container_delete(const struct runtime_ctx *ctx, const char *id, bool force,
 	int r = -1;
 
 	if (load_container(ctx, id, &st, NULL, err) < 0)
-		return -1;
+		/* runc: deleting a missing container with --force succeeds,
+		 * and containerd relies on that. */
+		return force && err->code == ENOENT ? 0 : -1;
 	status = state_status(ctx->root, st);
 	if ((status == STATUS_RUNNING || status == STATUS_PAUSED) && !force) {
 		berth_err_set(err, 0, "cannot delete container \"%s\" that is not stopped: %s", id,
@@ -763,6 +765,17 @@ static int exec_process(struct spec *s, const struct exec_opts *o, struct berth_
 			p->user.n_additional_gids = 0;
 			if (parse_user(o->user, &p->user, err) < 0)
 				return -1;
+		}
+		for (size_t i = 0; o->additional_gids != NULL && o->additional_gids[i]; i++) {
+			char *end;
+			unsigned long g = strtoul(o->additional_gids[i], &end, 10);
+			if (end == o->additional_gids[i] || *end != '\0' || g > UINT32_MAX - 1)
+				return berth_err_set(err, 0, "--additional-gids \"%s\": not a gid",
+						     o->additional_gids[i]);
+			p->user.additional_gids =
+				xreallocarray(p->user.additional_gids,
+					      p->user.n_additional_gids + 1, sizeof(gid_t));
+			p->user.additional_gids[p->user.n_additional_gids++] = (gid_t)g;
 		}
 		p->terminal = o->tty;
 		if (o->no_new_privs)

@@ -32,6 +32,7 @@ struct exec_opts {
 	const char *cwd;
 	const char *user;	/* "uid[:gid]" */
 	char **caps;		/* --cap, added to every set */
+	char **additional_gids;	/* --additional-gids, each a decimal gid */
 	bool tty;
 	bool detach;
 	const char *pid_file;

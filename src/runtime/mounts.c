@@ -23,11 +23,11 @@
 #endif
 
 enum opt_kind {
-	OPT_SET,	 /* flags |= bits */
-	OPT_CLEAR,	 /* flags &= ~bits, and remember the clear */
+	OPT_SET,         /* flags |= bits */
+	OPT_CLEAR,       /* flags &= ~bits, and remember the clear */
 	OPT_PROPAGATION, /* propagation = bits */
-	OPT_BIND,	 /* bind = true; recursive when bits has MS_REC */
-	OPT_NOOP,	 /* "defaults"; "tmpcopyup" (read by mount_has_tmpcopyup) */
+	OPT_BIND,        /* bind = true; recursive when bits has MS_REC */
+	OPT_NOOP,        /* "defaults"; "tmpcopyup" (read by mount_has_tmpcopyup) */
 	OPT_UNSUPPORTED, /* refused with a clear error */
 };
 
@@ -35,7 +35,7 @@ struct mount_opt {
 	const char *name;
 	enum opt_kind kind;
 	unsigned long bits;
-	const char *why;	/* OPT_UNSUPPORTED: what is missing */
+	const char *why; /* OPT_UNSUPPORTED: what is missing */
 };
 
 static const struct mount_opt mount_opts[] = {
@@ -100,8 +100,7 @@ static const struct mount_opt mount_opts[] = {
 	  "recursive mount attributes are not supported yet" },
 	{ "rnodiratime", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
 	{ "rdiratime", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
-	{ "rnosymfollow", OPT_UNSUPPORTED, 0,
-	  "recursive mount attributes are not supported yet" },
+	{ "rnosymfollow", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
 	{ "rsymfollow", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
 };
 
@@ -185,4 +184,36 @@ int mount_propagation_parse(const char *s, unsigned long *out)
 bool mount_has_tmpcopyup(const struct spec_mount *m)
 {
 	return m->options != NULL && strv_contains(m->options, "tmpcopyup");
+}
+
+/* Advances *p past separators and "." components and returns the length
+ * of the next component (0 at the end). */
+static size_t next_component(const char **p)
+{
+	for (;;) {
+		while (**p == '/')
+			(*p)++;
+		if ((*p)[0] == '.' && ((*p)[1] == '/' || (*p)[1] == '\0')) {
+			(*p)++;
+			continue;
+		}
+		return strcspn(*p, "/");
+	}
+}
+
+bool mount_dest_is(const struct spec_mount *m, const char *path)
+{
+	const char *a = m->destination, *b = path;
+
+	if (a == NULL)
+		return false;
+	for (;;) {
+		size_t la = next_component(&a), lb = next_component(&b);
+		if (la != lb || strncmp(a, b, la) != 0)
+			return false;
+		if (la == 0)
+			return true;
+		a += la;
+		b += lb;
+	}
 }

@@ -22,3 +22,7 @@ int mount_propagation_parse(const char *s, unsigned long *out);
 /* The "tmpcopyup" option (a tmpfs starts with a copy of what it covers).
  * struct spec_mount has no field for it, so it is read from the options. */
 bool mount_has_tmpcopyup(const struct spec_mount *m);
+
+/* Whether the mount's destination names path ("/dev", "//dev/", "dev" and
+ * "/dev/." all name /dev). Lexical: symlinks are not looked at. */
+bool mount_dest_is(const struct spec_mount *m, const char *path);

@@ -22,48 +22,30 @@ struct signal_entry {
 
 /* The first entry for a number is its canonical name; aliases follow. */
 static const struct signal_entry signal_table[] = {
-	{"SIGHUP", SIGHUP},
-	{"SIGINT", SIGINT},
-	{"SIGQUIT", SIGQUIT},
-	{"SIGILL", SIGILL},
-	{"SIGTRAP", SIGTRAP},
-	{"SIGABRT", SIGABRT},
-	{"SIGIOT", SIGIOT},
-	{"SIGBUS", SIGBUS},
-	{"SIGFPE", SIGFPE},
-	{"SIGKILL", SIGKILL},
-	{"SIGUSR1", SIGUSR1},
-	{"SIGSEGV", SIGSEGV},
-	{"SIGUSR2", SIGUSR2},
-	{"SIGPIPE", SIGPIPE},
-	{"SIGALRM", SIGALRM},
-	{"SIGTERM", SIGTERM},
+	{ "SIGHUP", SIGHUP },       { "SIGINT", SIGINT },     { "SIGQUIT", SIGQUIT },
+	{ "SIGILL", SIGILL },       { "SIGTRAP", SIGTRAP },   { "SIGABRT", SIGABRT },
+	{ "SIGIOT", SIGIOT },       { "SIGBUS", SIGBUS },     { "SIGFPE", SIGFPE },
+	{ "SIGKILL", SIGKILL },     { "SIGUSR1", SIGUSR1 },   { "SIGSEGV", SIGSEGV },
+	{ "SIGUSR2", SIGUSR2 },     { "SIGPIPE", SIGPIPE },   { "SIGALRM", SIGALRM },
+	{ "SIGTERM", SIGTERM },
 #ifdef SIGSTKFLT
-	{"SIGSTKFLT", SIGSTKFLT},
+	{ "SIGSTKFLT", SIGSTKFLT },
 #endif
-	{"SIGCHLD", SIGCHLD},
+	{ "SIGCHLD", SIGCHLD },
 #ifdef SIGCLD
-	{"SIGCLD", SIGCLD},
+	{ "SIGCLD", SIGCLD },
 #endif
-	{"SIGCONT", SIGCONT},
-	{"SIGSTOP", SIGSTOP},
-	{"SIGTSTP", SIGTSTP},
-	{"SIGTTIN", SIGTTIN},
-	{"SIGTTOU", SIGTTOU},
-	{"SIGURG", SIGURG},
-	{"SIGXCPU", SIGXCPU},
-	{"SIGXFSZ", SIGXFSZ},
-	{"SIGVTALRM", SIGVTALRM},
-	{"SIGPROF", SIGPROF},
-	{"SIGWINCH", SIGWINCH},
-	{"SIGIO", SIGIO},
+	{ "SIGCONT", SIGCONT },     { "SIGSTOP", SIGSTOP },   { "SIGTSTP", SIGTSTP },
+	{ "SIGTTIN", SIGTTIN },     { "SIGTTOU", SIGTTOU },   { "SIGURG", SIGURG },
+	{ "SIGXCPU", SIGXCPU },     { "SIGXFSZ", SIGXFSZ },   { "SIGVTALRM", SIGVTALRM },
+	{ "SIGPROF", SIGPROF },     { "SIGWINCH", SIGWINCH }, { "SIGIO", SIGIO },
 #ifdef SIGPOLL
-	{"SIGPOLL", SIGPOLL},
+	{ "SIGPOLL", SIGPOLL },
 #endif
 #ifdef SIGPWR
-	{"SIGPWR", SIGPWR},
+	{ "SIGPWR", SIGPWR },
 #endif
-	{"SIGSYS", SIGSYS},
+	{ "SIGSYS", SIGSYS },
 };
 
 /* signal_name() returns static strings, so the real-time names are spelled

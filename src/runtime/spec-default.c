@@ -26,15 +26,16 @@ static json_object *strv_to_json(const char *const *v)
 	return a;
 }
 
-static const char *const default_caps[] = {"CAP_AUDIT_WRITE", "CAP_KILL",
-					   "CAP_NET_BIND_SERVICE", NULL};
+static const char *const default_caps[] = { "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE",
+					    NULL };
 
 static json_object *default_process(void)
 {
-	static const char *const args[] = {"sh", NULL};
+	static const char *const args[] = { "sh", NULL };
 	static const char *const env[] = {
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm",
-		NULL};
+		NULL
+	};
 	json_object *p = json_object_new_object();
 	json_object *user = json_object_new_object();
 	json_object *caps = json_object_new_object();
@@ -67,23 +68,27 @@ struct default_mount {
 };
 
 static const struct default_mount default_mounts[] = {
-	{"/proc", "proc", "proc", {NULL}},
-	{"/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k", NULL}},
-	{"/dev/pts",
-	 "devpts",
-	 "devpts",
-	 {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5", NULL}},
-	{"/dev/shm",
-	 "tmpfs",
-	 "shm",
-	 {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k", NULL}},
-	{"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev", NULL}},
-	{"/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro", NULL}},
-	{"/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro", NULL}},
+	{ "/proc", "proc", "proc", { NULL } },
+	{ "/dev", "tmpfs", "tmpfs", { "nosuid", "strictatime", "mode=755", "size=65536k", NULL } },
+	{ "/dev/pts",
+	  "devpts",
+	  "devpts",
+	  { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5", NULL } },
+	{ "/dev/shm",
+	  "tmpfs",
+	  "shm",
+	  { "nosuid", "noexec", "nodev", "mode=1777", "size=65536k", NULL } },
+	{ "/dev/mqueue", "mqueue", "mqueue", { "nosuid", "noexec", "nodev", NULL } },
+	{ "/sys", "sysfs", "sysfs", { "nosuid", "noexec", "nodev", "ro", NULL } },
+	{ "/sys/fs/cgroup",
+	  "cgroup",
+	  "cgroup",
+	  { "nosuid", "noexec", "nodev", "relatime", "ro", NULL } },
 };
 
 static const struct default_mount rootless_sys = {
-	"/sys", "none", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro", NULL}};
+	"/sys", "none", "/sys", { "rbind", "nosuid", "noexec", "nodev", "ro", NULL }
+};
 
 static json_object *mount_to_json(const struct default_mount *m, bool rootless)
 {
@@ -131,18 +136,26 @@ static json_object *idmap_json(unsigned host_id)
 
 static json_object *default_linux(bool rootless)
 {
-	static const char *const namespaces[] = {"pid", "network", "ipc", "uts", "mount", "cgroup",
-						 NULL};
+	static const char *const namespaces[] = { "pid",   "network", "ipc", "uts",
+						  "mount", "cgroup",  NULL };
 	/* Host information (firmware, kernel memory, timers that leak other
 	 * tenants' activity) and, beyond runc's list, powercap, whose energy
 	 * counters allow the PLATYPUS power side channel. */
-	static const char *const masked[] = {
-		"/proc/acpi",	     "/proc/asound",	   "/proc/kcore",
-		"/proc/keys",	     "/proc/latency_stats", "/proc/timer_list",
-		"/proc/timer_stats", "/proc/sched_debug",   "/sys/firmware",
-		"/proc/scsi",	     "/sys/devices/virtual/powercap", NULL};
-	static const char *const readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-					       "/proc/sysrq-trigger", NULL};
+	static const char *const masked[] = { "/proc/acpi",
+					      "/proc/asound",
+					      "/proc/kcore",
+					      "/proc/keys",
+					      "/proc/latency_stats",
+					      "/proc/timer_list",
+					      "/proc/timer_stats",
+					      "/proc/sched_debug",
+					      "/sys/firmware",
+					      "/proc/scsi",
+					      "/sys/devices/virtual/powercap",
+					      NULL };
+	static const char *const readonly[] = { "/proc/bus",           "/proc/fs",
+						"/proc/irq",           "/proc/sys",
+						"/proc/sysrq-trigger", NULL };
 	json_object *l = json_object_new_object();
 	json_object *ns = json_object_new_array();
 

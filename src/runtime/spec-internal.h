@@ -3,6 +3,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,8 +30,9 @@ int spec_check_absolute(const char *value, const char *path, struct berth_err *e
 int spec_array_object(json_object *arr, size_t i, const char *path, json_object **out,
 		      struct berth_err *err);
 
-/* The "linux" object (spec-linux.c). */
-int spec_linux_parse(json_object *doc, struct spec *s, struct berth_err *err);
+/* The "linux" object (spec-linux.c). check_host: namespace paths must exist
+ * (false for a config re-read after create, see spec_parse_stored()). */
+int spec_linux_parse(json_object *doc, struct spec *s, bool check_host, struct berth_err *err);
 /* Rules that tie fields to namespaces (hostname needs UTS, net.* sysctls
  * need a network namespace, ...), checked once everything is read. */
 int spec_linux_validate(const struct spec *s, struct berth_err *err);

@@ -26,8 +26,8 @@
 #define SPEC_IDMAP_MAX 340
 
 static const char *const ns_names[SPEC_NS_COUNT] = {
-	[SPEC_NS_USER] = "user",   [SPEC_NS_PID] = "pid", [SPEC_NS_NETWORK] = "network",
-	[SPEC_NS_MOUNT] = "mount", [SPEC_NS_IPC] = "ipc", [SPEC_NS_UTS] = "uts",
+	[SPEC_NS_USER] = "user",     [SPEC_NS_PID] = "pid",   [SPEC_NS_NETWORK] = "network",
+	[SPEC_NS_MOUNT] = "mount",   [SPEC_NS_IPC] = "ipc",   [SPEC_NS_UTS] = "uts",
 	[SPEC_NS_CGROUP] = "cgroup", [SPEC_NS_TIME] = "time",
 };
 
@@ -52,7 +52,7 @@ static int spec_ns_from_name(const char *name)
 	return -1;
 }
 
-static int spec_parse_namespace(json_object *o, const char *path, struct spec *s,
+static int spec_parse_namespace(json_object *o, const char *path, struct spec *s, bool check_host,
 				struct berth_err *err)
 {
 	const char *type, *nspath = NULL;
@@ -63,24 +63,24 @@ static int spec_parse_namespace(json_object *o, const char *path, struct spec *s
 		return -1;
 	kind = spec_ns_from_name(type);
 	if (kind < 0)
-		return berth_err_set(err, 0, "%s.type: unknown namespace type \"%s\"", path,
-				     type);
+		return berth_err_set(err, 0, "%s.type: unknown namespace type \"%s\"", path, type);
 	if (s->ns[kind].present)
-		return berth_err_set(err, 0, "%s.type: duplicate namespace type \"%s\"",
-				     path, type);
+		return berth_err_set(err, 0, "%s.type: duplicate namespace type \"%s\"", path,
+				     type);
 	s->ns[kind].present = true;
 	if (json_get_string(o, "path", path, &nspath, err) < 0)
 		return -1;
 	/* An empty path means "create", as runc reads it. */
 	if (nspath == NULL || nspath[0] == '\0')
 		return 0;
-	if (stat(nspath, &st) < 0)
+	if (check_host && stat(nspath, &st) < 0)
 		return berth_err_set(err, errno, "%s.path: %s", path, nspath);
 	s->ns[kind].path = xstrdup(nspath);
 	return 0;
 }
 
-static int spec_parse_namespaces(json_object *linux_obj, struct spec *s, struct berth_err *err)
+static int spec_parse_namespaces(json_object *linux_obj, struct spec *s, bool check_host,
+				 struct berth_err *err)
 {
 	char sub[SPEC_PATH_MAX];
 	json_object *arr;
@@ -92,7 +92,7 @@ static int spec_parse_namespaces(json_object *linux_obj, struct spec *s, struct 
 		json_object *o;
 		spec_pathf(sub, "linux.namespaces[%zu]", i);
 		if (spec_array_object(arr, i, sub, &o, err) < 0 ||
-		    spec_parse_namespace(o, sub, s, err) < 0)
+		    spec_parse_namespace(o, sub, s, check_host, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -127,8 +127,7 @@ static int spec_parse_idmaps(json_object *linux_obj, const char *key, struct spe
 		return r;
 	n = json_object_array_length(arr);
 	if (n > SPEC_IDMAP_MAX)
-		return berth_err_set(err, 0, "linux.%s: more than %d entries", key,
-				     SPEC_IDMAP_MAX);
+		return berth_err_set(err, 0, "linux.%s: more than %d entries", key, SPEC_IDMAP_MAX);
 	*out = xcalloc(n + 1, sizeof(**out));
 	*n_out = n;
 	for (size_t i = 0; i < n; i++) {
@@ -186,8 +185,7 @@ static int spec_parse_device(json_object *o, const char *path, struct spec_devic
 	if (spec_req_string(o, "type", path, &type, err) < 0)
 		return -1;
 	if (strlen(type) != 1 || strchr("cbup", type[0]) == NULL)
-		return berth_err_set(err, 0, "%s.type: unknown device type \"%s\"", path,
-				     type);
+		return berth_err_set(err, 0, "%s.type: unknown device type \"%s\"", path, type);
 	d->type = type[0];
 	/* A fifo has no device numbers; the others are useless without. */
 	if (d->type != 'p') {
@@ -196,10 +194,8 @@ static int spec_parse_device(json_object *o, const char *path, struct spec_devic
 		    spec_need(json_get_int64(o, "minor", path, &d->minor, err), path, "minor",
 			      err) < 0)
 			return -1;
-		if (d->major < 0 || d->major > UINT32_MAX || d->minor < 0 ||
-		    d->minor > UINT32_MAX)
-			return berth_err_set(err, 0, "%s: device number out of range",
-					     path);
+		if (d->major < 0 || d->major > UINT32_MAX || d->minor < 0 || d->minor > UINT32_MAX)
+			return berth_err_set(err, 0, "%s: device number out of range", path);
 	}
 	return spec_parse_device_ids(o, path, d, err);
 }
@@ -276,16 +272,15 @@ static int spec_check_sysctl(const struct spec *s, const char *key, struct berth
 	if (strcmp(dotted, "kernel.hostname") == 0 || strcmp(dotted, "kernel.domainname") == 0)
 		need = SPEC_NS_UTS;
 	if (need < 0)
-		return berth_err_set(err, 0,
-				     "linux.sysctl.%s: not in a separate kernel namespace", key);
+		return berth_err_set(err, 0, "linux.sysctl.%s: not in a separate kernel namespace",
+				     key);
 	if (!s->ns[need].present)
-		return berth_err_set(err, 0, "linux.sysctl.%s: requires a private %s namespace", key,
-				     ns_names[need]);
+		return berth_err_set(err, 0, "linux.sysctl.%s: requires a private %s namespace",
+				     key, ns_names[need]);
 	if (need == SPEC_NS_NETWORK && s->ns[need].path != NULL &&
 	    spec_ns_is_host(s->ns[need].path, "/proc/self/ns/net"))
-		return berth_err_set(err, 0,
-				     "linux.sysctl.%s: not allowed in the host's network namespace",
-				     key);
+		return berth_err_set(
+		    err, 0, "linux.sysctl.%s: not allowed in the host's network namespace", key);
 	return 0;
 }
 
@@ -301,8 +296,7 @@ static int spec_parse_sysctl(json_object *linux_obj, struct spec *s, struct bert
 	json_object_object_foreach(obj, key, val)
 	{
 		if (!json_object_is_type(val, json_type_string))
-			return berth_err_set(err, 0, "linux.sysctl.%s: expected a string",
-					     key);
+			return berth_err_set(err, 0, "linux.sysctl.%s: expected a string", key);
 		s->sysctl[i].key = xstrdup(key);
 		s->sysctl[i].value = xstrdup(json_object_get_string(val));
 		s->n_sysctl = ++i;
@@ -342,8 +336,7 @@ static int spec_parse_personality(json_object *linux_obj, struct spec *s, struct
 	else if (strcmp(domain, "LINUX32") == 0)
 		s->personality = PER_LINUX32;
 	else
-		return berth_err_set(err, 0, "linux.personality.domain: unknown \"%s\"",
-				     domain);
+		return berth_err_set(err, 0, "linux.personality.domain: unknown \"%s\"", domain);
 	s->has_personality = true;
 	if (json_get_array(obj, "flags", "linux.personality", &flags, err) < 0)
 		return -1;
@@ -367,8 +360,7 @@ static int spec_parse_time_offset(json_object *o, const char *path, struct spec_
 	return 0;
 }
 
-static int spec_parse_time_offsets(json_object *linux_obj, struct spec *s,
-				   struct berth_err *err)
+static int spec_parse_time_offsets(json_object *linux_obj, struct spec *s, struct berth_err *err)
 {
 	char sub[SPEC_PATH_MAX];
 	json_object *obj;
@@ -405,46 +397,54 @@ static int spec_parse_subsystems(json_object *linux_obj, struct spec *s, struct 
 	int r;
 
 	r = json_get_object(linux_obj, "resources", "linux", &obj, err);
-	if (r < 0 || (r > 0 && cgroup_resources_parse(obj, "linux.resources", &s->resources,
-						       err) < 0))
+	if (r < 0 ||
+	    (r > 0 && cgroup_resources_parse(obj, "linux.resources", &s->resources, err) < 0))
 		return -1;
 	r = json_get_object(linux_obj, "seccomp", "linux", &obj, err);
-	if (r < 0 ||
-	    (r > 0 && seccomp_config_parse(obj, "linux.seccomp", &s->seccomp, err) < 0))
+	if (r < 0 || (r > 0 && seccomp_config_parse(obj, "linux.seccomp", &s->seccomp, err) < 0))
 		return -1;
 	if (json_get_string(linux_obj, "rootfsPropagation", "linux", &prop, err) < 0)
 		return -1;
 	if (prop != NULL && prop[0] != '\0' &&
 	    mount_propagation_parse(prop, &s->rootfs_propagation) < 0)
-		return berth_err_set(err, 0,
-				     "linux.rootfsPropagation: unknown propagation \"%s\"", prop);
+		return berth_err_set(err, 0, "linux.rootfsPropagation: unknown propagation \"%s\"",
+				     prop);
 	return 0;
 }
 
-int spec_linux_parse(json_object *doc, struct spec *s, struct berth_err *err)
+static int spec_linux_parse_fields(json_object *lo, struct spec *s, bool check_host,
+				   struct berth_err *err)
+{
+	if (json_object_object_get_ex(lo, "intelRdt", NULL))
+		return berth_err_set(err, 0, "linux.intelRdt: Intel RDT is not supported");
+	if (spec_parse_namespaces(lo, s, check_host, err) < 0 ||
+	    spec_parse_idmaps(lo, "uidMappings", &s->uid_mappings, &s->n_uid_mappings, err) < 0 ||
+	    spec_parse_idmaps(lo, "gidMappings", &s->gid_mappings, &s->n_gid_mappings, err) < 0 ||
+	    spec_parse_devices(lo, s, err) < 0 ||
+	    spec_dup_string(lo, "cgroupsPath", "linux", &s->cgroups_path, err) < 0 ||
+	    spec_parse_sysctl(lo, s, err) < 0 || spec_parse_subsystems(lo, s, err) < 0 ||
+	    spec_parse_path_list(lo, "maskedPaths", &s->masked_paths, err) < 0 ||
+	    spec_parse_path_list(lo, "readonlyPaths", &s->readonly_paths, err) < 0 ||
+	    spec_dup_string(lo, "mountLabel", "linux", &s->mount_label, err) < 0 ||
+	    spec_parse_personality(lo, s, err) < 0 || spec_parse_time_offsets(lo, s, err) < 0)
+		return -1;
+	return 0;
+}
+
+int spec_linux_parse(json_object *doc, struct spec *s, bool check_host, struct berth_err *err)
 {
 	json_object *linux_obj;
 	int r = json_get_object(doc, "linux", NULL, &linux_obj, err);
 
-	if (r <= 0)
-		return r;
-	if (json_object_object_get_ex(linux_obj, "intelRdt", NULL))
-		return berth_err_set(err, 0, "linux.intelRdt: Intel RDT is not supported");
-	if (spec_parse_namespaces(linux_obj, s, err) < 0 ||
-	    spec_parse_idmaps(linux_obj, "uidMappings", &s->uid_mappings, &s->n_uid_mappings,
-			      err) < 0 ||
-	    spec_parse_idmaps(linux_obj, "gidMappings", &s->gid_mappings, &s->n_gid_mappings,
-			      err) < 0 ||
-	    spec_parse_devices(linux_obj, s, err) < 0 ||
-	    spec_dup_string(linux_obj, "cgroupsPath", "linux", &s->cgroups_path, err) < 0 ||
-	    spec_parse_sysctl(linux_obj, s, err) < 0 ||
-	    spec_parse_subsystems(linux_obj, s, err) < 0 ||
-	    spec_parse_path_list(linux_obj, "maskedPaths", &s->masked_paths, err) < 0 ||
-	    spec_parse_path_list(linux_obj, "readonlyPaths", &s->readonly_paths, err) < 0 ||
-	    spec_dup_string(linux_obj, "mountLabel", "linux", &s->mount_label, err) < 0 ||
-	    spec_parse_personality(linux_obj, s, err) < 0 ||
-	    spec_parse_time_offsets(linux_obj, s, err) < 0)
+	if (r < 0 || (r > 0 && spec_linux_parse_fields(linux_obj, s, check_host, err) < 0))
 		return -1;
+	/* A container always gets a device policy: the spec's rules (or none)
+	 * then the runtime's defaults, on a deny-all base, as runc does.
+	 * Without this, a spec that omits linux.resources.devices would leave
+	 * every host device node open to the container. */
+	if (s->resources == NULL)
+		s->resources = xzalloc(sizeof(*s->resources));
+	s->resources->has_devices = true;
 	return 0;
 }
 
@@ -471,14 +471,12 @@ int spec_linux_validate(const struct spec *s, struct berth_err *err)
 	if (!s->ns[SPEC_NS_MOUNT].present && strv_len(s->masked_paths) > 0)
 		return berth_err_set(err, 0, "linux.maskedPaths: requires a mount namespace");
 	if (!s->ns[SPEC_NS_MOUNT].present && strv_len(s->readonly_paths) > 0)
-		return berth_err_set(err, 0,
-				     "linux.readonlyPaths: requires a mount namespace");
+		return berth_err_set(err, 0, "linux.readonlyPaths: requires a mount namespace");
 	/* Offsets can only be written before a process enters the namespace,
 	 * so they need a new one. */
 	if (s->n_time_offsets > 0 &&
 	    (!s->ns[SPEC_NS_TIME].present || s->ns[SPEC_NS_TIME].path != NULL))
-		return berth_err_set(err, 0,
-				     "linux.timeOffsets: requires a new time namespace");
+		return berth_err_set(err, 0, "linux.timeOffsets: requires a new time namespace");
 	for (size_t i = 0; i < s->n_sysctl; i++)
 		if (spec_check_sysctl(s, s->sysctl[i].key, err) < 0)
 			return -1;

@@ -2,6 +2,7 @@
  * identity, capabilities and limits. Also read alone for exec --process. */
 #include "runtime/spec.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -184,8 +185,8 @@ static int process_parse_rlimit(json_object *o, const char *path, struct spec_rl
 		return -1;
 	if (rl->soft > rl->hard)
 		return berth_err_set(err, 0,
-				     "%s: soft limit %" PRIu64 " exceeds hard limit %" PRIu64,
-				     path, rl->soft, rl->hard);
+				     "%s: soft limit %" PRIu64 " exceeds hard limit %" PRIu64, path,
+				     rl->soft, rl->hard);
 	return 0;
 }
 
@@ -209,8 +210,8 @@ static int process_parse_rlimits(json_object *proc, const char *path, struct spe
 			return -1;
 		for (size_t j = 0; j < i; j++)
 			if (p->rlimits[j].resource == p->rlimits[i].resource)
-				return berth_err_set(err, 0, "%s.type: duplicate rlimit",
-						     sub);
+				return berth_err_set(
+				    err, 0, "%s.type: duplicate of %s.rlimits[%zu]", sub, path, j);
 		p->n_rlimits = i + 1;
 	}
 	return 0;

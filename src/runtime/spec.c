@@ -58,19 +58,19 @@ int spec_need(int r, const char *path, const char *key, struct berth_err *err)
 	if (r < 0)
 		return r;
 	if (r == 0)
-		return berth_err_set(err, 0, "%s%s%s: required", path ? path : "",
-				     path ? "." : "", key);
+		return berth_err_set(err, 0, "%s%s%s: required", path ? path : "", path ? "." : "",
+				     key);
 	return 0;
 }
 
 int spec_req_string(json_object *o, const char *key, const char *path, const char **out,
-			   struct berth_err *err)
+		    struct berth_err *err)
 {
 	return spec_need(json_get_string(o, key, path, out, err), path, key, err);
 }
 
 int spec_dup_string(json_object *o, const char *key, const char *path, char **out,
-			   struct berth_err *err)
+		    struct berth_err *err)
 {
 	const char *v;
 	int r = json_get_string(o, key, path, &v, err);
@@ -85,13 +85,12 @@ int spec_dup_string(json_object *o, const char *key, const char *path, char **ou
 int spec_check_absolute(const char *value, const char *path, struct berth_err *err)
 {
 	if (value[0] != '/')
-		return berth_err_set(err, 0, "%s: \"%s\" is not an absolute path", path,
-				     value);
+		return berth_err_set(err, 0, "%s: \"%s\" is not an absolute path", path, value);
 	return 0;
 }
 
 int spec_array_object(json_object *arr, size_t i, const char *path, json_object **out,
-			     struct berth_err *err)
+		      struct berth_err *err)
 {
 	json_object *e = json_object_array_get_idx(arr, i);
 
@@ -120,7 +119,7 @@ static int spec_parse_version(json_object *doc, struct spec *s, struct berth_err
 	return 0;
 }
 
-static int spec_parse_root(json_object *doc, struct spec *s, struct berth_err *err)
+static int spec_parse_root(json_object *doc, struct spec *s, bool check_host, struct berth_err *err)
 {
 	autofree char *joined = NULL;
 	json_object *root;
@@ -133,6 +132,14 @@ static int spec_parse_root(json_object *doc, struct spec *s, struct berth_err *e
 	if (path[0] == '\0')
 		return berth_err_set(err, 0, "root.path: must not be empty");
 	joined = path[0] == '/' ? xstrdup(path) : xasprintf("%s/%s", s->bundle, path);
+	if (json_get_bool(root, "readonly", "root", &s->root_readonly, err) < 0)
+		return -1;
+	if (!check_host) {
+		s->root_path = realpath(joined, NULL);
+		if (s->root_path == NULL)
+			s->root_path = steal_ptr(joined);
+		return 0;
+	}
 	if (stat(joined, &st) < 0)
 		return berth_err_set(err, errno, "root.path: %s", joined);
 	if (!S_ISDIR(st.st_mode))
@@ -141,17 +148,15 @@ static int spec_parse_root(json_object *doc, struct spec *s, struct berth_err *e
 	s->root_path = realpath(joined, NULL);
 	if (s->root_path == NULL)
 		return berth_err_set(err, errno, "root.path: %s", joined);
-	return json_get_bool(root, "readonly", "root", &s->root_readonly, err) < 0 ? -1 : 0;
+	return 0;
 }
 
-static int spec_parse_uts_name(json_object *doc, const char *key, char **out,
-			       struct berth_err *err)
+static int spec_parse_uts_name(json_object *doc, const char *key, char **out, struct berth_err *err)
 {
 	if (spec_dup_string(doc, key, NULL, out, err) < 0)
 		return -1;
 	if (*out != NULL && strlen(*out) > SPEC_UTS_NAME_MAX)
-		return berth_err_set(err, 0, "%s: longer than %d bytes", key,
-				     SPEC_UTS_NAME_MAX);
+		return berth_err_set(err, 0, "%s: longer than %d bytes", key, SPEC_UTS_NAME_MAX);
 	return 0;
 }
 
@@ -197,7 +202,7 @@ static int spec_parse_mounts(json_object *doc, struct spec *s, struct berth_err 
 }
 
 static int spec_parse_hook(json_object *o, const char *path, enum spec_hook_kind kind,
-			   struct spec_hook *h, struct berth_err *err)
+			   bool check_host, struct spec_hook *h, struct berth_err *err)
 {
 	char sub[SPEC_PATH_MAX];
 	const char *hp;
@@ -213,7 +218,7 @@ static int spec_parse_hook(json_object *o, const char *path, enum spec_hook_kind
 	/* startContainer hooks resolve in the container's mount namespace,
 	 * which does not exist yet; every other kind resolves on the host
 	 * and is checked now, so a typo fails create rather than start. */
-	if (kind != SPEC_HOOK_START_CONTAINER && access(hp, X_OK) < 0) {
+	if (check_host && kind != SPEC_HOOK_START_CONTAINER && access(hp, X_OK) < 0) {
 		if (errno != EACCES)
 			return berth_err_set(err, errno, "%s: %s", sub, hp);
 		berth_err_set(err, 0, "%s: %s: not executable", sub, hp);
@@ -235,7 +240,8 @@ static int spec_parse_hook(json_object *o, const char *path, enum spec_hook_kind
 	return 0;
 }
 
-static int spec_parse_hooks(json_object *doc, struct spec *s, struct berth_err *err)
+static int spec_parse_hooks(json_object *doc, struct spec *s, bool check_host,
+			    struct berth_err *err)
 {
 	char sub[SPEC_PATH_MAX];
 	json_object *hooks;
@@ -257,8 +263,8 @@ static int spec_parse_hooks(json_object *doc, struct spec *s, struct berth_err *
 			json_object *o;
 			spec_pathf(sub, "hooks.%s[%zu]", hook_names[k], i);
 			if (spec_array_object(arr, i, sub, &o, err) < 0 ||
-			    spec_parse_hook(o, sub, (enum spec_hook_kind)k, &list->list[i], err) <
-				    0)
+			    spec_parse_hook(o, sub, (enum spec_hook_kind)k, check_host,
+					    &list->list[i], err) < 0)
 				return -1;
 		}
 	}
@@ -275,8 +281,7 @@ static int spec_check_annotations(json_object *doc, struct berth_err *err)
 	json_object_object_foreach(ann, key, val)
 	{
 		if (!json_object_is_type(val, json_type_string))
-			return berth_err_set(err, 0, "annotations.%s: expected a string",
-					     key);
+			return berth_err_set(err, 0, "annotations.%s: expected a string", key);
 	}
 	return 0;
 }
@@ -296,26 +301,29 @@ json_object *spec_annotations(const struct spec *s)
 	return empty;
 }
 
-static int spec_parse_document(json_object *doc, struct spec *s, struct berth_err *err)
+static int spec_parse_document(json_object *doc, struct spec *s, bool check_host,
+			       struct berth_err *err)
 {
 	json_object *proc;
 
-	if (spec_parse_version(doc, s, err) < 0 || spec_parse_root(doc, s, err) < 0)
+	if (spec_parse_version(doc, s, err) < 0 || spec_parse_root(doc, s, check_host, err) < 0)
 		return -1;
 	/* Optional for create in the spec, but start needs it and runc
 	 * refuses a bundle without it. */
-	if (spec_need(json_get_object(doc, "process", NULL, &proc, err), NULL, "process", err) < 0 ||
+	if (spec_need(json_get_object(doc, "process", NULL, &proc, err), NULL, "process", err) <
+		0 ||
 	    spec_process_parse(proc, "process", &s->process, err) < 0)
 		return -1;
 	if (spec_parse_uts_name(doc, "hostname", &s->hostname, err) < 0 ||
 	    spec_parse_uts_name(doc, "domainname", &s->domainname, err) < 0 ||
-	    spec_parse_mounts(doc, s, err) < 0 || spec_parse_hooks(doc, s, err) < 0 ||
-	    spec_check_annotations(doc, err) < 0 || spec_linux_parse(doc, s, err) < 0)
+	    spec_parse_mounts(doc, s, err) < 0 || spec_parse_hooks(doc, s, check_host, err) < 0 ||
+	    spec_check_annotations(doc, err) < 0 || spec_linux_parse(doc, s, check_host, err) < 0)
 		return -1;
 	return spec_linux_validate(s, err);
 }
 
-int spec_parse(json_object *doc, const char *bundle, struct spec **out, struct berth_err *err)
+static int spec_parse_mode(json_object *doc, const char *bundle, bool check_host, struct spec **out,
+			   struct berth_err *err)
 {
 	struct spec *s;
 
@@ -329,12 +337,23 @@ int spec_parse(json_object *doc, const char *bundle, struct spec **out, struct b
 		spec_free(s);
 		return -1;
 	}
-	if (spec_parse_document(doc, s, err) < 0) {
+	if (spec_parse_document(doc, s, check_host, err) < 0) {
 		spec_free(s);
 		return -1;
 	}
 	*out = s;
 	return 0;
+}
+
+int spec_parse(json_object *doc, const char *bundle, struct spec **out, struct berth_err *err)
+{
+	return spec_parse_mode(doc, bundle, true, out, err);
+}
+
+int spec_parse_stored(json_object *doc, const char *bundle, struct spec **out,
+		      struct berth_err *err)
+{
+	return spec_parse_mode(doc, bundle, false, out, err);
 }
 
 int spec_load(const char *bundle, struct spec **out, struct berth_err *err)
@@ -413,4 +432,3 @@ void spec_free(struct spec *s)
 	free(s->mount_label);
 	free(s);
 }
-

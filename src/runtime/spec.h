@@ -165,7 +165,9 @@ struct spec {
 	struct spec_device *devices;
 	size_t n_devices;
 	char *cgroups_path;	/* may be NULL */
-	struct cgroup_resources *resources; /* may be NULL */
+	struct cgroup_resources *resources; /* never NULL after spec_parse: has_devices
+					     * is always set so the default device
+					     * policy applies */
 	struct spec_sysctl *sysctl;
 	size_t n_sysctl;
 	struct seccomp_config *seccomp; /* may be NULL */
@@ -184,8 +186,15 @@ struct spec {
 int spec_load(const char *bundle, struct spec **out, struct berth_err *err);
 
 /* Parses a document already in memory (unit tests, `update -r`). bundle is
- * used to resolve a relative root.path. */
+ * used to resolve a relative root.path. The spec takes its own reference on
+ * doc (the caller keeps and releases its own). Errors name the JSON path. */
 int spec_parse(json_object *doc, const char *bundle, struct spec **out, struct berth_err *err);
+/* The same for a config saved at create and read again (start, kill,
+ * delete, poststop hooks): every check is made except those against the
+ * host filesystem (rootfs exists, hook binaries executable, namespace paths
+ * exist), which may have changed since and must not block delete. */
+int spec_parse_stored(json_object *doc, const char *bundle, struct spec **out,
+		      struct berth_err *err);
 
 /* Parses a "process" object alone (exec --process FILE). */
 int spec_process_parse(json_object *obj, const char *path, struct spec_process *out,

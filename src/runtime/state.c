@@ -77,8 +77,11 @@ int state_load(const char *root, const char *id, struct container_state **out,
 	size_t len;
 
 	if (fs_read_file(path, STATE_FILE_MAX, &text, &len, err) < 0) {
-		if (err->code == ENOENT)
-			return berth_err_set(err, 0, "container \"%s\" does not exist", id);
+		if (err->code == ENOENT) {
+			berth_err_set(err, 0, "container \"%s\" does not exist", id);
+			err->code = ENOENT; /* callers tell "missing" apart */
+			return -1;
+		}
 		return -1;
 	}
 	if (json_parse_text(text, len, path, &o, err) < 0)

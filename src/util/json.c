@@ -17,6 +17,9 @@ int json_parse_text(const char *text, size_t len, const char *what, json_object 
 
 	if (tok == NULL)
 		return berth_err_set(err, ENOMEM, "parse %s", what);
+	/* Strict: no trailing commas, no single quotes; config.json is read by
+	 * other runtimes too and must be valid JSON. */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
 	if (o == NULL || jerr != json_tokener_success ||
@@ -36,7 +39,7 @@ int json_parse_text(const char *text, size_t len, const char *what, json_object 
 				why = "unexpected end of input";
 			json_object_put(o);
 			json_tokener_free(tok);
-			return berth_err_set(err, EINVAL, "%s: invalid JSON at byte %zu: %s",
+			return berth_err_set(err, 0, "%s: invalid JSON at byte %zu: %s",
 					     what, at, why);
 		}
 	}
@@ -53,7 +56,7 @@ static int get_typed(json_object *o, const char *key, const char *path, json_typ
 	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
 		return 0;
 	if (!json_object_is_type(v, want))
-		return berth_err_set(err, EINVAL, "%s%s%s: expected %s", path ? path : "",
+		return berth_err_set(err, 0, "%s%s%s: expected %s", path ? path : "",
 				     path ? "." : "", key, want_name);
 	*out = v;
 	return 1;
@@ -100,7 +103,7 @@ int json_get_int64(json_object *o, const char *key, const char *path, int64_t *o
 		errno = 0;
 		*out = json_object_get_int64(v);
 		if (errno != 0)
-			return berth_err_set(err, EINVAL, "%s%s%s: integer out of range",
+			return berth_err_set(err, 0, "%s%s%s: integer out of range",
 					     path ? path : "", path ? "." : "", key);
 	}
 	return r;
@@ -114,7 +117,7 @@ int json_get_uint64(json_object *o, const char *key, const char *path, uint64_t 
 	if (r > 0) {
 		/* json-c keeps integers above INT64_MAX as uint64. */
 		if (json_object_get_int64(v) < 0)
-			return berth_err_set(err, EINVAL, "%s%s%s: must not be negative",
+			return berth_err_set(err, 0, "%s%s%s: must not be negative",
 					     path ? path : "", path ? "." : "", key);
 		*out = json_object_get_uint64(v);
 	}
@@ -128,7 +131,7 @@ int json_get_int_range(json_object *o, const char *key, const char *path, int64_
 	int r = json_get_int64(o, key, path, &v, err);
 	if (r > 0) {
 		if (v < min || v > max)
-			return berth_err_set(err, ERANGE,
+			return berth_err_set(err, 0,
 					     "%s%s%s: %" PRId64 " out of range [%" PRId64
 					     ", %" PRId64 "]",
 					     path ? path : "", path ? "." : "", key, v, min, max);
@@ -153,7 +156,7 @@ int json_get_strv(json_object *o, const char *key, const char *path, char ***out
 		json_object *e = json_object_array_get_idx(arr, i);
 		if (!json_object_is_type(e, json_type_string)) {
 			strv_free(v);
-			return berth_err_set(err, EINVAL, "%s%s%s[%zu]: expected a string",
+			return berth_err_set(err, 0, "%s%s%s[%zu]: expected a string",
 					     path ? path : "", path ? "." : "", key, i);
 		}
 		v[i] = xstrdup(json_object_get_string(e));

@@ -239,8 +239,7 @@ static int open_in_root(int rootfd, const char *path, int flags, mode_t mode)
 	return walk_open(rootfd, path, flags, mode);
 }
 
-int path_openat_in_root(int rootfd, const char *path, int flags, mode_t mode,
-			struct berth_err *err)
+int path_openat_in_root(int rootfd, const char *path, int flags, mode_t mode, struct berth_err *err)
 {
 	int fd = open_in_root(rootfd, path, flags, mode);
 
@@ -271,12 +270,13 @@ static int mkdir_symlink_target(int rootfd, int parent, const char *prefix, cons
 	ssize_t n = readlinkat(parent, name, target, sizeof(target));
 
 	if (n < 0 || (size_t)n >= sizeof(target))
-		return berth_err_set(err, n < 0 ? errno : ENAMETOOLONG, "mkdir %s/%s", prefix, name);
+		return berth_err_set(err, n < 0 ? errno : ENAMETOOLONG, "mkdir %s/%s", prefix,
+				     name);
 	target[n] = '\0';
 	if (depth >= PATH_MAX_SYMLINKS)
 		return berth_err_set(err, ELOOP, "mkdir %s/%s", prefix, name);
 	autofree char *next =
-		target[0] == '/' ? xstrdup(target) : xasprintf("%s/%s", prefix, target);
+	    target[0] == '/' ? xstrdup(target) : xasprintf("%s/%s", prefix, target);
 	int fd = mkdir_all(rootfd, next, mode, depth + 1, err);
 	if (fd < 0)
 		return -1;

@@ -32,7 +32,7 @@ has_opt() { # has_opt "opt1,opt2" opt
 	rt_ok run --bundle "$BUNDLE" "$CID"
 	local dev
 	for dev in null zero full random urandom tty; do
-		jq -e --arg p "/dev/$dev" 'select(.path == $p) | .type == "char"' <<<"$output" >/dev/null ||
+		jq -se --arg p "/dev/$dev" 'any(.[]; .path == $p and .type == "char")' <<<"$output" >/dev/null ||
 			fail "/dev/$dev is not a character device: $output"
 	done
 }

@@ -96,9 +96,9 @@ struct prop_case {
 };
 
 static const struct prop_case prop_cases[] = {
-	{ "private", MS_PRIVATE },	    { "rprivate", MS_PRIVATE | MS_REC },
-	{ "shared", MS_SHARED },	    { "rshared", MS_SHARED | MS_REC },
-	{ "slave", MS_SLAVE },		    { "rslave", MS_SLAVE | MS_REC },
+	{ "private", MS_PRIVATE },       { "rprivate", MS_PRIVATE | MS_REC },
+	{ "shared", MS_SHARED },         { "rshared", MS_SHARED | MS_REC },
+	{ "slave", MS_SLAVE },           { "rslave", MS_SLAVE | MS_REC },
 	{ "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
 };
 
@@ -116,7 +116,7 @@ static void check_propagation(void)
 		snprintf(opts, sizeof(opts), "rbind,%s,ro", c->name);
 		int r = parse(NULL, opts, &m, &err);
 		CHECK(r == 0 && m.propagation == c->want && m.bind && m.recursive &&
-			      m.flags == (MS_BIND | MS_REC | MS_RDONLY),
+			  m.flags == (MS_BIND | MS_REC | MS_RDONLY),
 		      "option \"%s\" goes to propagation, not flags", c->name);
 		clear(&m);
 	}
@@ -204,8 +204,30 @@ static void check_unsupported(void)
 	}
 }
 
+static void check_dest_is(void)
+{
+	static const struct {
+		const char *dest, *path;
+		bool want;
+	} cases[] = {
+		{ "/dev", "/dev", true },         { "//dev/", "/dev", true },
+		{ "dev", "/dev", true },          { "/dev/.", "/dev", true },
+		{ "/./dev//", "/dev", true },     { "/dev/pts", "/dev", false },
+		{ "/devices", "/dev", false },    { "/de", "/dev", false },
+		{ "/dev/../dev", "/dev", false }, { "/", "/", true },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct spec_mount m = { .destination = (char *)cases[i].dest };
+		CHECK(mount_dest_is(&m, cases[i].path) == cases[i].want, "\"%s\" %s \"%s\"",
+		      cases[i].dest, cases[i].want ? "is" : "is not", cases[i].path);
+	}
+	struct spec_mount none = { 0 };
+	CHECK(!mount_dest_is(&none, "/"), "no destination is nothing");
+}
+
 int main(void)
 {
+	check_dest_is();
 	check_flags();
 	check_propagation();
 	check_data();

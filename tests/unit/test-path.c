@@ -81,8 +81,8 @@ static bool same_as(int fd, const char *rel)
 struct lookup_case {
 	const char *path;
 	int flags;
-	int want_errno;		/* 0: success */
-	const char *want;	/* relative to the root; "" is the root itself */
+	int want_errno;   /* 0: success */
+	const char *want; /* relative to the root; "" is the root itself */
 };
 
 static const struct lookup_case lookups[] = {
@@ -126,8 +126,7 @@ static void check_lookups(const char *mode, open_fn fn)
 			      c->path, c->want, fd < 0 ? err.msg : "opened");
 		else
 			CHECK(fd < 0 && err.code == c->want_errno, "%s: \"%s\" fails with %s (%s)",
-			      mode, c->path, strerror(c->want_errno),
-			      fd < 0 ? err.msg : "opened");
+			      mode, c->path, strerror(c->want_errno), fd < 0 ? err.msg : "opened");
 	}
 }
 
@@ -140,8 +139,7 @@ static void check_create(const char *mode, open_fn fn)
 	unlinkat(rootfd, "created-by-link", 0);
 
 	autoclose int fd2 = fn(rootfd, "dangling-deep", O_WRONLY | O_CREAT, 0600, &err);
-	CHECK(fd2 < 0 && err.code == ENOENT, "%s: O_CREAT under a missing directory: ENOENT",
-	      mode);
+	CHECK(fd2 < 0 && err.code == ENOENT, "%s: O_CREAT under a missing directory: ENOENT", mode);
 
 	autoclose int fd3 = fn(rootfd, "../../new-file", O_WRONLY | O_CREAT | O_EXCL, 0600, &err);
 	CHECK(fd3 >= 0 && same_as(fd3, "new-file"), "%s: \"../../new-file\" is created in the root",
@@ -221,7 +219,7 @@ int main(void)
 	autofree char *secret = xasprintf("%s/outside-secret", tmp);
 	autofree char *host_created = xasprintf("%s/created-by-link", tmp);
 	CHECK(fs_exists(secret) && !fs_exists(host_created) && !fs_exists("/created-by-link") &&
-		      !fs_exists("/made/by/mkdir"),
+		  !fs_exists("/made/by/mkdir"),
 	      "nothing created outside the root");
 
 	close(rootfd);

@@ -24,77 +24,77 @@
 static char bundle[64];
 
 static const char *const good_config =
-	"{"
-	"  \"ociVersion\": \"1.2.0\","
-	"  \"process\": {"
-	"    \"terminal\": true,"
-	"    \"consoleSize\": { \"height\": 25, \"width\": 80 },"
-	"    \"user\": { \"uid\": 1000, \"gid\": 1001, \"umask\": 18,"
-	"                \"additionalGids\": [5, 6] },"
-	"    \"args\": [ \"sh\", \"-c\", \"echo hi\" ],"
-	"    \"env\": [ \"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\","
-	"               \"TERM=xterm\", \"EMPTY=\" ],"
-	"    \"cwd\": \"/work\","
-	"    \"capabilities\": {"
-	"      \"bounding\": [ \"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\" ],"
-	"      \"effective\": [ \"CAP_AUDIT_WRITE\", \"CAP_KILL\" ],"
-	"      \"inheritable\": [],"
-	"      \"permitted\": [ \"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\" ],"
-	"      \"ambient\": [ \"cap_net_bind_service\" ]"
-	"    },"
-	"    \"rlimits\": [ { \"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 512 },"
-	"                   { \"type\": \"RLIMIT_CORE\", \"hard\": 18446744073709551615,"
-	"                     \"soft\": 0 } ],"
-	"    \"noNewPrivileges\": true,"
-	"    \"oomScoreAdj\": -500,"
-	"    \"apparmorProfile\": \"berth-default\","
-	"    \"selinuxLabel\": \"system_u:system_r:container_t:s0\""
-	"  },"
-	"  \"root\": { \"path\": \"rootfs\", \"readonly\": true },"
-	"  \"hostname\": \"box\","
-	"  \"domainname\": \"example.org\","
-	"  \"mounts\": ["
-	"    { \"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\" },"
-	"    { \"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\","
-	"      \"options\": [ \"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\" ] },"
-	"    { \"destination\": \"/data\", \"source\": \"/srv\", \"options\": [ \"rbind\" ] }"
-	"  ],"
-	"  \"hooks\": {"
-	"    \"prestart\": [ { \"path\": \"/bin/true\" } ],"
-	"    \"createRuntime\": [ { \"path\": \"/bin/true\", \"args\": [ \"true\", \"x\" ],"
-	"                          \"env\": [ \"A=1\" ], \"timeout\": 5 } ],"
-	"    \"startContainer\": [ { \"path\": \"/only/in/container\" } ],"
-	"    \"poststop\": [ { \"path\": \"/bin/true\" }, { \"path\": \"/bin/false\" } ]"
-	"  },"
-	"  \"annotations\": { \"org.example.key\": \"value\" },"
-	"  \"futureTopLevelKey\": { \"anything\": [ 1, 2, 3 ] },"
-	"  \"linux\": {"
-	"    \"namespaces\": [ { \"type\": \"pid\" }, { \"type\": \"network\" },"
-	"                      { \"type\": \"ipc\" }, { \"type\": \"uts\" },"
-	"                      { \"type\": \"mount\" }, { \"type\": \"user\" },"
-	"                      { \"type\": \"cgroup\" }, { \"type\": \"time\" } ],"
-	"    \"uidMappings\": [ { \"containerID\": 0, \"hostID\": 100000, \"size\": 65536 } ],"
-	"    \"gidMappings\": [ { \"containerID\": 0, \"hostID\": 100000, \"size\": 65536 },"
-	"                       { \"containerID\": 65536, \"hostID\": 5, \"size\": 1 } ],"
-	"    \"devices\": [ { \"path\": \"/dev/fuse\", \"type\": \"c\", \"major\": 10,"
-	"                     \"minor\": 229, \"fileMode\": 8630, \"uid\": 0, \"gid\": 7 },"
-	"                   { \"path\": \"/dev/myfifo\", \"type\": \"p\" } ],"
-	"    \"cgroupsPath\": \"/berth/test\","
-	"    \"resources\": { \"memory\": { \"limit\": 104857600 } },"
-	"    \"sysctl\": { \"net.ipv4.ip_forward\": \"1\", \"kernel.shmmax\": \"4096\","
-	"                  \"fs.mqueue.msg_max\": \"20\", \"kernel.domainname\": \"x\","
-	"                  \"net/ipv4/ping_group_range\": \"0 0\" },"
-	"    \"seccomp\": { \"defaultAction\": \"SCMP_ACT_ERRNO\" },"
-	"    \"rootfsPropagation\": \"rslave\","
-	"    \"maskedPaths\": [ \"/proc/kcore\", \"/proc/keys\" ],"
-	"    \"readonlyPaths\": [ \"/proc/sys\" ],"
-	"    \"mountLabel\": \"system_u:object_r:container_file_t:s0\","
-	"    \"personality\": { \"domain\": \"LINUX32\", \"flags\": [] },"
-	"    \"timeOffsets\": { \"monotonic\": { \"secs\": -3, \"nanosecs\": 5 },"
-	"                       \"boottime\": { \"secs\": 86400 } },"
-	"    \"memoryPolicy\": { \"mode\": \"MPOL_DEFAULT\" }"
-	"  }"
-	"}";
+    "{"
+    "  \"ociVersion\": \"1.2.0\","
+    "  \"process\": {"
+    "    \"terminal\": true,"
+    "    \"consoleSize\": { \"height\": 25, \"width\": 80 },"
+    "    \"user\": { \"uid\": 1000, \"gid\": 1001, \"umask\": 18,"
+    "                \"additionalGids\": [5, 6] },"
+    "    \"args\": [ \"sh\", \"-c\", \"echo hi\" ],"
+    "    \"env\": [ \"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\","
+    "               \"TERM=xterm\", \"EMPTY=\" ],"
+    "    \"cwd\": \"/work\","
+    "    \"capabilities\": {"
+    "      \"bounding\": [ \"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\" ],"
+    "      \"effective\": [ \"CAP_AUDIT_WRITE\", \"CAP_KILL\" ],"
+    "      \"inheritable\": [],"
+    "      \"permitted\": [ \"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\" ],"
+    "      \"ambient\": [ \"cap_net_bind_service\" ]"
+    "    },"
+    "    \"rlimits\": [ { \"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 512 },"
+    "                   { \"type\": \"RLIMIT_CORE\", \"hard\": 18446744073709551615,"
+    "                     \"soft\": 0 } ],"
+    "    \"noNewPrivileges\": true,"
+    "    \"oomScoreAdj\": -500,"
+    "    \"apparmorProfile\": \"berth-default\","
+    "    \"selinuxLabel\": \"system_u:system_r:container_t:s0\""
+    "  },"
+    "  \"root\": { \"path\": \"rootfs\", \"readonly\": true },"
+    "  \"hostname\": \"box\","
+    "  \"domainname\": \"example.org\","
+    "  \"mounts\": ["
+    "    { \"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\" },"
+    "    { \"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\","
+    "      \"options\": [ \"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\" ] },"
+    "    { \"destination\": \"/data\", \"source\": \"/srv\", \"options\": [ \"rbind\" ] }"
+    "  ],"
+    "  \"hooks\": {"
+    "    \"prestart\": [ { \"path\": \"/bin/true\" } ],"
+    "    \"createRuntime\": [ { \"path\": \"/bin/true\", \"args\": [ \"true\", \"x\" ],"
+    "                          \"env\": [ \"A=1\" ], \"timeout\": 5 } ],"
+    "    \"startContainer\": [ { \"path\": \"/only/in/container\" } ],"
+    "    \"poststop\": [ { \"path\": \"/bin/true\" }, { \"path\": \"/bin/false\" } ]"
+    "  },"
+    "  \"annotations\": { \"org.example.key\": \"value\" },"
+    "  \"futureTopLevelKey\": { \"anything\": [ 1, 2, 3 ] },"
+    "  \"linux\": {"
+    "    \"namespaces\": [ { \"type\": \"pid\" }, { \"type\": \"network\" },"
+    "                      { \"type\": \"ipc\" }, { \"type\": \"uts\" },"
+    "                      { \"type\": \"mount\" }, { \"type\": \"user\" },"
+    "                      { \"type\": \"cgroup\" }, { \"type\": \"time\" } ],"
+    "    \"uidMappings\": [ { \"containerID\": 0, \"hostID\": 100000, \"size\": 65536 } ],"
+    "    \"gidMappings\": [ { \"containerID\": 0, \"hostID\": 100000, \"size\": 65536 },"
+    "                       { \"containerID\": 65536, \"hostID\": 5, \"size\": 1 } ],"
+    "    \"devices\": [ { \"path\": \"/dev/fuse\", \"type\": \"c\", \"major\": 10,"
+    "                     \"minor\": 229, \"fileMode\": 8630, \"uid\": 0, \"gid\": 7 },"
+    "                   { \"path\": \"/dev/myfifo\", \"type\": \"p\" } ],"
+    "    \"cgroupsPath\": \"/berth/test\","
+    "    \"resources\": { \"memory\": { \"limit\": 104857600 } },"
+    "    \"sysctl\": { \"net.ipv4.ip_forward\": \"1\", \"kernel.shmmax\": \"4096\","
+    "                  \"fs.mqueue.msg_max\": \"20\", \"kernel.domainname\": \"x\","
+    "                  \"net/ipv4/ping_group_range\": \"0 0\" },"
+    "    \"seccomp\": { \"defaultAction\": \"SCMP_ACT_ERRNO\" },"
+    "    \"rootfsPropagation\": \"rslave\","
+    "    \"maskedPaths\": [ \"/proc/kcore\", \"/proc/keys\" ],"
+    "    \"readonlyPaths\": [ \"/proc/sys\" ],"
+    "    \"mountLabel\": \"system_u:object_r:container_file_t:s0\","
+    "    \"personality\": { \"domain\": \"LINUX32\", \"flags\": [] },"
+    "    \"timeOffsets\": { \"monotonic\": { \"secs\": -3, \"nanosecs\": 5 },"
+    "                       \"boottime\": { \"secs\": 86400 } },"
+    "    \"memoryPolicy\": { \"mode\": \"MPOL_DEFAULT\" }"
+    "  }"
+    "}";
 
 static json_object *good_doc(void)
 {
@@ -181,7 +181,7 @@ static void check_good(void)
 	CHECK(p->user.uid == 1000 && p->user.gid == 1001, "user uid/gid");
 	CHECK(p->user.has_umask && p->user.umask == 022, "user umask");
 	CHECK(p->user.n_additional_gids == 2 && p->user.additional_gids[0] == 5 &&
-		      p->user.additional_gids[1] == 6,
+		  p->user.additional_gids[1] == 6,
 	      "additionalGids");
 	CHECK(p->args != NULL && p->args[3] == NULL, "three args");
 	CHECK_STR(p->args[2], "echo hi", "args[2]");
@@ -189,8 +189,8 @@ static void check_good(void)
 	CHECK(p->env[3] == NULL, "three env entries");
 	CHECK_STR(p->cwd, "/work", "cwd");
 	CHECK(p->caps.present, "capabilities present");
-	uint64_t kill_audit = (1ULL << caps_from_name("CAP_KILL")) |
-			      (1ULL << caps_from_name("CAP_AUDIT_WRITE"));
+	uint64_t kill_audit =
+	    (1ULL << caps_from_name("CAP_KILL")) | (1ULL << caps_from_name("CAP_AUDIT_WRITE"));
 	uint64_t nbs = 1ULL << caps_from_name("CAP_NET_BIND_SERVICE");
 	CHECK(p->caps.bounding == (kill_audit | nbs), "bounding mask %#llx",
 	      (unsigned long long)p->caps.bounding);
@@ -200,10 +200,10 @@ static void check_good(void)
 	CHECK(p->caps.ambient == nbs, "ambient mask (lowercase name)");
 	CHECK(p->n_rlimits == 2, "two rlimits");
 	CHECK(p->rlimits[0].resource == RLIMIT_NOFILE && p->rlimits[0].soft == 512 &&
-		      p->rlimits[0].hard == 1024,
+		  p->rlimits[0].hard == 1024,
 	      "RLIMIT_NOFILE 512/1024");
 	CHECK(p->rlimits[1].resource == RLIMIT_CORE && p->rlimits[1].soft == 0 &&
-		      p->rlimits[1].hard == UINT64_MAX,
+		  p->rlimits[1].hard == UINT64_MAX,
 	      "RLIMIT_CORE 0/unlimited");
 	CHECK(p->no_new_privileges, "noNewPrivileges");
 	CHECK(p->has_oom_score_adj && p->oom_score_adj == -500, "oomScoreAdj");
@@ -226,7 +226,7 @@ static void check_good(void)
 	CHECK(s->hooks[SPEC_HOOK_PRESTART].n == 1, "one prestart hook");
 	CHECK_STR(s->hooks[SPEC_HOOK_PRESTART].list[0].path, "/bin/true", "prestart path");
 	CHECK(s->hooks[SPEC_HOOK_PRESTART].list[0].args == NULL &&
-		      s->hooks[SPEC_HOOK_PRESTART].list[0].timeout == 0,
+		  s->hooks[SPEC_HOOK_PRESTART].list[0].timeout == 0,
 	      "prestart has no args and no timeout");
 	const struct spec_hook *cr = &s->hooks[SPEC_HOOK_CREATE_RUNTIME].list[0];
 	CHECK(cr->timeout == 5, "createRuntime timeout");
@@ -239,32 +239,31 @@ static void check_good(void)
 
 	json_object *ann = spec_annotations(s), *v;
 	CHECK(json_object_object_get_ex(ann, "org.example.key", &v) &&
-		      strcmp(json_object_get_string(v), "value") == 0,
+		  strcmp(json_object_get_string(v), "value") == 0,
 	      "annotations");
 
 	for (int i = 0; i < SPEC_NS_COUNT; i++)
 		CHECK(s->ns[i].present && s->ns[i].path == NULL, "namespace %d created", i);
 	CHECK(s->n_uid_mappings == 1 && s->uid_mappings[0].container_id == 0 &&
-		      s->uid_mappings[0].host_id == 100000 && s->uid_mappings[0].size == 65536,
+		  s->uid_mappings[0].host_id == 100000 && s->uid_mappings[0].size == 65536,
 	      "uidMappings");
 	CHECK(s->n_gid_mappings == 2 && s->gid_mappings[1].container_id == 65536 &&
-		      s->gid_mappings[1].host_id == 5 && s->gid_mappings[1].size == 1,
+		  s->gid_mappings[1].host_id == 5 && s->gid_mappings[1].size == 1,
 	      "gidMappings");
 	CHECK(s->n_devices == 2, "two devices");
 	CHECK_STR(s->devices[0].path, "/dev/fuse", "devices[0].path");
-	CHECK(s->devices[0].type == 'c' && s->devices[0].major == 10 &&
-		      s->devices[0].minor == 229,
+	CHECK(s->devices[0].type == 'c' && s->devices[0].major == 10 && s->devices[0].minor == 229,
 	      "devices[0] c 10:229");
 	CHECK(s->devices[0].has_mode && s->devices[0].file_mode == 0666,
 	      "devices[0] mode keeps permission bits (%o)", s->devices[0].file_mode);
 	CHECK(s->devices[0].has_uid && s->devices[0].uid == 0 && s->devices[0].has_gid &&
-		      s->devices[0].gid == 7,
+		  s->devices[0].gid == 7,
 	      "devices[0] uid/gid");
 	CHECK(s->devices[1].type == 'p' && !s->devices[1].has_mode && !s->devices[1].has_uid,
 	      "devices[1] fifo without numbers");
 	CHECK_STR(s->cgroups_path, "/berth/test", "cgroupsPath");
 	CHECK(s->resources != NULL && s->resources->has_mem_limit &&
-		      s->resources->mem_limit == 104857600,
+		  s->resources->mem_limit == 104857600,
 	      "resources parsed by cgroup_resources_parse");
 	CHECK(s->n_sysctl == 5, "five sysctls");
 	bool found = false;
@@ -308,7 +307,9 @@ static void check_minimal(void)
 	CHECK(!s->process.caps.present, "no capabilities object: caps.present false");
 	CHECK(!s->process.user.has_umask && s->process.user.uid == 0, "default user is root");
 	CHECK(s->n_mounts == 0 && s->mounts == NULL, "no mounts");
-	CHECK(s->resources == NULL && s->seccomp == NULL, "no resources, no seccomp");
+	CHECK(s->resources != NULL && s->resources->has_devices && s->resources->n_devices == 0,
+	      "no linux.resources: still a (default) device policy");
+	CHECK(s->seccomp == NULL, "no seccomp");
 	CHECK(json_object_object_length(spec_annotations(s)) == 0, "empty annotations");
 	CHECK(!s->ns[SPEC_NS_PID].present, "no namespaces");
 	spec_free(s);
@@ -345,9 +346,9 @@ static void check_load(void)
 }
 
 struct bad_case {
-	const char *path;	/* field to change */
-	const char *value;	/* JSON text; NULL removes the field */
-	const char *want;	/* substring the error must contain */
+	const char *path;  /* field to change */
+	const char *value; /* JSON text; NULL removes the field */
+	const char *want;  /* substring the error must contain */
 };
 
 static const struct bad_case bad_cases[] = {
@@ -392,10 +393,11 @@ static const struct bad_case bad_cases[] = {
 	{ "mounts[1]", "\"tmpfs\"", "mounts[1]: expected an object" },
 	{ "mounts[1].destination", NULL, "mounts[1].destination: required" },
 	{ "mounts[1].destination", "\"dev\"", "mounts[1].destination: \"dev\" is not an absolute" },
-	{ "mounts[0].options", "[\"bogus!\"]", "mounts[0].options[0]" },
+	{ "mounts[0].options", "[\"idmap\"]", "mounts[0]" },
 	{ "mounts[0].source", "7", "mounts[0].source: expected a string" },
 	{ "hooks.prestart[0].path", "\"/nonexistent-hook\"", "hooks.prestart[0].path: " },
-	{ "hooks.prestart[0].path", "\"true\"", "hooks.prestart[0].path: \"true\" is not an absol" },
+	{ "hooks.prestart[0].path", "\"true\"",
+	  "hooks.prestart[0].path: \"true\" is not an absol" },
 	{ "hooks.poststop[1].timeout", "0", "hooks.poststop[1].timeout: must be positive" },
 	{ "hooks.createContainer", "{}", "hooks.createContainer: expected an array" },
 	{ "annotations", "{\"a\": 1}", "annotations.a: expected a string" },
@@ -486,8 +488,8 @@ static void check_bad_cases(void)
 		if (c->want == NULL) {
 			CHECK(r == 0, "%s = %s is accepted (%s)", c->path, c->value, err.msg);
 		} else {
-			CHECK(r < 0 && s == NULL && strstr(err.msg, c->want) != NULL,
-			      "%s = %s: %s", c->path, c->value ? c->value : "(removed)", err.msg);
+			CHECK(r < 0 && s == NULL && strstr(err.msg, c->want) != NULL, "%s = %s: %s",
+			      c->path, c->value ? c->value : "(removed)", err.msg);
 		}
 		spec_free(s);
 	}
@@ -506,6 +508,38 @@ static void check_hook_not_executable(void)
 	doc_edit(doc, "hooks.prestart[0].path", val);
 	r = spec_parse(doc, bundle, &s, &err);
 	CHECK(r < 0 && strcmp(err.msg, want) == 0, "non-executable hook: %s", err.msg);
+}
+
+/* A config re-read after create skips checks against the host filesystem
+ * but keeps every other rule. */
+static void check_stored(void)
+{
+	autojson json_object *doc = good_doc();
+	struct berth_err err = { 0 };
+	struct spec *s = NULL;
+	int r;
+
+	doc_edit(doc, "root.path", "\"gone\"");
+	doc_edit(doc, "hooks.poststop[0].path", "\"/removed/hook\"");
+	doc_edit(doc, "linux.namespaces[0]",
+		 "{\"type\":\"pid\",\"path\":\"/proc/999999999/ns/pid\"}");
+	CHECK(spec_parse(doc, bundle, &s, &err) < 0, "spec_parse refuses a missing rootfs");
+	r = spec_parse_stored(doc, bundle, &s, &err);
+	CHECK(r == 0, "spec_parse_stored accepts missing rootfs, hook, namespace (%s)", err.msg);
+	if (r == 0) {
+		autofree char *want = xasprintf("%s/gone", bundle);
+		CHECK_STR(s->root_path, want, "stored: root.path still resolved");
+		CHECK_STR(s->hooks[SPEC_HOOK_POSTSTOP].list[0].path, "/removed/hook",
+			  "stored: poststop hook kept");
+		CHECK_STR(s->ns[SPEC_NS_PID].path, "/proc/999999999/ns/pid",
+			  "stored: namespace path kept");
+		spec_free(s);
+	}
+	s = NULL;
+	doc_edit(doc, "process.args", "[]");
+	CHECK(spec_parse_stored(doc, bundle, &s, &err) < 0 &&
+		  strstr(err.msg, "process.args") != NULL,
+	      "stored: other rules still apply: %s", err.msg);
 }
 
 static void check_process_parse(void)
@@ -528,7 +562,7 @@ static void check_process_parse(void)
 
 	json_object_object_add(obj, "cwd", json_object_new_string("rel"));
 	CHECK(spec_process_parse(obj, "process", &p, &err) < 0 &&
-		      strstr(err.msg, "process.cwd") != NULL,
+		  strstr(err.msg, "process.cwd") != NULL,
 	      "exec process with relative cwd: %s", err.msg);
 }
 
@@ -554,7 +588,8 @@ static void setup_bundle(void)
 	rootfs = xasprintf("%s/rootfs", bundle);
 	hook = xasprintf("%s/hook-noexec", bundle);
 	file = xasprintf("%s/config-file", bundle);
-	if (mkdir(rootfs, 0755) < 0 || fs_write_file_atomic(hook, "#!/bin/sh\n", 10, 0644, &err) < 0 ||
+	if (mkdir(rootfs, 0755) < 0 ||
+	    fs_write_file_atomic(hook, "#!/bin/sh\n", 10, 0644, &err) < 0 ||
 	    fs_write_file_atomic(file, "x", 1, 0644, &err) < 0) {
 		fprintf(stderr, "setup: %s %s\n", strerror(errno), err.msg);
 		exit(1);
@@ -571,6 +606,7 @@ int main(void)
 	check_bad_cases();
 	check_namespace_rules();
 	check_hook_not_executable();
+	check_stored();
 	check_process_parse();
 	check_rlimit_names();
 	check_load();

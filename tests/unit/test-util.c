@@ -1,4 +1,123 @@
+/* util: errors, JSON accessors, files, string vectors. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+static void test_err(void)
+{
+	struct berth_err err;
+	int r = berth_err_set(&err, ENOENT, "open %s", "/x");
+
+	CHECK(r == -1, "berth_err_set returns -1");
+	CHECK(err.code == ENOENT, "code kept");
+	CHECK_STR(err.msg, "open /x: No such file or directory", "message with strerror");
+	berth_err_wrap(&err, "create %s", "c1");
+	CHECK_STR(err.msg, "create c1: open /x: No such file or directory", "wrapped");
+	berth_err_set(&err, 0, "plain");
+	CHECK_STR(err.msg, "plain", "no strerror for code 0");
+}
+
+static void test_json(void)
+{
+	struct berth_err err;
+	json_object *o = NULL;
+	const char *s = NULL;
+	int64_t i = 0;
+	uint64_t u = 0;
+	bool b = false;
+	char **v = NULL;
+	const char *doc = "{\"a\":\"x\",\"n\":-3,\"u\":18446744073709551615,\"b\":true,"
+			  "\"l\":[\"p\",\"q\"],\"bad\":[1]}  \n";
+
+	CHECK(json_parse_text(doc, strlen(doc), "doc", &o, &err) == 0, "parse with trailing space");
+	CHECK(json_get_string(o, "a", "root", &s, &err) == 1 && strcmp(s, "x") == 0, "string");
+	CHECK(json_get_string(o, "missing", "root", &s, &err) == 0, "absent key is 0");
+	CHECK(json_get_int64(o, "n", "root", &i, &err) == 1 && i == -3, "int64");
+	CHECK(json_get_uint64(o, "u", "root", &u, &err) == 1 && u == UINT64_MAX, "uint64 max");
+	CHECK(json_get_uint64(o, "n", "root", &u, &err) == -1 && strstr(err.msg, "root.n"),
+	      "negative uint64 names the field: %s", err.msg);
+	CHECK(json_get_bool(o, "b", "root", &b, &err) == 1 && b, "bool");
+	CHECK(json_get_string(o, "n", "root", &s, &err) == -1 &&
+		      strcmp(err.msg, "root.n: expected a string") == 0,
+	      "wrong type: %s", err.msg);
+	CHECK(json_get_int_range(o, "n", "root", 0, 10, &i, &err) == -1 &&
+		      strstr(err.msg, "out of range"),
+	      "range: %s", err.msg);
+	CHECK(json_get_strv(o, "l", "root", &v, &err) == 1 && strv_len(v) == 2 &&
+		      strcmp(v[1], "q") == 0,
+	      "strv");
+	CHECK(json_get_strv(o, "bad", "root", &v, &err) == -1 && strstr(err.msg, "root.bad[0]"),
+	      "strv element type: %s", err.msg);
+	strv_free(v);
+	json_object_put(o);
+
+	o = NULL;
+	CHECK(json_parse_text("{\"a\":", 5, "config.json", &o, &err) == -1 &&
+		      strstr(err.msg, "config.json: invalid JSON"),
+	      "truncated: %s", err.msg);
+	CHECK(json_parse_text("{} {}", 5, "config.json", &o, &err) == -1, "trailing document");
+	CHECK(json_parse_text("[1,]", 4, "f", &o, &err) == -1, "syntax error: %s", err.msg);
+}
+
+static void test_fs(void)
+{
+	char tmpl[] = "/tmp/berth-test-util-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	autofree char *file = xasprintf("%s/a/b/c", dir);
+	autofree char *deep = xasprintf("%s/a/b", dir);
+	autofree char *text = NULL;
+	struct berth_err err;
+	struct stat st;
+	size_t len;
+
+	CHECK(fs_mkdir_p(deep, 0755, &err) == 0, "mkdir -p");
+	CHECK(fs_mkdir_p(deep, 0755, &err) == 0, "mkdir -p again is fine");
+	CHECK(fs_write_file_atomic(file, "hello", 5, 0640, &err) == 0, "atomic write");
+	CHECK(stat(file, &st) == 0 && (st.st_mode & 0777) == 0640, "mode kept");
+	CHECK(fs_read_file(file, 100, &text, &len, &err) == 0 && len == 5 &&
+		      strcmp(text, "hello") == 0,
+	      "read back");
+	free(text);
+	text = NULL;
+	CHECK(fs_read_file(file, 3, &text, &len, &err) == -1 && err.code == EFBIG, "bounded read");
+	CHECK(fs_write_file(file, "x", 1, &err) == 0, "overwrite existing");
+	CHECK(fs_write_file(deep, "x", 1, &err) == -1, "write to a directory fails");
+	symlink("/etc", deep);
+	CHECK(fs_rm_rf(dir, &err) == 0 && !fs_exists(dir), "rm -rf");
+	CHECK(stat("/etc/passwd", &st) == 0, "rm -rf does not follow symlinks");
+	CHECK(fs_rm_rf(dir, &err) == 0, "rm -rf of a missing path is fine");
+}
+
+static void test_strv(void)
+{
+	char **v = NULL;
+
+	strv_push(&v, "a");
+	strv_push(&v, "b");
+	CHECK(strv_len(v) == 2 && strv_contains(v, "b") && !strv_contains(v, "c"), "push");
+	{
+		autostrv char **d = strv_dup(v);
+		CHECK(d != v && strv_len(d) == 2 && strcmp(d[0], "a") == 0, "dup");
+	}
+	strv_free(v);
+	CHECK(strv_len(NULL) == 0, "NULL is empty");
+}
+
 int main(void)
 {
-	return 77;
+	test_err();
+	test_json();
+	test_fs();
+	test_strv();
+	return TEST_DONE();
 }

@@ -15,18 +15,18 @@ struct cgroup_resources;
 /* One hierarchy the container lives in. */
 struct cgroup_hier {
 	bool v2;
-	char **controllers;	/* v1: the mount's controllers ("cpu", "cpuacct"); v2: NULL */
-	char *mount;		/* mount point, with the host's root prefix */
-	char *path;		/* the container's directory: mount + relative path */
-	char **created;		/* directories cgroup_create made, outermost first */
+	char **controllers; /* v1: the mount's controllers ("cpu", "cpuacct"); v2: NULL */
+	char *mount;        /* mount point, with the host's root prefix */
+	char *path;         /* the container's directory: mount + relative path */
+	char **created;     /* directories cgroup_create made, outermost first */
 };
 
 struct cgroup {
 	enum cgroup_mode mode;
 	struct cgroup_hier *h;
 	size_t n;
-	int unified;		/* index of the cgroup2 hierarchy, -1 on pure v1 */
-	uint32_t bpf_prog_id;	/* device program attached by us, 0 if none */
+	int unified;          /* index of the cgroup2 hierarchy, -1 on pure v1 */
+	uint32_t bpf_prog_id; /* device program attached by us, 0 if none */
 };
 
 /* A backend writes limits and reads them back for one family of
@@ -52,7 +52,7 @@ int cgroup_write(struct cgroup *cg, const char *controller, const char *file, co
 		 struct berth_err *err);
 int cgroup_writef(struct cgroup *cg, const char *controller, const char *file,
 		  struct berth_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 /* Writes to a file of one directory (never creates it). */
 int cgroup_write_at(const char *dir, const char *file, const char *value, struct berth_err *err);
 /* Reads a small interface file, trailing newline removed. */
@@ -67,12 +67,15 @@ json_object *cgroup_read_keyed_all(const char *dir, const char *file);
 
 /* Device rules: the spec's followed by the defaults, as an owned array. */
 struct cgroup_device_rule *cgroup_device_rules_effective(const struct cgroup_resources *res,
-							size_t *n);
+							 size_t *n);
 /* Compiles and attaches the device program to the cgroup2 directory,
  * replacing the one attached before. */
 int cgroup_devices_bpf_apply(struct cgroup *cg, struct cgroup_hier *h,
 			     const struct cgroup_device_rule *rules, size_t n,
 			     struct berth_err *err);
+
+/* cpu.shares onto cpu.weight (v2.c). */
+uint64_t cgroup_v2_weight_from_shares(uint64_t shares);
 
 /* Writes the unified key/value pairs into h's directory. */
 int cgroup_v2_write_unified(struct cgroup_hier *h, const struct cgroup_resources *res,
@@ -81,9 +84,9 @@ int cgroup_v2_write_unified(struct cgroup_hier *h, const struct cgroup_resources
 /* host.c: the host's cgroup mounts and our own place in them. */
 struct cgroup_mount {
 	bool v2;
-	char **controllers;	/* v1 controllers of the mount; NULL for cgroup2 */
-	char *mount;		/* root prefix + mount point */
-	char *root;		/* the mount's root within its hierarchy (mountinfo field 4) */
+	char **controllers; /* v1 controllers of the mount; NULL for cgroup2 */
+	char *mount;        /* root prefix + mount point */
+	char *root;         /* the mount's root within its hierarchy (mountinfo field 4) */
 };
 
 /* The controller hierarchies (named v1 hierarchies such as name=systemd
@@ -93,5 +96,5 @@ int cgroup_host_mounts(const struct cgroup_host *host, struct cgroup_mount **out
 void cgroup_mounts_free(struct cgroup_mount *m, size_t n);
 /* The calling process's cgroup in m's hierarchy, relative to m->mount
  * ("/" or "/a/b"). */
-int cgroup_host_own_path(const struct cgroup_host *host, const struct cgroup_mount *m,
-			 char **out, struct berth_err *err);
+int cgroup_host_own_path(const struct cgroup_host *host, const struct cgroup_mount *m, char **out,
+			 struct berth_err *err);

@@ -10,19 +10,24 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 struct berth_err;
-struct cgroup_resources;	/* parsed linux.resources (resources.h) */
-struct cgroup;			/* one container's cgroup(s) */
+struct cgroup_resources; /* parsed linux.resources (resources.h) */
+struct cgroup;           /* one container's cgroup(s) */
 
 enum cgroup_mode { CGROUP_MODE_V1, CGROUP_MODE_V2, CGROUP_MODE_HYBRID };
 
 struct cgroup_host {
-	const char *mountinfo;	/* default "/proc/self/mountinfo" */
+	const char *mountinfo;   /* default "/proc/self/mountinfo" */
 	const char *proc_cgroup; /* default "/proc/self/cgroup" */
 	const char *root_prefix; /* prepended to mount points ("" on a real host) */
+	/* Called after cgroup_create makes a directory; on a fake tree
+	 * (tests) it puts the interface files the kernel would have made. */
+	void (*mkdir_hook)(const char *dir, void *data);
+	void *hook_data;
 };
 
 /* Detects the mode from the mount table. host may be NULL (the real host). */
@@ -37,9 +42,25 @@ const char *cgroup_mode_name(enum cgroup_mode mode);
 int cgroup_create(const struct cgroup_host *host, const char *cgroups_path, const char *id,
 		  struct cgroup **out, struct berth_err *err);
 
-/* Writes the limits. On v2 a device rule list is compiled to a
- * BPF_PROG_TYPE_CGROUP_DEVICE program and attached. */
+/* Writes the limits that res sets (has_* flags, non-empty lists), and
+ * nothing else, so `update` can pass just the fields it changes. As in
+ * runc, 0 means "unset" for memory limit/reservation/swap/kernel and cpu
+ * shares/quota/period/rt values. The device policy is written only when
+ * res->has_devices: the spec's rules followed by
+ * cgroup_default_device_rules; v1 gets devices.deny/allow, v2 and the
+ * unified side of hybrid hosts a BPF_PROG_TYPE_CGROUP_DEVICE program that
+ * replaces the one attached before. */
 int cgroup_apply(struct cgroup *cg, const struct cgroup_resources *res, struct berth_err *err);
+
+struct cgroup_device_rule;
+/* For `create`: cgroup_apply, with the device policy always set even when
+ * the spec has no linux.resources (res may be NULL) or no devices list:
+ * res's rules, then an "allow rwm" rule for each of the extra rules (the
+ * spec's linux.devices nodes, which the container must be able to use),
+ * then the defaults. An empty list thus means deny-all but the defaults. */
+int cgroup_apply_create(struct cgroup *cg, const struct cgroup_resources *res,
+			const struct cgroup_device_rule *extra, size_t n_extra,
+			struct berth_err *err);
 
 /* Moves pid into the container's cgroup(s). */
 int cgroup_enter(struct cgroup *cg, pid_t pid, struct berth_err *err);

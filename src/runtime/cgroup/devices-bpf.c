@@ -52,7 +52,7 @@ static int access_bits(const char *access)
 	int bits = 0;
 
 	for (const char *c = access; *c != '\0'; c++)
-		bits |= *c == 'r' ? BPF_DEVCG_ACC_READ
+		bits |= *c == 'r'   ? BPF_DEVCG_ACC_READ
 			: *c == 'w' ? BPF_DEVCG_ACC_WRITE
 			: *c == 'm' ? BPF_DEVCG_ACC_MKNOD
 				    : 0;
@@ -112,8 +112,8 @@ int cgroup_bpf_devices_compile(const struct cgroup_device_rule *rules, size_t n,
 		 * sign-extended imm32, so only 0..INT32_MAX compares exactly. */
 		if (rules[i].major > INT32_MAX || rules[i].minor > INT32_MAX ||
 		    rules[i].major < -1 || rules[i].minor < -1)
-			return berth_err_set(err, ERANGE, "device rule %zu: major/minor out of range",
-					     i);
+			return berth_err_set(err, ERANGE,
+					     "device rule %zu: major/minor out of range", i);
 	}
 	emit(&e, BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_1,
 	     offsetof(struct bpf_cgroup_dev_ctx, access_type), 0);

@@ -18,7 +18,7 @@
 /* v1 mount options that name a controller; anything else in the super
  * options (rw, name=..., clone_children, noprefix, ...) is not one. */
 static const char *const known_controllers[] = {
-	"cpu",	   "cpuacct", "cpuset", "memory", "devices",    "freezer", "net_cls",
+	"cpu",      "cpuacct", "cpuset", "memory",  "devices",    "freezer", "net_cls",
 	"net_prio", "blkio",   "pids",   "hugetlb", "perf_event", "rdma",    "misc",
 };
 
@@ -180,8 +180,8 @@ static bool line_matches(const struct cgroup_mount *m, char *ctrl_field)
 	return false;
 }
 
-int cgroup_host_own_path(const struct cgroup_host *host, const struct cgroup_mount *m,
-			 char **out, struct berth_err *err)
+int cgroup_host_own_path(const struct cgroup_host *host, const struct cgroup_mount *m, char **out,
+			 struct berth_err *err)
 {
 	autofree char *text = NULL;
 	char *save = NULL;

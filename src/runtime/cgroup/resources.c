@@ -21,16 +21,15 @@
 const struct cgroup_device_rule cgroup_default_device_rules[] = {
 	/* mknod of any node is harmless without the matching r/w rule, and
 	 * images unpacked inside the container may need it (runc allows it). */
-	{ true, 'c', -1, -1, "m" },
-	{ true, 'b', -1, -1, "m" },
-	{ true, 'c', 1, 3, "rwm" },   /* /dev/null */
-	{ true, 'c', 1, 5, "rwm" },   /* /dev/zero */
-	{ true, 'c', 1, 7, "rwm" },   /* /dev/full */
-	{ true, 'c', 1, 8, "rwm" },   /* /dev/random */
-	{ true, 'c', 1, 9, "rwm" },   /* /dev/urandom */
-	{ true, 'c', 5, 0, "rwm" },   /* /dev/tty */
-	{ true, 'c', 5, 1, "rwm" },   /* /dev/console */
-	{ true, 'c', 5, 2, "rwm" },   /* /dev/ptmx */
+	{ true, 'c', -1, -1, "m" },    { true, 'b', -1, -1, "m" },
+	{ true, 'c', 1, 3, "rwm" },    /* /dev/null */
+	{ true, 'c', 1, 5, "rwm" },    /* /dev/zero */
+	{ true, 'c', 1, 7, "rwm" },    /* /dev/full */
+	{ true, 'c', 1, 8, "rwm" },    /* /dev/random */
+	{ true, 'c', 1, 9, "rwm" },    /* /dev/urandom */
+	{ true, 'c', 5, 0, "rwm" },    /* /dev/tty */
+	{ true, 'c', 5, 1, "rwm" },    /* /dev/console */
+	{ true, 'c', 5, 2, "rwm" },    /* /dev/ptmx */
 	{ true, 'c', 136, -1, "rwm" }, /* /dev/pts/N */
 };
 const size_t cgroup_n_default_device_rules = ARRAY_SIZE(cgroup_default_device_rules);
@@ -208,8 +207,8 @@ static int parse_blkio(json_object *res, const char *path, struct cgroup_resourc
 
 	if (k <= 0)
 		return k;
-	if (get_u16_range(b, "weight", p, 10, 1000, &r->has_blkio_weight, &r->blkio_weight,
-			  err) < 0 ||
+	if (get_u16_range(b, "weight", p, 10, 1000, &r->has_blkio_weight, &r->blkio_weight, err) <
+		0 ||
 	    get_u16_range(b, "leafWeight", p, 10, 1000, &r->has_blkio_leaf_weight,
 			  &r->blkio_leaf_weight, err) < 0)
 		return -1;
@@ -251,8 +250,8 @@ static bool hugepage_size_valid(const char *s)
 
 	while (s[i] >= '0' && s[i] <= '9')
 		i++;
-	return i > 0 && (strcmp(s + i, "KB") == 0 || strcmp(s + i, "MB") == 0 ||
-			 strcmp(s + i, "GB") == 0);
+	return i > 0 &&
+	       (strcmp(s + i, "KB") == 0 || strcmp(s + i, "MB") == 0 || strcmp(s + i, "GB") == 0);
 }
 
 static int parse_hugepages(json_object *res, const char *path, struct cgroup_resources *r,
@@ -341,8 +340,8 @@ static int parse_devices(json_object *res, const char *path, struct cgroup_resou
 		if (json_get_string(e, "access", p, &access, err) < 0)
 			return -1;
 		if (access_parse(access, d->access) < 0)
-			return berth_err_set(err, EINVAL,
-					     "%s.access: must be letters from \"rwm\", each once", p);
+			return berth_err_set(
+			    err, EINVAL, "%s.access: must be letters from \"rwm\", each once", p);
 	}
 	return 0;
 }
@@ -367,8 +366,8 @@ static int parse_unified(json_object *res, const char *path, struct cgroup_resou
 					     "%s.unified.%s: not a cgroup interface file name",
 					     path, key);
 		if (val == NULL || !json_object_is_type(val, json_type_string))
-			return berth_err_set(err, EINVAL, "%s.unified.%s: expected a string",
-					     path, key);
+			return berth_err_set(err, EINVAL, "%s.unified.%s: expected a string", path,
+					     key);
 		r->unified[i].key = xstrdup(key);
 		r->unified[i].value = xstrdup(json_object_get_string(val));
 		r->n_unified = ++i;
@@ -405,8 +404,7 @@ int cgroup_resources_check(const struct cgroup_resources *r, const char *path,
 	if (r->has_mem_limit && r->has_mem_swap && r->mem_limit > 0 && r->mem_swap > 0 &&
 	    r->mem_swap < r->mem_limit)
 		return berth_err_set(err, EINVAL,
-				     "%s.memory.swap: %" PRId64
-				     " is below memory.limit %" PRId64
+				     "%s.memory.swap: %" PRId64 " is below memory.limit %" PRId64
 				     " (swap counts memory plus swap)",
 				     path, r->mem_swap, r->mem_limit);
 	return 0;
@@ -470,8 +468,8 @@ static void merge_weight_devices(struct cgroup_resources *dst, const struct cgro
 			    dst->weight_devices[j].minor == s->minor)
 				d = &dst->weight_devices[j];
 		if (d == NULL) {
-			dst->weight_devices = xreallocarray(
-				dst->weight_devices, dst->n_weight_devices + 1, sizeof(*d));
+			dst->weight_devices = xreallocarray(dst->weight_devices,
+							    dst->n_weight_devices + 1, sizeof(*d));
 			d = &dst->weight_devices[dst->n_weight_devices++];
 			*d = (struct cgroup_weight_device){ .major = s->major, .minor = s->minor };
 		}
@@ -494,7 +492,8 @@ static void merge_hugepages(struct cgroup_resources *dst, const struct cgroup_re
 			if (strcmp(dst->hugepages[j].page_size, src->hugepages[i].page_size) == 0)
 				break;
 		if (j == dst->n_hugepages) {
-			dst->hugepages = xreallocarray(dst->hugepages, j + 1, sizeof(*dst->hugepages));
+			dst->hugepages =
+			    xreallocarray(dst->hugepages, j + 1, sizeof(*dst->hugepages));
 			dst->hugepages[j].page_size = xstrdup(src->hugepages[i].page_size);
 			dst->n_hugepages++;
 		}
@@ -521,12 +520,12 @@ static void merge_unified(struct cgroup_resources *dst, const struct cgroup_reso
 
 void cgroup_resources_merge(struct cgroup_resources *dst, const struct cgroup_resources *src)
 {
-#define M(flag, field)                      \
-	do {                                \
-		if (src->flag) {            \
-			dst->flag = true;   \
-			dst->field = src->field; \
-		}                           \
+#define M(flag, field)                                                                             \
+	do {                                                                                       \
+		if (src->flag) {                                                                   \
+			dst->flag = true;                                                          \
+			dst->field = src->field;                                                   \
+		}                                                                                  \
 	} while (0)
 	M(has_mem_limit, mem_limit);
 	M(has_mem_reservation, mem_reservation);

@@ -10,9 +10,9 @@ struct berth_err;
 
 struct cgroup_device_rule {
 	bool allow;
-	char type;		/* 'a', 'c', 'b' */
-	int64_t major, minor;	/* -1 = wildcard */
-	char access[4];		/* subset of "rwm" */
+	char type;            /* 'a', 'c', 'b' */
+	int64_t major, minor; /* -1 = wildcard */
+	char access[4];       /* subset of "rwm" */
 };
 
 struct cgroup_throttle {
@@ -27,7 +27,7 @@ struct cgroup_weight_device {
 };
 
 struct cgroup_hugepage {
-	char *page_size;	/* "2MB" */
+	char *page_size; /* "2MB" */
 	uint64_t limit;
 };
 
@@ -38,38 +38,38 @@ struct cgroup_unified {
 
 struct cgroup_resources {
 	/* memory */
-	bool has_mem_limit, has_mem_reservation, has_mem_swap, has_mem_kernel,
-		has_mem_kernel_tcp, has_mem_swappiness, has_disable_oom_killer, has_use_hierarchy;
+	bool has_mem_limit, has_mem_reservation, has_mem_swap, has_mem_kernel, has_mem_kernel_tcp,
+	    has_mem_swappiness, has_disable_oom_killer, has_use_hierarchy;
 	int64_t mem_limit, mem_reservation, mem_swap, mem_kernel, mem_kernel_tcp;
 	uint64_t mem_swappiness;
 	bool disable_oom_killer, use_hierarchy;
 	/* cpu */
-	bool has_cpu_shares, has_cpu_quota, has_cpu_period, has_cpu_rt_runtime,
-		has_cpu_rt_period, has_cpu_idle, has_cpu_burst;
+	bool has_cpu_shares, has_cpu_quota, has_cpu_period, has_cpu_rt_runtime, has_cpu_rt_period,
+	    has_cpu_idle, has_cpu_burst;
 	uint64_t cpu_shares, cpu_period, cpu_rt_period, cpu_burst;
 	int64_t cpu_quota, cpu_rt_runtime, cpu_idle;
 	char *cpuset_cpus, *cpuset_mems;
 	/* pids */
 	bool has_pids_limit;
-	int64_t pids_limit;	/* <= 0 means unlimited ("max") */
+	int64_t pids_limit; /* <= 0 means unlimited ("max") */
 	/* blockIO */
 	bool has_blkio_weight, has_blkio_leaf_weight;
 	uint16_t blkio_weight, blkio_leaf_weight;
 	struct cgroup_weight_device *weight_devices;
 	size_t n_weight_devices;
 	struct cgroup_throttle *throttle_read_bps, *throttle_write_bps, *throttle_read_iops,
-		*throttle_write_iops;
+	    *throttle_write_iops;
 	size_t n_throttle_read_bps, n_throttle_write_bps, n_throttle_read_iops,
-		n_throttle_write_iops;
+	    n_throttle_write_iops;
 	/* hugepageLimits */
 	struct cgroup_hugepage *hugepages;
 	size_t n_hugepages;
 	/* devices */
 	struct cgroup_device_rule *devices;
 	size_t n_devices;
-	bool has_devices;	/* the spec listed devices at all; for `create` the
-				 * caller sets it even for an empty list, so the
-				 * default deny-all + defaults policy applies */
+	bool has_devices; /* the spec listed devices at all; for `create` the
+			   * caller sets it even for an empty list, so the
+			   * default deny-all + defaults policy applies */
 	/* unified (v2 key/value pairs written as files) */
 	struct cgroup_unified *unified;
 	size_t n_unified;

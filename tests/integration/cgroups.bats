@@ -1,0 +1,96 @@
+#!/usr/bin/env bats
+# Cgroups: limits are written where the host sees them, and they bite.
+
+load helpers
+
+# start_sleeper: a detached container running `probe sleep`; sets PID.
+start_sleeper() {
+	set_args /probe sleep 120
+	CONTAINERS+=("$CID")
+	rt_ok run --detach --bundle "$BUNDLE" "$CID"
+	PID=$(container_pid)
+	[ "$PID" -gt 0 ] || fail "no pid in state"
+}
+
+# cgfile CONTROLLER FILE: a cgroup file of the running container, read on the host.
+cgfile() {
+	cat "$(host_cgroup_dir "$PID" "$1")/$2"
+}
+
+@test "the container's cgroup nests under the runtime's own (relative cgroupsPath)" {
+	run_probe_ok report
+	local line ours path ctl
+	for ctl in memory pids; do
+		line=$(pj '.cgroup[]' | grep -E "^[0-9]+:([^:]*,)?$ctl(,[^:]*)?:" || pj '.cgroup[]' | grep '^0::')
+		path=${line#*:*:}
+		ours=$(grep -E "^[0-9]+:([^:]*,)?$ctl(,[^:]*)?:" /proc/self/cgroup || grep '^0::' /proc/self/cgroup)
+		ours=${ours#*:*:}
+		assert_eq "$path" "${ours%/}/$CGNAME" "$ctl cgroup"
+	done
+}
+
+@test "a memory limit OOM-kills an allocation beyond it" {
+	cfg '.linux.resources.memory = {limit: 33554432}'
+	# Without a swap limit the excess could go to swap instead of the OOM killer.
+	if [ -e /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ] || [ -d /sys/fs/cgroup/unified ] ||
+		[ -e /sys/fs/cgroup/cgroup.controllers ]; then
+		cfg '.linux.resources.memory.swap = 33554432'
+	fi
+	run_probe alloc 200
+	assert_eq "$status" 137 "exit status (128 + SIGKILL)"
+	grep -q "allocated 200 MB" <<<"$output" && fail "allocated 200 MB under a 32 MB limit"
+	return 0
+}
+
+@test "the memory limit is visible in the host's cgroup files" {
+	cfg '.linux.resources.memory = {limit: 67108864}'
+	start_sleeper
+	if cgroup_is_v2 "$PID" memory; then
+		assert_eq "$(cgfile memory memory.max)" 67108864 memory.max
+	else
+		assert_eq "$(cgfile memory memory.limit_in_bytes)" 67108864 memory.limit_in_bytes
+	fi
+}
+
+@test "a pids limit makes fork fail with EAGAIN" {
+	cfg '.linux.resources.pids = {limit: 20}'
+	run_probe_ok fork 50
+	local forked
+	forked=$(pj .forked)
+	[ "$forked" -lt 20 ] && [ "$forked" -ge 15 ] || fail "forked $forked children under pids.max=20"
+	assert_pj .errno 11
+}
+
+@test "the pids limit is visible in the host's cgroup files" {
+	cfg '.linux.resources.pids = {limit: 20}'
+	start_sleeper
+	assert_eq "$(cgfile pids pids.max)" 20 pids.max
+	assert_eq "$(cgfile pids pids.current)" 1 pids.current
+}
+
+@test "cpu quota, period and shares are visible in the host's cgroup files" {
+	cfg '.linux.resources.cpu = {quota: 50000, period: 100000, shares: 512}'
+	start_sleeper
+	if cgroup_is_v2 "$PID" cpu; then
+		assert_eq "$(cgfile cpu cpu.max)" "50000 100000" cpu.max
+	else
+		assert_eq "$(cgfile cpu cpu.cfs_quota_us)" 50000 cpu.cfs_quota_us
+		assert_eq "$(cgfile cpu cpu.cfs_period_us)" 100000 cpu.cfs_period_us
+		assert_eq "$(cgfile cpu cpu.shares)" 512 cpu.shares
+	fi
+}
+
+@test "every process of the container is in its cgroup" {
+	start_sleeper
+	local dir
+	dir=$(host_cgroup_dir "$PID" pids)
+	[ "$(basename "$dir")" = "$CGNAME" ] || fail "pids cgroup is $dir"
+	grep -qx "$PID" "$dir/cgroup.procs" || fail "init pid $PID not in $dir/cgroup.procs"
+}
+
+@test "the cgroup is removed when the container is deleted" {
+	start_sleeper
+	[ -n "$(leftover_cgroups)" ] || fail "no cgroup named $CGNAME while running"
+	rt_ok delete --force "$CID"
+	assert_nothing_left
+}
