@@ -327,6 +327,24 @@ static int job_console(struct create_job *j, const char *socket_path, bool proxy
 	return 0;
 }
 
+/* The spec's limits, and always a device policy: the spec's rules, then
+ * access to the nodes it asked to be created, then the standard nodes. */
+static int apply_resources(struct create_job *j, struct berth_err *err)
+{
+	const struct spec *s = j->s;
+	autofree struct cgroup_device_rule *extra =
+		xcalloc(s->n_devices, sizeof(struct cgroup_device_rule));
+
+	for (size_t i = 0; i < s->n_devices; i++) {
+		extra[i].allow = true;
+		extra[i].type = s->devices[i].type == 'b' ? 'b' : 'c';
+		extra[i].major = s->devices[i].major;
+		extra[i].minor = s->devices[i].minor;
+		strcpy(extra[i].access, "rwm");
+	}
+	return cgroup_apply_create(j->cg, s->resources, extra, s->n_devices, err);
+}
+
 static int create_job_run(struct create_job *j, int *proxy_end, struct berth_err *err)
 {
 	struct spec *s = j->s;
@@ -346,7 +364,7 @@ static int create_job_run(struct create_job *j, int *proxy_end, struct berth_err
 		return -1;
 	if (cgroup_create(NULL, s->cgroups_path, j->o->id, &j->cg, err) < 0)
 		return -1;
-	if (s->resources != NULL && cgroup_apply(j->cg, s->resources, err) < 0)
+	if (apply_resources(j, err) < 0)
 		return berth_err_wrap(err, "linux.resources");
 	if (job_console(j, j->o->console_socket, s->process.terminal, proxy_end, err) < 0)
 		return -1;
@@ -458,9 +476,11 @@ int container_start(const struct runtime_ctx *ctx, const char *id, struct berth_
 		goto out;
 	}
 	fifo = xasprintf("%s/%s/exec.fifo", ctx->root, id);
-	/* Non-blocking for us; it unblocks the init's O_WRONLY open. */
-	fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	/* The pidfd first: once the fifo is open the program may run and
+	 * exit at once. Non-blocking for us; it unblocks the init's open. */
 	pidfd = pidfd_open_checked(st);
+	if (pidfd >= 0)
+		fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 || pidfd < 0) {
 		berth_err_set(err, errno, "cannot start container \"%s\"", id);
 		goto out;

@@ -21,7 +21,8 @@
 const struct cgroup_device_rule cgroup_default_device_rules[] = {
 	/* mknod of any node is harmless without the matching r/w rule, and
 	 * images unpacked inside the container may need it (runc allows it). */
-	{ true, 'c', -1, -1, "m" },    { true, 'b', -1, -1, "m" },
+	{ true, 'c', -1, -1, "m" },    /* mknod of char nodes */
+	{ true, 'b', -1, -1, "m" },    /* mknod of block nodes */
 	{ true, 'c', 1, 3, "rwm" },    /* /dev/null */
 	{ true, 'c', 1, 5, "rwm" },    /* /dev/zero */
 	{ true, 'c', 1, 7, "rwm" },    /* /dev/full */
