@@ -507,6 +507,16 @@ int container_start(const struct runtime_ctx *ctx, const char *id, struct berth_
 			usleep(100);
 	}
 	unlink(fifo);
+	/* Wait for the hang-up that execve causes, so startContainer hooks
+	 * have run and poststart hooks follow the program's start. */
+	for (;;) {
+		struct pollfd p = {fd, POLLIN, 0};
+		char buf[16];
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			break;
+		if (read(fd, buf, sizeof(buf)) == 0 || (p.revents & POLLHUP))
+			break;
+	}
 	r = 0;
 	if (s->hooks[SPEC_HOOK_POSTSTART].n > 0) {
 		struct berth_err herr;
@@ -665,8 +675,10 @@ static int stop_all(const struct container_state *st, struct cgroup *cg, struct 
 			return berth_err_set(err, ETIMEDOUT, "container \"%s\" did not exit",
 					     st->id);
 	}
-	/* Without its own pid namespace, the init's death leaves the rest. */
-	if (cg != NULL && cgroup_kill_all(cg, SIGKILL, err) < 0)
+	/* Without its own pid namespace, the init's death leaves the rest. A
+	 * cgroup already gone (shared with a container deleted before) holds
+	 * nothing to kill. */
+	if (cg != NULL && cgroup_kill_all(cg, SIGKILL, err) < 0 && err->code != ENOENT)
 		return -1;
 	return 0;
 }
@@ -724,7 +736,7 @@ int container_delete(const struct runtime_ctx *ctx, const char *id, bool force,
 		goto out;
 	if (stop_all(st, cg, err) < 0)
 		goto out;
-	if (cg != NULL && cgroup_destroy(cg, err) < 0)
+	if (cg != NULL && cgroup_destroy(cg, err) < 0 && err->code != ENOENT)
 		goto out;
 	run_poststop(ctx, st);
 	dir = state_dir(ctx->root, id);

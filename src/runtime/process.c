@@ -375,18 +375,23 @@ static void limit_fds(int preserve)
 	syscall(SYS_close_range, 3 + preserve, ~0U, CLOSE_RANGE_CLOEXEC);
 }
 
+/* Blocks until `start` opens the fifo for reading, then tells it we go on.
+ * The fd stays open (close-on-exec): `start` sees the fifo hang up only
+ * once execve has happened (or the process died), which is when poststart
+ * hooks may run. */
 static int wait_for_start(const struct init_args *a, struct berth_err *err)
 {
-	autoclose int fd = -1;
+	int fd;
 
-	/* Blocks until `start` opens the fifo for reading. */
 	do
 		fd = openat(a->state_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		return berth_err_set(err, errno, "open exec.fifo");
-	if (write(fd, "0", 1) != 1)
+	if (write(fd, "0", 1) != 1) {
+		close(fd);
 		return berth_err_set(err, errno, "write exec.fifo");
+	}
 	return 0;
 }
 

@@ -49,7 +49,7 @@ int state_save(const char *root, const struct container_state *st, struct berth_
 	json_object_object_add(o, "rootfs", json_object_new_string(st->rootfs));
 	json_object_object_add(o, "pid", json_object_new_int(st->pid));
 	json_object_object_add(o, "start_time", json_object_new_uint64(st->start_time));
-	json_object_object_add(o, "created", json_object_new_string(st->created));
+	json_object_object_add(o, "created", json_object_new_string(st->created ? st->created : ""));
 	json_object_object_add(o, "owner", json_object_new_int64(st->owner));
 	json_object_object_add(o, "has_pid_ns", json_object_new_boolean(st->has_pid_ns));
 	if (st->cgroup != NULL)
@@ -191,7 +191,7 @@ json_object *state_to_json(const struct container_state *st, enum container_stat
 			       json_object_new_int(status == STATUS_STOPPED ? 0 : st->pid));
 	json_object_object_add(o, "bundle", json_object_new_string(st->bundle));
 	json_object_object_add(o, "rootfs", json_object_new_string(st->rootfs));
-	json_object_object_add(o, "created", json_object_new_string(st->created));
+	json_object_object_add(o, "created", json_object_new_string(st->created ? st->created : ""));
 	json_object_object_add(o, "owner", json_object_new_string(""));
 	json_object_object_add(o, "annotations",
 			       st->annotations ? json_object_get(st->annotations)

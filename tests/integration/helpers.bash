@@ -91,12 +91,14 @@ build_rootfs() {
 # new_bundle: a fresh bundle in $BUNDLE with the base config and a unique id.
 new_bundle() {
 	build_rootfs || return 1
-	TEST_ID=berth-test-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+	# run.sh sets BERTH_TEST_RUN so that it can tell its own leftovers from
+	# those of a concurrent run.
+	TEST_ID=berth-test-${BERTH_TEST_RUN:+$BERTH_TEST_RUN-}$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
 	CID=$TEST_ID
 	CGNAME=$TEST_ID
 	# Outside bats' 0700 tmpdir: with a user namespace the container's root
 	# must still be able to walk down to its rootfs.
-	BUNDLE=$(mktemp -d /tmp/berth-it.XXXXXX)
+	BUNDLE=$(mktemp -d "/tmp/berth-it.${BERTH_TEST_RUN:+$BERTH_TEST_RUN.}XXXXXX")
 	chmod 755 "$BUNDLE"
 	cp -a "$CACHE/rootfs" "$BUNDLE/rootfs"
 	rm -f "$BUNDLE/rootfs/.complete"
@@ -247,14 +249,22 @@ cgroup_is_v2() {
 }
 
 # Leftover checks, shared by teardown and by tests that assert "nothing left".
+# A container process is found by its cgroup or, should it never have joined
+# one, by a mount namespace other than ours that mounts the bundle.
 leftover_processes() {
-	local f pid
-	for f in /proc/[0-9]*/cgroup; do
-		pid=${f#/proc/}
-		pid=${pid%/cgroup}
-		[ "$pid" = $$ ] && continue
-		grep -q "/$CGNAME\(/\|$\)" "$f" 2>/dev/null && echo "$pid"
-	done
+	local f pid myns
+	myns=$(readlink /proc/self/ns/mnt)
+	{
+		for f in $(grep -l "/$CGNAME\(/\|$\)" /proc/[0-9]*/cgroup 2>/dev/null); do
+			pid=${f#/proc/}
+			echo "${pid%/cgroup}"
+		done
+		for f in $(grep -lF "$BUNDLE/" /proc/[0-9]*/mountinfo 2>/dev/null); do
+			pid=${f#/proc/}
+			pid=${pid%/mountinfo}
+			[ "$(readlink "/proc/$pid/ns/mnt" 2>/dev/null)" != "$myns" ] && echo "$pid"
+		done
+	} | grep -vx -e "$$" -e "$BASHPID" | sort -un
 	return 0
 }
 
@@ -301,7 +311,7 @@ assert_mounts_unchanged() {
 # forcibly repairs, so one failure does not spill into the next test) that
 # nothing is left. Any leftover fails the test.
 berth_teardown() {
-	local leaks=() what id pid
+	local leaks=() what id pid i
 	[ -n "${BUNDLE:-}" ] || return 0
 	for id in "${CONTAINERS[@]}" "$CID"; do
 		timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$STATE_ROOT" delete --force "$id" \
@@ -311,13 +321,21 @@ berth_teardown() {
 	if [ -n "$what" ]; then
 		leaks+=("processes: $(echo $what)")
 		for pid in $what; do kill -9 "$pid" 2>/dev/null; done
-		sleep 0.2
+		# A killed init is reaped by its parent (often pid 1) in its own time.
+		for ((i = 0; i < 50; i++)); do
+			[ -z "$(leftover_processes)" ] && break
+			sleep 0.1
+		done
 	fi
 	what=$(leftover_cgroups)
 	if [ -n "$what" ]; then
 		leaks+=("cgroups: $(echo $what)")
-		for id in $what; do
-			find "$id" -depth -type d -exec rmdir {} + 2>/dev/null
+		for ((i = 0; i < 20; i++)); do
+			for id in $(leftover_cgroups); do
+				find "$id" -depth -type d -exec rmdir {} + 2>/dev/null
+			done
+			[ -z "$(leftover_cgroups)" ] && break
+			sleep 0.1
 		done
 	fi
 	what=$(leftover_mounts)

@@ -15,13 +15,9 @@ snapshot() {
 	echo "runtimes $(runtime_processes | wc -l)"
 }
 
-# Runtime processes still around (a leaked helper or a stuck init).
+# Runtime processes of this test still around (a leaked monitor or helper).
 runtime_processes() {
-	local exe real
-	real=$(readlink -f "$RUNTIME")
-	for exe in /proc/[0-9]*/exe; do
-		[ "$(readlink "$exe" 2>/dev/null)" = "$real" ] && echo "${exe%/exe}"
-	done
+	grep -lF "$STATE_ROOT" /proc/[0-9]*/cmdline 2>/dev/null | grep -v "^/proc/$$/"
 	return 0
 }
 

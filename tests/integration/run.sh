@@ -16,16 +16,17 @@ else
 	files=(*.bats)
 fi
 
-# What this run's tests create carries these names; anything new afterwards is a leak.
+# Everything this run's tests create carries the run's tag in its name
+# (helpers.bash), so leftovers of a concurrent run are not counted.
+BERTH_TEST_RUN=$(od -An -N3 -tx1 /dev/urandom | tr -d ' ')
+export BERTH_TEST_RUN
 leftovers() {
-	find /sys/fs/cgroup -maxdepth 8 -type d -name 'berth-test-*' 2>/dev/null
-	ls -d /run/netns/berth-test-* 2>/dev/null
-	ls -d /tmp/berth-it.* 2>/dev/null
-	grep -o ' /tmp/berth-it\.[^ ]*' /proc/self/mountinfo 2>/dev/null
+	find /sys/fs/cgroup -maxdepth 8 -type d -name "berth-test-$BERTH_TEST_RUN-*" 2>/dev/null
+	ls -d /run/netns/berth-test-"$BERTH_TEST_RUN"-* 2>/dev/null
+	ls -d /tmp/berth-it."$BERTH_TEST_RUN".* 2>/dev/null
+	grep -o " /tmp/berth-it\.$BERTH_TEST_RUN\.[^ ]*" /proc/self/mountinfo 2>/dev/null
 	return 0
 }
-
-before=$(leftovers | sort)
 tap=$(mktemp)
 trap 'rm -f "$tap"' EXIT
 
@@ -36,7 +37,7 @@ passed=$(grep -c '^ok ' "$tap")
 failed=$(grep -c '^not ok ' "$tap")
 skipped=$(grep -ciE '^ok .* # skip( |$)' "$tap")
 
-new=$(comm -13 <(echo "$before") <(leftovers | sort) | grep .)
+new=$(leftovers)
 if [ -n "$new" ]; then
 	echo "# left behind after the run:" >&2
 	sed 's/^/#   /' <<<"$new" >&2
