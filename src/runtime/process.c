@@ -198,8 +198,10 @@ static int set_rlimits(const struct spec_process *p, struct berth_err *err)
 	for (size_t i = 0; i < p->n_rlimits; i++) {
 		struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
 		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
-			return berth_err_set(err, errno, "process.rlimits[%zu]: setrlimit %d", i,
-					     p->rlimits[i].resource);
+			return berth_err_set(err, errno, "process.rlimits[%zu]: set %s to %llu:%llu",
+					     i, spec_rlimit_name(p->rlimits[i].resource),
+					     (unsigned long long)rl.rlim_cur,
+					     (unsigned long long)rl.rlim_max);
 	}
 	return 0;
 }
@@ -457,7 +459,10 @@ static _Noreturn void stage2_create(const struct init_args *a, pid_t host_pid)
 		_exit(1);
 	if (run_hooks_inside(a, SPEC_HOOK_CREATE_CONTAINER, STATUS_CREATING, host_pid, &err) < 0)
 		fail(a, &err);
-	if (rootfs_pivot(s, rootfd, a->no_pivot, &err) < 0 || rootfs_finalize(s, &err) < 0)
+	/* Sysctls go through the container's /proc after the pivot, and
+	 * before readonlyPaths (which usually list /proc/sys) take effect. */
+	if (rootfs_pivot(s, rootfd, a->no_pivot, &err) < 0 || set_sysctls(s, &err) < 0 ||
+	    rootfs_finalize(s, &err) < 0)
 		fail(a, &err);
 	if (s->hostname != NULL && sethostname(s->hostname, strlen(s->hostname)) < 0) {
 		berth_err_set(&err, errno, "hostname \"%s\"", s->hostname);
@@ -467,8 +472,6 @@ static _Noreturn void stage2_create(const struct init_args *a, pid_t host_pid)
 		berth_err_set(&err, errno, "domainname \"%s\"", s->domainname);
 		fail(a, &err);
 	}
-	if (set_sysctls(s, &err) < 0)
-		fail(a, &err);
 	if (a->new_keyring) {
 		/* A session keyring of its own, so the container cannot read
 		 * the host's keys; kernels without keyrings are fine. */

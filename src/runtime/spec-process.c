@@ -47,6 +47,14 @@ int spec_rlimit_from_name(const char *name)
 	return -1;
 }
 
+const char *spec_rlimit_name(int resource)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(rlimit_names); i++)
+		if (rlimit_names[i].resource == resource)
+			return rlimit_names[i].name;
+	return "RLIMIT_?";
+}
+
 static int process_parse_console(json_object *proc, const char *path, struct spec_process *p,
 				 struct berth_err *err)
 {

@@ -205,6 +205,8 @@ void spec_free(struct spec *s);
 
 /* Looks up an rlimit name ("RLIMIT_NOFILE") in the table; -1 if unknown. */
 int spec_rlimit_from_name(const char *name);
+/* The reverse: "RLIMIT_NOFILE" for RLIMIT_NOFILE. */
+const char *spec_rlimit_name(int resource);
 
 /* The default configuration `spec` writes (runc's defaults: sh, terminal,
  * standard mounts, masked paths); rootless adds a user namespace mapped to

@@ -178,7 +178,7 @@ static void j_klines(const char *k, const char *path)
 
 static void report_status_fields(void)
 {
-	static const char *const fields[] = { "CapInh", "CapPrm", "CapEff", "CapBnd",
+	static const char *const fields[] = { "CapInh", "CapPrm",     "CapEff",  "CapBnd",
 					      "CapAmb", "NoNewPrivs", "Seccomp", "Umask" };
 	char *status = slurp("/proc/self/status");
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -212,14 +212,14 @@ static const struct {
 	const char *name;
 	int res;
 } rlimits[] = {
-	{ "RLIMIT_CPU", RLIMIT_CPU },	    { "RLIMIT_FSIZE", RLIMIT_FSIZE },
-	{ "RLIMIT_DATA", RLIMIT_DATA },	    { "RLIMIT_STACK", RLIMIT_STACK },
-	{ "RLIMIT_CORE", RLIMIT_CORE },	    { "RLIMIT_RSS", RLIMIT_RSS },
-	{ "RLIMIT_NPROC", RLIMIT_NPROC },   { "RLIMIT_NOFILE", RLIMIT_NOFILE },
-	{ "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_AS", RLIMIT_AS },
-	{ "RLIMIT_LOCKS", RLIMIT_LOCKS },   { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
+	{ "RLIMIT_CPU", RLIMIT_CPU },           { "RLIMIT_FSIZE", RLIMIT_FSIZE },
+	{ "RLIMIT_DATA", RLIMIT_DATA },         { "RLIMIT_STACK", RLIMIT_STACK },
+	{ "RLIMIT_CORE", RLIMIT_CORE },         { "RLIMIT_RSS", RLIMIT_RSS },
+	{ "RLIMIT_NPROC", RLIMIT_NPROC },       { "RLIMIT_NOFILE", RLIMIT_NOFILE },
+	{ "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },   { "RLIMIT_AS", RLIMIT_AS },
+	{ "RLIMIT_LOCKS", RLIMIT_LOCKS },       { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
 	{ "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE }, { "RLIMIT_NICE", RLIMIT_NICE },
-	{ "RLIMIT_RTPRIO", RLIMIT_RTPRIO }, { "RLIMIT_RTTIME", RLIMIT_RTTIME },
+	{ "RLIMIT_RTPRIO", RLIMIT_RTPRIO },     { "RLIMIT_RTTIME", RLIMIT_RTTIME },
 };
 
 /* RLIM_INFINITY is printed as -1: jq would round 2^64-1 to a double. */
@@ -274,7 +274,8 @@ static void report_mounts(void)
 		/* id parent maj:min root mountpoint options [optional...] - fstype source super */
 		char *f[6] = { 0 }, *lsave = NULL, *tok;
 		int n = 0;
-		for (tok = strtok_r(line, " ", &lsave); tok && n < 6; tok = strtok_r(NULL, " ", &lsave))
+		for (tok = strtok_r(line, " ", &lsave); tok && n < 6;
+		     tok = strtok_r(NULL, " ", &lsave))
 			f[n++] = tok;
 		while (tok && strcmp(tok, "-") != 0)
 			tok = strtok_r(NULL, " ", &lsave);
@@ -301,8 +302,8 @@ static void report_mounts(void)
 
 static void report_namespaces(void)
 {
-	static const char *const names[] = { "cgroup", "ipc", "mnt", "net", "pid", "time",
-					     "user", "uts" };
+	static const char *const names[] = { "cgroup", "ipc",  "mnt",  "net",
+					     "pid",    "time", "user", "uts" };
 	j_key("ns");
 	j_open('{');
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -580,8 +581,8 @@ static int cmd_alloc(long mb)
 	long page = sysconf(_SC_PAGESIZE);
 	long done = 0;
 	for (long i = 0; i < mb; i++) {
-		char *chunk = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
-				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		char *chunk =
+		    mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (chunk == MAP_FAILED) {
 			result("alloc", "mmap", -1, errno);
 			return 1;

@@ -112,7 +112,16 @@ berth_setup() {
 	CONTAINERS=()
 	NETNS_LIST=()
 	new_bundle || return 1
-	grep -v "$BUNDLE" /proc/self/mountinfo >"$BATS_TEST_TMPDIR/mountinfo.before"
+	host_mounts >"$BATS_TEST_TMPDIR/mountinfo.before"
+}
+
+# host_mounts: the host's mount points, less those that concurrent users of
+# this machine (containerd, podman, other test runs) come and go with, so a
+# diff shows what this test's runtime did.
+host_mounts() {
+	awk '{print $5, $(NF-2)}' /proc/self/mountinfo |
+		grep -v -e containerd -e /containers/ -e /netns -e '^/tmp/berth-it\.' -e '^/tmp/bats-run-' |
+		sort
 }
 
 setup() {
@@ -174,15 +183,23 @@ run_probe() {
 # run_probe_ok ARGS...: run_probe, and fail unless the probe exited 0.
 run_probe_ok() {
 	run_probe "$@"
-	[ "$status" = 0 ] || fail "probe $* exited $status: $stderr"
+	[ "$status" = 0 ] || fail "probe $* exited $status: $stderr" || return 1
+	case $1 in
+	exit | sleep) ;;
+	*) # jq accepts empty input, so emptiness is checked on its own.
+		[ -n "$output" ] && tail -n 1 <<<"$output" | jq -e . >/dev/null 2>&1 ||
+			fail "probe $* printed no JSON: '$output' (stderr: $stderr)" ;;
+	esac
 }
 
 # pj FILTER [JQ-ARGS...]: evaluates a jq filter on the probe's JSON ($output,
 # last line: the only JSON line for every subcommand).
 pj() {
-	local filter=$1
+	local filter=$1 line
 	shift
-	tail -n 1 <<<"$output" | jq -r "$@" "$filter"
+	line=$(tail -n 1 <<<"$output")
+	[ -n "$line" ] || { echo "no probe output" >&2; return 1; }
+	jq -r "$@" "$filter" <<<"$line"
 }
 
 # assert_pj FILTER EXPECTED: the probe's value at FILTER is EXPECTED.
@@ -199,9 +216,14 @@ container_status() {
 	jq -r .status <<<"$output"
 }
 
+# container_pid [ID]: the pid from `state`; fails unless it is a live process.
 container_pid() {
+	local pid
 	rt state "${1:-$CID}"
-	jq -r .pid <<<"$output"
+	pid=$(jq -r .pid <<<"$output" 2>/dev/null)
+	[[ "$pid" =~ ^[1-9][0-9]*$ ]] || fail "state of ${1:-$CID} has no pid: '$output' $stderr" ||
+		return 1
+	echo "$pid"
 }
 
 # wait_status STATUS [ID]: polls `state` until the container reaches STATUS.
@@ -225,7 +247,7 @@ create_container() {
 
 # cgroup_v1_mounted CONTROLLER: a v1 hierarchy for the controller exists.
 cgroup_v1_mounted() {
-	grep -qw "$1" <(awk '$9 == "cgroup" {print $NF}' /proc/self/mountinfo)
+	grep -qw "$1" <(awk '$(NF-2) == "cgroup" {print $NF}' /proc/self/mountinfo)
 }
 
 # host_cgroup_dir PID CONTROLLER: the host directory of the process's cgroup
@@ -234,10 +256,10 @@ host_cgroup_dir() {
 	local pid=$1 ctl=$2 line mnt path
 	line=$(grep -E "^[0-9]+:([^:]*,)?$ctl(,[^:]*)?:" "/proc/$pid/cgroup")
 	if [ -n "$line" ]; then
-		mnt=$(awk -v c="$ctl" '$9 == "cgroup" && $NF ~ ("(^|,)" c "(,|$)") {print $5; exit}' /proc/self/mountinfo)
+		mnt=$(awk -v c="$ctl" '$(NF-2) == "cgroup" && $NF ~ ("(^|,)" c "(,|$)") {print $5; exit}' /proc/self/mountinfo)
 	else
 		line=$(grep '^0::' "/proc/$pid/cgroup")
-		mnt=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
+		mnt=$(awk '$(NF-2) == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
 	fi
 	path=${line#*:*:}
 	echo "$mnt$path"
@@ -300,7 +322,7 @@ assert_nothing_left() {
 # assert_mounts_unchanged: the host mount table equals the one at setup.
 assert_mounts_unchanged() {
 	local now=$BATS_TEST_TMPDIR/mountinfo.now
-	grep -v "$BUNDLE" /proc/self/mountinfo >"$now"
+	host_mounts >"$now"
 	diff "$BATS_TEST_TMPDIR/mountinfo.before" "$now" >&2 ||
 		fail "host mount table changed" || return 1
 	leftover_mounts | grep -q . && fail "mounts under the bundle: $(leftover_mounts)"

@@ -7,7 +7,8 @@ CYCLES=${BERTH_LEAK_CYCLES:-200}
 FAILURES=${BERTH_LEAK_FAILURES:-50}
 
 snapshot() {
-	echo "mounts $(grep -vc "$BUNDLE" /proc/self/mountinfo)"
+	echo "mounts $(host_mounts | md5sum)"
+	echo "bundle-mounts $(leftover_mounts | wc -l)"
 	echo "cgroups $(leftover_cgroups | wc -l)"
 	echo "procs $(leftover_processes | wc -l)"
 	echo "fds $(ls /proc/$$/fd | wc -l)"

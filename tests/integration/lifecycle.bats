@@ -61,14 +61,18 @@ proc_alive() {
 	set_args /probe sleep 120
 	create_container "$CID" --pid-file "$BUNDLE/pidfile"
 	[ -s "$BUNDLE/pidfile" ] || fail "no pid file"
-	assert_eq "$(cat "$BUNDLE/pidfile")" "$(container_pid)" "pid file"
+	local pid
+	pid=$(container_pid)
+	assert_eq "$(cat "$BUNDLE/pidfile")" "$pid" "pid file"
 }
 
 @test "a relative pid file is relative to the caller's directory" {
 	set_args /probe sleep 120
 	cd "$BATS_TEST_TMPDIR"
 	create_container "$CID" --pid-file rel.pid
-	assert_eq "$(cat "$BATS_TEST_TMPDIR/rel.pid")" "$(container_pid)" "pid file"
+	local pid
+	pid=$(container_pid)
+	assert_eq "$(cat "$BATS_TEST_TMPDIR/rel.pid")" "$pid" "pid file"
 }
 
 @test "list shows every container with its status" {
@@ -163,6 +167,7 @@ proc_alive() {
 	rt_ok run --detach --bundle "$BUNDLE" "$CID"
 	local pid
 	pid=$(container_pid)
+	proc_alive "$pid" || fail "no live process before delete"
 	rt_ok delete --force "$CID"
 	proc_alive "$pid" && fail "process $pid survived delete --force"
 	assert_nothing_left

@@ -43,8 +43,10 @@ assert_log_is_json() {
 	set_args /probe sleep 120
 	CONTAINERS+=("$CID")
 	shim create --bundle "$BUNDLE" --pid-file "$BUNDLE/init.pid" "$CID"
+	[ "$status" = 0 ] || fail "create: $stderr"
 	shim state "$CID"
 	[ "$status" = 0 ] || fail "state: $stderr"
+	[ -n "$output" ] || fail "state printed nothing"
 	jq -e --arg id "$CID" --arg b "$BUNDLE" \
 		'.id == $id and .bundle == $b and (.pid | type) == "number" and .status == "created"
 		 and (.ociVersion | type) == "string"' <<<"$output" >/dev/null ||
