@@ -287,6 +287,7 @@ static int job_spawn(struct create_job *j, const struct spec_process *proc, pid_
 		.preserve_fds = j->o != NULL ? j->o->preserve_fds : 0,
 		.join_pid = join_pid,
 		.id = j->st.id,
+		.cg = j->cg,
 	};
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, j->sync) < 0)
@@ -301,12 +302,6 @@ static int job_spawn(struct create_job *j, const struct spec_process *proc, pid_
 	}
 	close(j->sync[1]);
 	j->sync[1] = -1;
-	/* Placed before any namespace exists, so the cgroup namespace is
-	 * rooted at the container's cgroup and every process is charged. */
-	if (j->cg != NULL && cgroup_enter(j->cg, j->stage1, err) < 0)
-		return -1;
-	if (sync_send(j->sync[0], SYNC_GO, 0, NULL, -1) < 0)
-		return berth_err_set(err, errno, "start the container process");
 	return job_converse(j, err);
 }
 

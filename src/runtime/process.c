@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "runtime/caps.h"
+#include "runtime/cgroup/cgroup.h"
 #include "runtime/hooks.h"
 #include "runtime/rootfs.h"
 #include "runtime/seccomp.h"
@@ -131,8 +132,10 @@ static int create_namespaces(const struct init_args *a, struct berth_err *err)
 		if (setresuid(0, 0, 0) < 0 && errno != EINVAL)
 			return berth_err_set(err, errno, "setresuid in the user namespace");
 	}
+	/* The cgroup namespace is made by the container process itself (see
+	 * stage2_create): only it is in every one of the container's cgroups. */
 	for (int k = SPEC_NS_USER + 1; k < SPEC_NS_COUNT; k++)
-		if (s->ns[k].present && s->ns[k].path == NULL)
+		if (s->ns[k].present && s->ns[k].path == NULL && k != SPEC_NS_CGROUP)
 			flags |= ns_info[k].flag;
 	if (flags != 0 && unshare(flags) < 0)
 		return berth_err_set(err, errno, "create namespaces (unshare 0x%x)", flags);
@@ -447,6 +450,13 @@ static _Noreturn void stage2_create(const struct init_args *a, pid_t host_pid)
 	bool seccomp_done = false;
 	int slave = -1;
 
+	/* Rooted at the container's cgroups, which this process (unlike stage
+	 * 1, on cgroup2) is in from its first instruction. */
+	if (s->ns[SPEC_NS_CGROUP].present && s->ns[SPEC_NS_CGROUP].path == NULL &&
+	    unshare(CLONE_NEWCGROUP) < 0) {
+		berth_err_set(&err, errno, "create cgroup namespace");
+		fail(a, &err);
+	}
 	if (rootfs_prepare(s, s->ns[SPEC_NS_USER].present, &rootfd, &err) < 0)
 		fail(a, &err);
 	if (setup_terminal(a, rootfd, &slave, &err) < 0)
@@ -531,25 +541,64 @@ static pid_t read_host_pid(void)
 	return getpid();
 }
 
+/* clone3's argument block (linux/sched.h, v2 layout with .cgroup), spelled
+ * out here because <linux/sched.h> and glibc's <sched.h> collide. */
+struct clone3_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+		set_tid, set_tid_size, cgroup;
+};
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* Forks the container process as the runtime's child (CLONE_PARENT: `run`
+ * can wait for it, and after `create` it is reparented to the caller's
+ * subreaper, such as containerd's shim), straight into the cgroup2
+ * directory when there is one. */
+static pid_t fork_container_process(const struct init_args *a, int cgfd, struct berth_err *err)
+{
+	pid_t pid;
+
+	if (cgfd >= 0) {
+		/* exit_signal must be 0 with CLONE_PARENT: the child reports
+		 * to the runtime with the signal stage 1 itself was given. */
+		struct clone3_args ca = {
+			.flags = CLONE_PARENT | CLONE_INTO_CGROUP,
+			.cgroup = (uint64_t)cgfd,
+		};
+		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+		if (pid >= 0 || (errno != ENOSYS && errno != E2BIG))
+			goto out;
+		/* Before Linux 5.7: move ourselves the slow way, so the child
+		 * is born inside. */
+		if (cgroup_enter_v2(a->cg, getpid(), err) < 0)
+			return -1;
+	}
+	pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+out:
+	if (pid < 0)
+		berth_err_set(err, errno, "fork the container process");
+	return pid;
+}
+
 _Noreturn void process_stage1(const struct init_args *a)
 {
 	struct berth_err err;
+	int cgfd = -1;
 	pid_t pid;
 
-	if (sync_expect(a->sync_fd, SYNC_GO, &err) < 0)
-		_exit(1);
+	/* Into the cgroups first, before any namespace changes what the
+	 * cgroup paths resolve to; the container process inherits them. */
+	if (a->cg != NULL && cgroup_enter_self(a->cg, &cgfd, &err) < 0)
+		fail(a, &err);
 	if (join_namespaces(a, &err) < 0)
 		fail(a, &err);
 	if (a->join_pid <= 0 && create_namespaces(a, &err) < 0)
 		fail(a, &err);
-	/* CLONE_PARENT: the container process becomes the runtime's child,
-	 * so `run` can wait for it and it is reparented to the caller's
-	 * subreaper (containerd's shim) when the runtime exits. */
-	pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
-	if (pid < 0) {
-		berth_err_set(&err, errno, "fork the container process");
+	pid = fork_container_process(a, cgfd, &err);
+	if (pid < 0)
 		fail(a, &err);
-	}
 	if (pid == 0) {
 		pid_t host_pid = read_host_pid();
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);

@@ -8,8 +8,7 @@
 struct berth_err;
 
 enum sync_type {
-	SYNC_GO = 1,		/* runtime -> stage 1: cgroup placed, proceed */
-	SYNC_USERNS,		/* stage 1 -> runtime: user ns made, write the maps */
+	SYNC_USERNS = 1,		/* stage 1 -> runtime: user ns made, write the maps */
 	SYNC_ACK,		/* runtime -> child: done, proceed */
 	SYNC_PID,		/* stage 1 -> runtime: value = the init's pid */
 	SYNC_HOOKS,		/* init -> runtime: run prestart/createRuntime now */
