@@ -592,6 +592,15 @@ _Noreturn void process_stage1(const struct init_args *a)
 	 * cgroup paths resolve to; the container process inherits them. */
 	if (a->cg != NULL && cgroup_enter_self(a->cg, &cgfd, &err) < 0)
 		fail(a, &err);
+	/* CLONE_INTO_CGROUP checks write access to the cgroup with our
+	 * credentials at clone time, which a new or joined user namespace
+	 * no longer grants: move into cgroup2 now, while still host root. */
+	if (cgfd >= 0 && a->spec->ns[SPEC_NS_USER].present) {
+		close(cgfd);
+		cgfd = -1;
+		if (cgroup_enter_v2(a->cg, getpid(), &err) < 0)
+			fail(a, &err);
+	}
 	if (join_namespaces(a, &err) < 0)
 		fail(a, &err);
 	if (a->join_pid <= 0 && create_namespaces(a, &err) < 0)
