@@ -106,6 +106,17 @@ static int write_id_maps(pid_t pid, const struct spec *s, struct berth_err *err)
 	return 0;
 }
 
+/* Written atomically: containerd reads it as soon as the runtime exits. */
+static int write_pid_file(const char *path, pid_t pid, struct berth_err *err)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%d", pid);
+	if (fs_write_file_replace(path, buf, strlen(buf), 0644, err) < 0)
+		return berth_err_wrap(err, "--pid-file");
+	return 0;
+}
+
 /* Everything create made, so a failure can take it all back. */
 struct create_job {
 	const struct runtime_ctx *ctx;
@@ -181,7 +192,7 @@ static int job_make_dir(struct create_job *j, struct berth_err *err)
 	config_text = json_to_text(j->s->json);
 	{
 		autofree char *cfg = xasprintf("%s/config.json", j->dir);
-		if (fs_write_file_atomic(cfg, config_text, strlen(config_text), 0600, err) < 0)
+		if (fs_write_file_replace(cfg, config_text, strlen(config_text), 0600, err) < 0)
 			return -1;
 	}
 	j->dirfd = open(j->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -370,12 +381,8 @@ static int create_job_run(struct create_job *j, int *proxy_end, struct berth_err
 	j->st.cgroup = cgroup_to_json(j->cg);
 	if (state_save(j->ctx->root, &j->st, err) < 0)
 		return -1;
-	if (j->o->pid_file != NULL) {
-		char buf[16];
-		snprintf(buf, sizeof(buf), "%d", j->init);
-		if (fs_write_file_atomic(j->o->pid_file, buf, strlen(buf), 0644, err) < 0)
-			return berth_err_wrap(err, "--pid-file");
-	}
+	if (j->o->pid_file != NULL && write_pid_file(j->o->pid_file, j->init, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -868,12 +875,8 @@ int container_exec(const struct runtime_ctx *ctx, const char *id, const struct e
 		}
 		goto out;
 	}
-	if (o->pid_file != NULL) {
-		char buf[16];
-		snprintf(buf, sizeof(buf), "%d", j.init);
-		if (fs_write_file_atomic(o->pid_file, buf, strlen(buf), 0644, err) < 0)
-			goto out;
-	}
+	if (o->pid_file != NULL && write_pid_file(o->pid_file, j.init, err) < 0)
+		goto out;
 	*status = 0;
 	r = 0;
 	if (o->detach)

@@ -58,7 +58,7 @@ int state_save(const char *root, const struct container_state *st, struct berth_
 			       st->annotations ? json_object_get(st->annotations)
 					       : json_object_new_object());
 	text = json_to_text(o);
-	r = fs_write_file_atomic(path, text, strlen(text), 0600, err);
+	r = fs_write_file_replace(path, text, strlen(text), 0600, err);
 	json_object_put(o);
 	return r;
 }

@@ -79,8 +79,8 @@ int fs_write_file(const char *path, const char *data, size_t len, struct berth_e
 	return fs_write_file_at(AT_FDCWD, path, data, len, err);
 }
 
-int fs_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode,
-			 struct berth_err *err)
+static int write_replace(const char *path, const char *data, size_t len, mode_t mode,
+			 bool durable, struct berth_err *err)
 {
 	autofree char *tmp = xasprintf("%s.tmp.%d", path, getpid());
 	autoclose int fd = -1;
@@ -100,12 +100,24 @@ int fs_write_file_atomic(const char *path, const char *data, size_t len, mode_t 
 		}
 		off += (size_t)w;
 	}
-	if (fsync(fd) < 0 || rename(tmp, path) < 0) {
+	if ((durable && fsync(fd) < 0) || rename(tmp, path) < 0) {
 		berth_err_set(err, errno, "write %s", path);
 		unlink(tmp);
 		return -1;
 	}
 	return 0;
+}
+
+int fs_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode,
+			 struct berth_err *err)
+{
+	return write_replace(path, data, len, mode, true, err);
+}
+
+int fs_write_file_replace(const char *path, const char *data, size_t len, mode_t mode,
+			  struct berth_err *err)
+{
+	return write_replace(path, data, len, mode, false, err);
 }
 
 int fs_mkdir_p(const char *path, mode_t mode, struct berth_err *err)

@@ -23,6 +23,11 @@ int fs_write_file(const char *path, const char *data, size_t len, struct berth_e
  * readers see either the old or the new content, never a part. */
 int fs_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode,
 			 struct berth_err *err);
+/* The same without the fsync: readers still never see a partial file, but
+ * a crash may lose the write. For state that a reboot clears anyway
+ * (runtime state under /run, pid files). */
+int fs_write_file_replace(const char *path, const char *data, size_t len, mode_t mode,
+			  struct berth_err *err);
 
 /* mkdir -p; existing directories are fine. */
 int fs_mkdir_p(const char *path, mode_t mode, struct berth_err *err);

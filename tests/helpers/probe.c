@@ -575,6 +575,122 @@ static int cmd_ls(const char *path)
 	return 0;
 }
 
+/* "r", "w" or "rw": the access mode asked of open(2). */
+static int open_flags(const char *mode)
+{
+	if (!mode || !strcmp(mode, "r"))
+		return O_RDONLY;
+	if (!strcmp(mode, "w"))
+		return O_WRONLY;
+	if (!strcmp(mode, "rw"))
+		return O_RDWR;
+	return -1;
+}
+
+/*
+ * Only opens: the device cgroup answers at open(2), before any driver code,
+ * so a read or a write (which a driver may refuse on its own) would blur
+ * which of the two said no.
+ */
+static int cmd_open(const char *path, const char *mode)
+{
+	int flags = open_flags(mode);
+	if (flags < 0) {
+		fprintf(stderr, "probe open PATH [r|w|rw]\n");
+		return 2;
+	}
+	int fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	result("open", path, fd < 0 ? -1 : 0, errno);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/*
+ * Reports seconds and nanoseconds of the clocks that a time namespace
+ * offsets, and the realtime clock that it does not.
+ */
+static int cmd_clock(void)
+{
+	static const struct {
+		const char *name;
+		clockid_t id;
+	} clocks[] = { { "monotonic", CLOCK_MONOTONIC },
+		       { "boottime", CLOCK_BOOTTIME },
+		       { "realtime", CLOCK_REALTIME } };
+	j_open('{');
+	j_kstr("op", "clock");
+	for (size_t i = 0; i < sizeof(clocks) / sizeof(clocks[0]); i++) {
+		struct timespec ts;
+		if (clock_gettime(clocks[i].id, &ts) < 0)
+			continue;
+		j_key(clocks[i].name);
+		j_open('{');
+		j_kint("sec", ts.tv_sec);
+		j_kint("nsec", ts.tv_nsec);
+		j_close('}');
+	}
+	j_close('}');
+	j_end();
+	return 0;
+}
+
+static int cmd_uname(void)
+{
+	struct utsname un;
+	int ret = uname(&un);
+	int err = errno;
+	j_open('{');
+	j_kstr("op", "uname");
+	j_kint("ret", ret);
+	j_kint("errno", ret < 0 ? err : 0);
+	if (ret == 0) {
+		j_kstr("sysname", un.sysname);
+		j_kstr("release", un.release);
+		j_kstr("machine", un.machine);
+		j_kstr("nodename", un.nodename);
+	}
+	j_kint("personality", personality(0xffffffff));
+	j_close('}');
+	j_end();
+	return 0;
+}
+
+/*
+ * An inherited descriptor: whether it is open, what it points at, and the
+ * first bytes it reads from its current offset (for a regular file or pipe).
+ */
+static int cmd_fdinfo(int fd)
+{
+	char link[64], target[4096], buf[4096];
+	struct stat st;
+	int ret = fstat(fd, &st);
+	int err = errno;
+	j_open('{');
+	j_kstr("op", "fdinfo");
+	j_kint("fd", fd);
+	j_kint("ret", ret);
+	j_kint("errno", ret < 0 ? err : 0);
+	if (ret == 0) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+		target[n < 0 ? 0 : n] = '\0';
+		j_kstr("type", file_type(st.st_mode));
+		j_kstr("target", n < 0 ? NULL : target);
+		int fl = fcntl(fd, F_GETFD);
+		j_kbool("cloexec", fl >= 0 && (fl & FD_CLOEXEC));
+		n = S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) ? read(fd, buf, sizeof(buf)) : -1;
+		j_key("data");
+		if (n >= 0)
+			j_raw_str(buf, (size_t)n);
+		else
+			fputs("null", stdout);
+	}
+	j_close('}');
+	j_end();
+	return 0;
+}
+
 /* Touches memory page by page so the cgroup charge grows until the limit bites. */
 static int cmd_alloc(long mb)
 {
@@ -662,7 +778,8 @@ static int cmd_sleep(long secs)
 static void usage(void)
 {
 	fputs("usage: probe [report | syscall NAME [ARG] | read PATH | write PATH [DATA] |\n"
-	      "              stat PATH | ls DIR | alloc MB | fork N | sleep SECS | exit CODE]\n",
+	      "              stat PATH | ls DIR | alloc MB | fork N | sleep SECS | exit CODE |\n"
+	      "              open PATH [r|w|rw] | clock | uname | fdinfo FD]\n",
 	      stderr);
 }
 
@@ -677,6 +794,10 @@ int main(int argc, char **argv)
 		return cmd_syscall(argc - 2, argv + 2);
 	if (!strcmp(cmd, "exit"))
 		return arg ? atoi(arg) : 0;
+	if (!strcmp(cmd, "clock"))
+		return cmd_clock();
+	if (!strcmp(cmd, "uname"))
+		return cmd_uname();
 	if (!arg) {
 		usage();
 		return 2;
@@ -695,6 +816,10 @@ int main(int argc, char **argv)
 		return cmd_fork(atol(arg));
 	if (!strcmp(cmd, "sleep"))
 		return cmd_sleep(atol(arg));
+	if (!strcmp(cmd, "open"))
+		return cmd_open(arg, argc > 3 ? argv[3] : NULL);
+	if (!strcmp(cmd, "fdinfo"))
+		return cmd_fdinfo(atoi(arg));
 	usage();
 	return 2;
 }
