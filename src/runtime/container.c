@@ -131,6 +131,7 @@ struct create_job {
 	int dirfd;
 	pid_t stage1;
 	pid_t init;
+	bool owns_spec;		/* create loaded it (exec borrows the caller's) */
 };
 
 static void job_undo(struct create_job *j)
@@ -163,6 +164,8 @@ static void job_free(struct create_job *j)
 	if (j->dirfd >= 0)
 		close(j->dirfd);
 	cgroup_free(j->cg);
+	if (j->owns_spec)
+		spec_free(j->s);
 	free(j->dir);
 	free(j->st.created);
 	if (j->st.cgroup != NULL)
@@ -231,6 +234,22 @@ static int forward_seccomp_fd(struct create_job *j, int fd, struct berth_err *er
 	return r;
 }
 
+/* The container process exists. Its oom_score_adj is written from here:
+ * lowering it needs CAP_SYS_RESOURCE in the host's user namespace. */
+static int job_got_init(struct create_job *j, pid_t pid, struct berth_err *err)
+{
+	j->init = pid;
+	j->st.pid = pid;
+	if (j->s->process.has_oom_score_adj) {
+		char path[64], val[16];
+		snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid);
+		snprintf(val, sizeof(val), "%d", j->s->process.oom_score_adj);
+		if (fs_write_file(path, val, strlen(val), err) < 0)
+			return berth_err_wrap(err, "process.oomScoreAdj");
+	}
+	return 0;
+}
+
 /* Serves the container's setup requests until it reports ready. */
 static int job_converse(struct create_job *j, struct berth_err *err)
 {
@@ -247,17 +266,10 @@ static int job_converse(struct create_job *j, struct berth_err *err)
 			sync_send(j->sync[0], SYNC_ACK, 0, NULL, -1);
 			break;
 		case SYNC_PID:
-			j->init = m.value;
-			j->st.pid = m.value;
 			waitpid(j->stage1, NULL, 0);
 			j->stage1 = 0;
-			if (j->s->process.has_oom_score_adj) {
-				char path[64], val[16];
-				snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", j->init);
-				snprintf(val, sizeof(val), "%d", j->s->process.oom_score_adj);
-				if (fs_write_file(path, val, strlen(val), err) < 0)
-					return berth_err_wrap(err, "process.oomScoreAdj");
-			}
+			if (job_got_init(j, m.value, err) < 0)
+				return -1;
 			break;
 		case SYNC_HOOKS:
 			if (run_runtime_hooks(j, err) < 0)
@@ -304,6 +316,18 @@ static int job_spawn(struct create_job *j, const struct spec_process *proc, pid_
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, j->sync) < 0)
 		return berth_err_set(err, errno, "socketpair");
 	a.sync_fd = j->sync[1];
+	if (join_pid == 0 && process_can_spawn_direct(j->s)) {
+		pid_t pid = process_spawn_direct(&a, err);
+		if (pid < 0)
+			return -1;
+		if (pid > 0) {
+			close(j->sync[1]);
+			j->sync[1] = -1;
+			if (job_got_init(j, pid, err) < 0)
+				return -1;
+			return job_converse(j, err);
+		}
+	}
 	j->stage1 = fork();
 	if (j->stage1 < 0)
 		return berth_err_set(err, errno, "fork");
@@ -396,14 +420,14 @@ static void job_init(struct create_job *j, const struct runtime_ctx *ctx,
 	j->sync[0] = j->sync[1] = j->console_fd = j->dirfd = -1;
 }
 
-/* create; *init_pid and (with proxy_end) the terminal's master for `run`. */
-static int create_internal(const struct runtime_ctx *ctx, const struct create_opts *o,
-			   pid_t *init_pid, int *proxy_end, struct berth_err *err)
+/* Validates, loads the bundle's config and runs the create job; on success
+ * the job (and the spec it points to) stay with the caller. */
+static int create_begin(const struct runtime_ctx *ctx, const struct create_opts *o,
+			struct create_job *j, int *proxy_end, struct berth_err *err)
 {
 	struct spec *s = NULL;
-	struct create_job j;
-	int r;
 
+	job_init(j, ctx, o, NULL);
 	if (container_id_validate(o->id, err) < 0)
 		return -1;
 	if (ctx->systemd_cgroup)
@@ -411,21 +435,23 @@ static int create_internal(const struct runtime_ctx *ctx, const struct create_op
 				     "not supported yet");
 	if (spec_load(o->bundle != NULL ? o->bundle : ".", &s, err) < 0)
 		return -1;
-	job_init(&j, ctx, o, s);
-	r = create_job_run(&j, proxy_end, err);
-	if (r < 0)
-		job_undo(&j);
-	else if (init_pid != NULL)
-		*init_pid = j.init;
-	job_free(&j);
-	spec_free(s);
-	return r;
+	j->s = s;
+	j->owns_spec = true;
+	if (create_job_run(j, proxy_end, err) < 0) {
+		job_undo(j);
+		return -1;
+	}
+	return 0;
 }
 
 int container_create(const struct runtime_ctx *ctx, const struct create_opts *o,
 		     struct berth_err *err)
 {
-	return create_internal(ctx, o, NULL, NULL, err);
+	struct create_job j;
+	int r = create_begin(ctx, o, &j, NULL, err);
+
+	job_free(&j);
+	return r;
 }
 
 /* Loads the state and the config stored at create. */
@@ -459,24 +485,17 @@ static int load_cgroup(const struct container_state *st, struct cgroup **cg,
 	return cgroup_from_json(st->cgroup, NULL, cg, err);
 }
 
-int container_start(const struct runtime_ctx *ctx, const char *id, struct berth_err *err)
+/* Opens the exec fifo, which lets the created container's process go on,
+ * and returns once it has exec'd; then the poststart hooks. */
+static int start_loaded(const struct runtime_ctx *ctx, const struct container_state *st,
+			const struct spec *s, struct berth_err *err)
 {
-	struct container_state *st = NULL;
-	struct spec *s = NULL;
+	const char *id = st->id;
 	autofree char *fifo = NULL;
 	autoclose int fd = -1;
 	autoclose int pidfd = -1;
-	enum container_status status;
 	int r = -1;
 
-	if (load_container(ctx, id, &st, &s, err) < 0)
-		return -1;
-	status = state_status(ctx->root, st);
-	if (status != STATUS_CREATED) {
-		berth_err_set(err, 0, "cannot start container \"%s\": it is %s, not created", id,
-			      state_status_name(status));
-		goto out;
-	}
 	fifo = xasprintf("%s/%s/exec.fifo", ctx->root, id);
 	/* The pidfd first: once the fifo is open the program may run and
 	 * exit at once. Non-blocking for us; it unblocks the init's open. */
@@ -530,6 +549,24 @@ int container_start(const struct runtime_ctx *ctx, const char *id, struct berth_
 		json_object_put(o);
 	}
 out:
+	return r;
+}
+
+int container_start(const struct runtime_ctx *ctx, const char *id, struct berth_err *err)
+{
+	struct container_state *st = NULL;
+	struct spec *s = NULL;
+	enum container_status status;
+	int r = -1;
+
+	if (load_container(ctx, id, &st, &s, err) < 0)
+		return -1;
+	status = state_status(ctx->root, st);
+	if (status == STATUS_CREATED)
+		r = start_loaded(ctx, st, s, err);
+	else
+		berth_err_set(err, 0, "cannot start container \"%s\": it is %s, not created", id,
+			      state_status_name(status));
 	spec_free(s);
 	state_free(st);
 	return r;
@@ -569,36 +606,6 @@ static int wait_forwarding(pid_t pid, int *status, struct berth_err *err)
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	*status = WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : WEXITSTATUS(ws);
-	return 0;
-}
-
-int container_run(const struct runtime_ctx *ctx, const struct create_opts *o, bool detach,
-		  int *status, struct berth_err *err)
-{
-	struct berth_err derr;
-	autoclose int proxy_end = -1;
-	autoclose int master = -1;
-	pid_t pid = 0;
-
-	if (create_internal(ctx, o, &pid, detach ? NULL : &proxy_end, err) < 0)
-		return -1;
-	if (proxy_end >= 0 && terminal_recv_fd(proxy_end, &master, err) < 0) {
-		container_delete(ctx, o->id, true, &derr);
-		return -1;
-	}
-	if (container_start(ctx, o->id, err) < 0) {
-		container_delete(ctx, o->id, true, &derr);
-		return -1;
-	}
-	*status = 0;
-	if (detach)
-		return 0;
-	if (master >= 0)
-		terminal_proxy(master, err);
-	if (wait_forwarding(pid, status, err) < 0)
-		return -1;
-	if (container_delete(ctx, o->id, true, err) < 0)
-		return -1;
 	return 0;
 }
 
@@ -685,34 +692,60 @@ static int stop_all(const struct container_state *st, struct cgroup *cg, struct 
 	return 0;
 }
 
-static void run_poststop(const struct runtime_ctx *ctx, const struct container_state *st)
+static void run_poststop(const struct container_state *st, const struct spec *s)
+{
+	struct berth_err err;
+	json_object *o;
+
+	if (s->hooks[SPEC_HOOK_POSTSTOP].n == 0)
+		return;
+	o = state_to_json(st, STATUS_STOPPED);
+	/* runtime-spec: a failing poststop hook is logged; delete goes on. */
+	if (hooks_run(s, SPEC_HOOK_POSTSTOP, json_to_text(o), &err) < 0)
+		log_warn("%s", err.msg);
+	json_object_put(o);
+}
+
+/* The poststop hooks from the config kept at create; only they matter now,
+ * and the rest (the bundle) may be gone. */
+static void run_poststop_stored(const struct runtime_ctx *ctx, const struct container_state *st)
 {
 	autofree char *path = xasprintf("%s/%s/config.json", ctx->root, st->id);
 	autofree char *text = NULL;
 	autojson json_object *doc = NULL;
 	struct spec *s = NULL;
 	struct berth_err err;
-	json_object *o;
 	size_t len;
 
 	if (fs_read_file(path, CONFIG_MAX, &text, &len, &err) < 0 ||
-	    json_parse_text(text, len, path, &doc, &err) < 0)
+	    json_parse_text(text, len, path, &doc, &err) < 0 ||
+	    !json_object_object_get_ex(doc, "hooks", NULL))
 		return;
-	/* Only the hooks matter now; the rest may be gone (the bundle). */
-	{
-		json_object *hooks = NULL;
-		if (!json_object_object_get_ex(doc, "hooks", &hooks))
-			return;
-	}
 	if (spec_parse_stored(doc, st->bundle, &s, &err) < 0) {
 		log_warn("poststop hooks not run: %s", err.msg);
 		return;
 	}
-	o = state_to_json(st, STATUS_STOPPED);
-	if (hooks_run(s, SPEC_HOOK_POSTSTOP, json_to_text(o), &err) < 0)
-		log_warn("%s", err.msg);
-	json_object_put(o);
+	run_poststop(st, s);
 	spec_free(s);
+}
+
+/* Kills what is left, removes the cgroup and the state directory; s (the
+ * config, for poststop hooks) may be NULL to read the stored one. */
+static int delete_loaded(const struct runtime_ctx *ctx, const struct container_state *st,
+			 struct cgroup *cg, const struct spec *s, struct berth_err *err)
+{
+	autofree char *dir = NULL;
+
+	if (stop_all(st, cg, err) < 0)
+		return -1;
+	if (cg != NULL && cgroup_destroy(cg, err) < 0 && err->code != ENOENT)
+		return -1;
+	if (s != NULL)
+		run_poststop(st, s);
+	else
+		run_poststop_stored(ctx, st);
+	dir = state_dir(ctx->root, st->id);
+	return fs_rm_rf(dir, err);
 }
 
 int container_delete(const struct runtime_ctx *ctx, const char *id, bool force,
@@ -721,7 +754,6 @@ int container_delete(const struct runtime_ctx *ctx, const char *id, bool force,
 	struct container_state *st = NULL;
 	struct cgroup *cg = NULL;
 	enum container_status status;
-	autofree char *dir = NULL;
 	int r = -1;
 
 	if (load_container(ctx, id, &st, NULL, err) < 0)
@@ -729,23 +761,45 @@ int container_delete(const struct runtime_ctx *ctx, const char *id, bool force,
 		 * and containerd relies on that. */
 		return force && err->code == ENOENT ? 0 : -1;
 	status = state_status(ctx->root, st);
-	if ((status == STATUS_RUNNING || status == STATUS_PAUSED) && !force) {
+	if ((status == STATUS_RUNNING || status == STATUS_PAUSED) && !force)
 		berth_err_set(err, 0, "cannot delete container \"%s\" that is not stopped: %s", id,
 			      state_status_name(status));
-		goto out;
-	}
-	if (st->cgroup != NULL && load_cgroup(st, &cg, err) < 0)
-		goto out;
-	if (stop_all(st, cg, err) < 0)
-		goto out;
-	if (cg != NULL && cgroup_destroy(cg, err) < 0 && err->code != ENOENT)
-		goto out;
-	run_poststop(ctx, st);
-	dir = state_dir(ctx->root, id);
-	r = fs_rm_rf(dir, err);
-out:
+	else if (st->cgroup == NULL || load_cgroup(st, &cg, err) == 0)
+		r = delete_loaded(ctx, st, cg, NULL, err);
 	cgroup_free(cg);
 	state_free(st);
+	return r;
+}
+
+int container_run(const struct runtime_ctx *ctx, const struct create_opts *o, bool detach,
+		  int *status, struct berth_err *err)
+{
+	struct create_job j;
+	autoclose int proxy_end = -1;
+	autoclose int master = -1;
+	int r = -1;
+
+	/* One process does it all, so the config parsed and the state made
+	 * by create serve start and delete too. */
+	if (create_begin(ctx, o, &j, detach ? NULL : &proxy_end, err) < 0)
+		goto out;
+	if ((proxy_end >= 0 && terminal_recv_fd(proxy_end, &master, err) < 0) ||
+	    start_loaded(ctx, &j.st, j.s, err) < 0) {
+		job_undo(&j);
+		goto out;
+	}
+	*status = 0;
+	r = 0;
+	if (detach)
+		goto out;
+	if (master >= 0)
+		terminal_proxy(master, err);
+	r = wait_forwarding(j.init, status, err);
+	j.init = 0; /* reaped */
+	if (r == 0)
+		r = delete_loaded(ctx, &j.st, j.cg, j.s, err);
+out:
+	job_free(&j);
 	return r;
 }
 

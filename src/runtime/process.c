@@ -582,6 +582,52 @@ out:
 	return pid;
 }
 
+bool process_can_spawn_direct(const struct spec *s)
+{
+	/* A user namespace needs its maps written between its creation and
+	 * the others'; a joined namespace, and time offsets, need a process
+	 * to act before the container process exists: stage 1. */
+	if (s->ns[SPEC_NS_USER].present || s->ns[SPEC_NS_TIME].present)
+		return false;
+	for (int k = 0; k < SPEC_NS_COUNT; k++)
+		if (s->ns[k].present && s->ns[k].path != NULL)
+			return false;
+	return true;
+}
+
+pid_t process_spawn_direct(const struct init_args *a, struct berth_err *err)
+{
+	struct clone3_args ca = {.exit_signal = SIGCHLD};
+	autoclose int cgfd = -1;
+	pid_t pid;
+
+	for (int k = SPEC_NS_USER + 1; k < SPEC_NS_COUNT; k++)
+		if (a->spec->ns[k].present && k != SPEC_NS_CGROUP)
+			ca.flags |= (uint64_t)ns_info[k].flag;
+	if (a->cg != NULL && cgroup_open_v2(a->cg, &cgfd, err) < 0)
+		return -1;
+	if (cgfd >= 0) {
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = (uint64_t)cgfd;
+	}
+	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0) {
+		if (errno == ENOSYS || errno == E2BIG)
+			return 0; /* before Linux 5.7: the caller uses stage 1 */
+		return berth_err_set(err, errno, "create the container process (clone3 0x%llx)",
+				     (unsigned long long)ca.flags);
+	}
+	if (pid == 0) {
+		struct berth_err cerr;
+		pid_t host_pid = read_host_pid();
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (a->cg != NULL && cgroup_enter_self(a->cg, &cerr) < 0)
+			fail(a, &cerr);
+		stage2_create(a, host_pid);
+	}
+	return pid;
+}
+
 _Noreturn void process_stage1(const struct init_args *a)
 {
 	struct berth_err err;
@@ -590,7 +636,8 @@ _Noreturn void process_stage1(const struct init_args *a)
 
 	/* Into the cgroups first, before any namespace changes what the
 	 * cgroup paths resolve to; the container process inherits them. */
-	if (a->cg != NULL && cgroup_enter_self(a->cg, &cgfd, &err) < 0)
+	if (a->cg != NULL &&
+	    (cgroup_enter_self(a->cg, &err) < 0 || cgroup_open_v2(a->cg, &cgfd, &err) < 0))
 		fail(a, &err);
 	/* CLONE_INTO_CGROUP checks write access to the cgroup with our
 	 * credentials at clone time, which a new or joined user namespace

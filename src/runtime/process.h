@@ -8,6 +8,8 @@
 #pragma once
 
 #include <stdbool.h>
+
+struct berth_err;
 #include <sys/types.h>
 
 struct cgroup;
@@ -27,6 +29,14 @@ struct init_args {
 	pid_t join_pid;		/* exec: join this process's namespaces */
 	const char *id;
 };
+
+/* Whether the container process can be cloned straight from the runtime,
+ * with its new namespaces and into its cgroup2 directory in one clone3:
+ * no user namespace, no namespace joined by path, no time namespace. */
+bool process_can_spawn_direct(const struct spec *s);
+/* Does that clone; the child goes on as stage 2 and never returns. Returns
+ * the child's pid, 0 when clone3 is unavailable (use stage 1), or -1. */
+pid_t process_spawn_direct(const struct init_args *a, struct berth_err *err);
 
 /* Runs stage 1 in the forked child; never returns. */
 _Noreturn void process_stage1(const struct init_args *a);

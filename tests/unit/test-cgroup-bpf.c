@@ -359,7 +359,7 @@ static void test_end_to_end(void)
 	for (size_t i = 0; i < nm; i++)
 		if (m[i].v2)
 			u = &m[i];
-	if (cgroup_host_own_path(NULL, u, &own, &e) < 0) {
+	if (cgroup_host_own_path(NULL, NULL, u, &own, &e) < 0) {
 		printf("# SKIP end-to-end: %s\n", e.msg);
 		cgroup_mounts_free(m, nm);
 		return;

@@ -94,7 +94,10 @@ struct cgroup_mount {
 int cgroup_host_mounts(const struct cgroup_host *host, struct cgroup_mount **out, size_t *n,
 		       enum cgroup_mode *mode, struct berth_err *err);
 void cgroup_mounts_free(struct cgroup_mount *m, size_t n);
+/* The text of the calling process's /proc/self/cgroup (or the host's
+ * stand-in), read once for all hierarchies. */
+int cgroup_host_read_own(const struct cgroup_host *host, char **text, struct berth_err *err);
 /* The calling process's cgroup in m's hierarchy, relative to m->mount
- * ("/" or "/a/b"). */
-int cgroup_host_own_path(const struct cgroup_host *host, const struct cgroup_mount *m, char **out,
-			 struct berth_err *err);
+ * ("/" or "/a/b"). own is cgroup_host_read_own's text, or NULL to read it. */
+int cgroup_host_own_path(const struct cgroup_host *host, const char *own, const struct cgroup_mount *m,
+			 char **out, struct berth_err *err);

@@ -4,9 +4,10 @@
  * mounts, and the cgroup2 mount on v2 and hybrid hosts), makes it and
  * remembers which directories it made, so cgroup_destroy() removes exactly
  * those. Limits go through the backend for the host's mode (v1.c, v2.c);
- * on hybrid hosts the v1 backend carries the limits and the device policy
- * is enforced twice: v1 devices.allow/deny and an eBPF program on the
- * cgroup2 side, which every process of the container also joins. */
+ * on hybrid hosts the v1 backend carries the limits (devices.allow/deny
+ * included) and every process of the container also joins the cgroup2
+ * side, where an eBPF device program is attached only when no v1 hierarchy
+ * has the devices controller. */
 #include "runtime/cgroup/cgroup.h"
 
 #include <dirent.h>
@@ -367,9 +368,9 @@ static void remove_created(struct cgroup *cg)
 	}
 }
 
-static int hier_setup(const struct cgroup_host *host, const struct cgroup_mount *m,
-		      const char *cgroups_path, const char *id, struct cgroup_hier *h,
-		      struct berth_err *err)
+static int hier_setup(const struct cgroup_host *host, const char *own_text,
+		      const struct cgroup_mount *m, const char *cgroups_path, const char *id,
+		      struct cgroup_hier *h, struct berth_err *err)
 {
 	autofree char *own = NULL, *rel = NULL, *name = NULL;
 
@@ -380,7 +381,7 @@ static int hier_setup(const struct cgroup_host *host, const struct cgroup_mount 
 		if (path_join_clean("", cgroups_path, &rel, err) < 0)
 			return -1;
 	} else {
-		if (cgroup_host_own_path(host, m, &own, err) < 0)
+		if (cgroup_host_own_path(host, own_text, m, &own, err) < 0)
 			return -1;
 		name = cgroups_path ? xstrdup(cgroups_path) : xasprintf("berth-%s", id);
 		if (path_join_clean(own, name, &rel, err) < 0)
@@ -400,6 +401,7 @@ int cgroup_create(const struct cgroup_host *host, const char *cgroups_path, cons
 		  struct cgroup **out, struct berth_err *err)
 {
 	struct cgroup_mount *m = NULL;
+	autofree char *own = NULL;
 	struct cgroup *cg;
 	size_t nm = 0;
 	enum cgroup_mode mode;
@@ -415,13 +417,18 @@ int cgroup_create(const struct cgroup_host *host, const char *cgroups_path, cons
 		return berth_err_set(err, EINVAL, "cgroup: bad container id");
 	if (cgroup_host_mounts(host, &m, &nm, &mode, err) < 0)
 		return -1;
+	if ((cgroups_path == NULL || cgroups_path[0] != '/') &&
+	    cgroup_host_read_own(host, &own, err) < 0) {
+		cgroup_mounts_free(m, nm);
+		return -1;
+	}
 	cg = xzalloc(sizeof(*cg));
 	cg->mode = mode;
 	cg->unified = -1;
 	cg->h = xcalloc(nm, sizeof(*cg->h));
 	for (size_t i = 0; i < nm; i++) {
 		struct cgroup_hier *h = &cg->h[cg->n++];
-		if (hier_setup(host, &m[i], cgroups_path, id, h, err) < 0)
+		if (hier_setup(host, own, &m[i], cgroups_path, id, h, err) < 0)
 			goto fail;
 		if (h->v2)
 			cg->unified = (int)i;
@@ -506,10 +513,12 @@ int cgroup_apply(struct cgroup *cg, const struct cgroup_resources *res, struct b
 		return 0;
 	if (res->n_unified > 0 && hybrid_unified(cg, res, err) < 0)
 		return -1;
-	/* The container's processes are in the cgroup2 hierarchy too, where
-	 * the v1 devices controller does not reach; the same policy as an
-	 * eBPF program keeps both views equal. */
-	if (res->has_devices && cg->unified >= 0) {
+	/* The kernel checks a device access against the task's v1 devices
+	 * cgroup and against eBPF programs of its cgroup2 cgroups alike
+	 * (devcgroup_check_permission), so the v1 rules already bind the
+	 * container wherever it sits in cgroup2. Only a hybrid host without a
+	 * v1 devices hierarchy needs the policy as an eBPF program. */
+	if (res->has_devices && cg->unified >= 0 && cgroup_hier_for(cg, "devices") == NULL) {
 		size_t n;
 		autofree struct cgroup_device_rule *rules = cgroup_device_rules_effective(res, &n);
 		if (cgroup_devices_bpf_apply(cg, cgroup_hier_unified(cg), rules, n, err) < 0)
@@ -563,21 +572,25 @@ int cgroup_enter(struct cgroup *cg, pid_t pid, struct berth_err *err)
  * only needed when another task or a whole thread group moves). That
  * write-lock waits for an RCU grace period, 0.2-17 ms here on every
  * container start; the self-move costs about 0.2 ms for all hierarchies. */
-int cgroup_enter_self(struct cgroup *cg, int *v2_dirfd, struct berth_err *err)
+int cgroup_enter_self(struct cgroup *cg, struct berth_err *err)
 {
-	*v2_dirfd = -1;
 	for (size_t i = 0; i < cg->n; i++) {
 		if (cg->h[i].v2)
 			continue;
 		if (cgroup_write_at(cg->h[i].path, "tasks", "0", err) < 0)
 			return berth_err_wrap(err, "move into %s", cg->h[i].path);
 	}
-	if (cg->unified >= 0) {
-		const char *path = cg->h[cg->unified].path;
-		*v2_dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (*v2_dirfd < 0)
-			return berth_err_set(err, errno, "open %s", path);
-	}
+	return 0;
+}
+
+int cgroup_open_v2(struct cgroup *cg, int *dirfd, struct berth_err *err)
+{
+	*dirfd = -1;
+	if (cg->unified < 0)
+		return 0;
+	*dirfd = open(cg->h[cg->unified].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd < 0)
+		return berth_err_set(err, errno, "open %s", cg->h[cg->unified].path);
 	return 0;
 }
 

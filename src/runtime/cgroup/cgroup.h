@@ -65,11 +65,12 @@ int cgroup_apply_create(struct cgroup *cg, const struct cgroup_resources *res,
 /* Moves pid into the container's cgroup(s). */
 int cgroup_enter(struct cgroup *cg, pid_t pid, struct berth_err *err);
 
-/* Moves the calling single-threaded process into every v1 hierarchy and
- * opens the cgroup2 directory (*v2_dirfd, -1 without one) for the caller to
- * fork its child into with clone3(CLONE_INTO_CGROUP). Neither takes the
- * global lock that cgroup_enter's writes wait on. */
-int cgroup_enter_self(struct cgroup *cg, int *v2_dirfd, struct berth_err *err);
+/* Moves the calling single-threaded process into every v1 hierarchy,
+ * without the global lock that cgroup_enter's writes wait on. */
+int cgroup_enter_self(struct cgroup *cg, struct berth_err *err);
+/* Opens the cgroup2 directory (*dirfd, -1 without one) to fork a child
+ * into with clone3(CLONE_INTO_CGROUP), which needs no migration at all. */
+int cgroup_open_v2(struct cgroup *cg, int *dirfd, struct berth_err *err);
 /* Moves pid into the cgroup2 hierarchy only (when CLONE_INTO_CGROUP is not
  * available). */
 int cgroup_enter_v2(struct cgroup *cg, pid_t pid, struct berth_err *err);

@@ -180,13 +180,20 @@ static bool line_matches(const struct cgroup_mount *m, char *ctrl_field)
 	return false;
 }
 
-int cgroup_host_own_path(const struct cgroup_host *host, const struct cgroup_mount *m, char **out,
-			 struct berth_err *err)
+int cgroup_host_read_own(const struct cgroup_host *host, char **text, struct berth_err *err)
+{
+	return fs_read_file(host_proc_cgroup(host), PROC_FILE_MAX, text, NULL, err);
+}
+
+int cgroup_host_own_path(const struct cgroup_host *host, const char *own, const struct cgroup_mount *m,
+			 char **out, struct berth_err *err)
 {
 	autofree char *text = NULL;
 	char *save = NULL;
 
-	if (fs_read_file(host_proc_cgroup(host), PROC_FILE_MAX, &text, NULL, err) < 0)
+	if (own != NULL)
+		text = xstrdup(own);
+	else if (cgroup_host_read_own(host, &text, err) < 0)
 		return -1;
 	for (char *line = strtok_r(text, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
