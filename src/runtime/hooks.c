@@ -14,20 +14,6 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 
-static const char *const kind_names[SPEC_HOOK_COUNT] = {
-	[SPEC_HOOK_PRESTART] = "prestart",
-	[SPEC_HOOK_CREATE_RUNTIME] = "createRuntime",
-	[SPEC_HOOK_CREATE_CONTAINER] = "createContainer",
-	[SPEC_HOOK_START_CONTAINER] = "startContainer",
-	[SPEC_HOOK_POSTSTART] = "poststart",
-	[SPEC_HOOK_POSTSTOP] = "poststop",
-};
-
-const char *hooks_kind_name(enum spec_hook_kind kind)
-{
-	return kind_names[kind];
-}
-
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -188,7 +174,7 @@ int hooks_run(const struct spec *s, enum spec_hook_kind kind, const char *state_
 
 	for (size_t i = 0; i < hs->n && r == 0; i++) {
 		char where[64];
-		snprintf(where, sizeof(where), "hooks.%s[%zu]", kind_names[kind], i);
+		snprintf(where, sizeof(where), "hooks.%s[%zu]", spec_hook_kind_name(kind), i);
 		r = hook_run_one(&hs->list[i], where, state_json, err);
 	}
 	signal(SIGPIPE, old_pipe);

@@ -6,9 +6,6 @@
 
 struct berth_err;
 
-/* "prestart", "createRuntime", ... as the spec names them. */
-const char *hooks_kind_name(enum spec_hook_kind kind);
-
 /* Runs the hooks of one kind in order, stopping at the first failure, which
  * is reported naming the hook ("hooks.prestart[1] /usr/bin/x: exited with
  * status 2: <first line of its stderr>"). */

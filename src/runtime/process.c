@@ -384,6 +384,17 @@ static void limit_fds(int preserve)
  * The fd stays open (close-on-exec): `start` sees the fifo hang up only
  * once execve has happened (or the process died), which is when poststart
  * hooks may run. */
+/* Set up: only the chosen fds will cross execve, the runtime may exit
+ * without taking us along, and it hears that we are ready. */
+static void report_ready(const struct init_args *a)
+{
+	limit_fds(a->preserve_fds);
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	if (sync_send(a->sync_fd, SYNC_READY, 0, NULL, -1) < 0)
+		_exit(1);
+	close(a->sync_fd);
+}
+
 static int wait_for_start(const struct init_args *a, struct berth_err *err)
 {
 	int fd;
@@ -494,11 +505,7 @@ static _Noreturn void stage2_create(const struct init_args *a, pid_t host_pid)
 		fail(a, &err);
 	if (finish_process(a, &prog, &seccomp_done, &err) < 0)
 		fail(a, &err);
-	limit_fds(a->preserve_fds);
-	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	if (sync_send(a->sync_fd, SYNC_READY, 0, NULL, -1) < 0)
-		_exit(1);
-	close(a->sync_fd);
+	report_ready(a);
 	if (wait_for_start(a, &err) < 0) {
 		dprintf(STDERR_FILENO, "berth: %s\n", err.msg);
 		_exit(127);
@@ -523,11 +530,7 @@ static _Noreturn void stage2_exec(const struct init_args *a)
 		fail(a, &err);
 	if (finish_process(a, &prog, &seccomp_done, &err) < 0)
 		fail(a, &err);
-	limit_fds(a->preserve_fds);
-	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	if (sync_send(a->sync_fd, SYNC_READY, 0, NULL, -1) < 0)
-		_exit(1);
-	close(a->sync_fd);
+	report_ready(a);
 	do_exec(a, prog, seccomp_done);
 }
 

@@ -23,6 +23,7 @@
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strv.h"
+#include "util/unixsock.h"
 #include "util/xalloc.h"
 
 /* How an action uses errnoRet: ERRNO returns it as errno (the kernel caps
@@ -645,53 +646,22 @@ int seccomp_config_apply(const struct seccomp_config *c, int *notify_fd, struct 
 int seccomp_notify_send(const char *listener_path, int notify_fd, const char *state_json,
 			struct berth_err *err)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov;
-	struct msghdr msg = {0};
-	struct cmsghdr *cmsg;
 	autoclose int sock = -1;
 	size_t len = state_json != NULL ? strlen(state_json) : 0;
-	size_t sent = 0;
+	size_t sent;
 	ssize_t n;
 
-	if (strlen(listener_path) >= sizeof(addr.sun_path))
-		return berth_err_set(err, ENAMETOOLONG, "seccomp listener %s", listener_path);
 	/* A stream socket carries ancillary data only alongside real bytes. */
 	if (len == 0)
 		return berth_err_set(err, EINVAL, "seccomp listener %s: empty state",
 				     listener_path);
-	memcpy(addr.sun_path, listener_path, strlen(listener_path) + 1);
-
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sock = unixsock_connect(listener_path);
 	if (sock < 0)
-		return berth_err_set(err, errno, "seccomp listener %s: socket", listener_path);
-	while (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		if (errno != EINTR)
-			return berth_err_set(err, errno, "connect to seccomp listener %s",
-					     listener_path);
-
-	memset(&control, 0, sizeof(control));
-	iov = (struct iovec){.iov_base = (void *)state_json, .iov_len = len};
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = control.buf;
-	msg.msg_controllen = sizeof(control.buf);
-	cmsg = CMSG_FIRSTHDR(&msg);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &notify_fd, sizeof(int));
-
-	do
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+		return berth_err_set(err, errno, "connect to seccomp listener %s", listener_path);
+	n = unixsock_send_fd(sock, state_json, len, notify_fd);
 	if (n < 0)
 		return berth_err_set(err, errno, "send to seccomp listener %s", listener_path);
-	/* The fd went with the first byte; a long state may need more writes. */
+	/* The fd went with the first bytes; a long state may need more. */
 	for (sent = (size_t)n; sent < len; sent += (size_t)n) {
 		n = send(sock, state_json + sent, len - sent, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR) {

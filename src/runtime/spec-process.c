@@ -193,8 +193,8 @@ static int process_parse_rlimit(json_object *o, const char *path, struct spec_rl
 		return -1;
 	if (rl->soft > rl->hard)
 		return berth_err_set(err, 0,
-				     "%s: soft limit %" PRIu64 " exceeds hard limit %" PRIu64, path,
-				     rl->soft, rl->hard);
+				     "%s: %s soft limit %" PRIu64 " exceeds hard limit %" PRIu64,
+				     path, type, rl->soft, rl->hard);
 	return 0;
 }
 

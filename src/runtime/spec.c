@@ -33,7 +33,7 @@
 /* HOST_NAME_MAX, and the UTS namespace's limit for the NIS domain name. */
 #define SPEC_UTS_NAME_MAX 64
 
-static const char *const hook_names[SPEC_HOOK_COUNT] = {
+static const char *const hook_kind_names[SPEC_HOOK_COUNT] = {
 	[SPEC_HOOK_PRESTART] = "prestart",
 	[SPEC_HOOK_CREATE_RUNTIME] = "createRuntime",
 	[SPEC_HOOK_CREATE_CONTAINER] = "createContainer",
@@ -41,6 +41,11 @@ static const char *const hook_names[SPEC_HOOK_COUNT] = {
 	[SPEC_HOOK_POSTSTART] = "poststart",
 	[SPEC_HOOK_POSTSTOP] = "poststop",
 };
+
+const char *spec_hook_kind_name(enum spec_hook_kind kind)
+{
+	return hook_kind_names[kind];
+}
 
 /* ---- small typed helpers ------------------------------------------------ */
 
@@ -252,7 +257,7 @@ static int spec_parse_hooks(json_object *doc, struct spec *s, bool check_host,
 	for (int k = 0; k < SPEC_HOOK_COUNT; k++) {
 		struct spec_hooks *list = &s->hooks[k];
 		json_object *arr;
-		r = json_get_array(hooks, hook_names[k], "hooks", &arr, err);
+		r = json_get_array(hooks, hook_kind_names[k], "hooks", &arr, err);
 		if (r < 0)
 			return r;
 		if (r == 0)
@@ -261,7 +266,7 @@ static int spec_parse_hooks(json_object *doc, struct spec *s, bool check_host,
 		list->list = xcalloc(list->n + 1, sizeof(*list->list));
 		for (size_t i = 0; i < list->n; i++) {
 			json_object *o;
-			spec_pathf(sub, "hooks.%s[%zu]", hook_names[k], i);
+			spec_pathf(sub, "hooks.%s[%zu]", hook_kind_names[k], i);
 			if (spec_array_object(arr, i, sub, &o, err) < 0 ||
 			    spec_parse_hook(o, sub, (enum spec_hook_kind)k, check_host,
 					    &list->list[i], err) < 0)

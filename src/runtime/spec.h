@@ -121,6 +121,9 @@ enum spec_hook_kind {
 	SPEC_HOOK_COUNT
 };
 
+/* "prestart", "createRuntime", ... as config.json spells them. */
+const char *spec_hook_kind_name(enum spec_hook_kind kind);
+
 struct spec_hooks {
 	struct spec_hook *list;
 	size_t n;

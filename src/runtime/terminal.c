@@ -10,14 +10,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/unixsock.h"
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
@@ -25,18 +24,11 @@
 
 int terminal_connect(const char *socket_path, struct berth_err *err)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	autoclose int fd = -1;
+	int fd = unixsock_connect(socket_path);
 
-	if (strlen(socket_path) >= sizeof(addr.sun_path))
-		return berth_err_set(err, ENAMETOOLONG, "console socket %s", socket_path);
-	strcpy(addr.sun_path, socket_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return berth_err_set(err, errno, "console socket: socket");
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		return berth_err_set(err, errno, "connect to console socket %s", socket_path);
-	return steal_fd(&fd);
+	return fd;
 }
 
 int terminal_open(int rootfd, unsigned short rows, unsigned short cols, int *master, int *slave,
@@ -80,48 +72,19 @@ int terminal_open(int rootfd, unsigned short rows, unsigned short cols, int *mas
 
 int terminal_send_fd(int sock, int fd, const char *name, struct berth_err *err)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = cbuf,
-		.msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+	if (unixsock_send_fd(sock, name, strlen(name), fd) < 0)
 		return berth_err_set(err, errno, "send the terminal over the console socket");
 	return 0;
 }
 
 int terminal_recv_fd(int sock, int *fd, struct berth_err *err)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
 	char name[4096];
-	struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = cbuf,
-		.msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-	ssize_t n;
 
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
+	if (unixsock_recv_fd(sock, name, sizeof(name), fd) < 0)
 		return berth_err_set(err, errno, "receive the terminal");
-	c = CMSG_FIRSTHDR(&msg);
-	if (c == NULL || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+	if (*fd < 0)
 		return berth_err_set(err, EBADMSG, "receive the terminal: no fd in the message");
-	memcpy(fd, CMSG_DATA(c), sizeof(int));
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,8 +85,43 @@ static int listen_on(const char *path)
 }
 
 /*
- * Reads the state until the runtime closes the connection; the listener fd
- * rides on one of the messages (in practice the first).
+ * True once the text holds one whole JSON object. Counting braces outside
+ * strings is enough for that: the state is one object, and a stream socket
+ * gives no other way to tell where it ends, since a runtime need not close
+ * the connection once it has sent it (runc 1.1's `run` keeps it open until
+ * it exits, which is after the container has made its syscalls).
+ */
+static bool json_complete(const char *s, size_t len)
+{
+	int depth = 0;
+	bool in_str = false, esc = false, opened = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (c == '\\')
+				esc = true;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '{' || c == '[') {
+			depth++;
+			opened = true;
+		} else if (c == '}' || c == ']') {
+			depth--;
+			if (opened && depth == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Reads the state until it is a whole JSON object or the runtime closes the
+ * connection; the listener fd rides on one of the messages (in practice the
+ * first).
  */
 static int receive_state(int conn, char *state, size_t *len)
 {
@@ -127,6 +163,8 @@ static int receive_state(int conn, char *state, size_t *len)
 		if (n == 0)
 			break;
 		*len += (size_t)n;
+		if (notify_fd >= 0 && json_complete(state, *len))
+			break;
 	}
 	state[*len] = '\0';
 	return notify_fd;
@@ -168,7 +206,8 @@ static void serve(int notify_fd, int answer_errno, FILE *log)
 			resp.id = req.id;
 			resp.error = answer_errno ? -answer_errno : 0;
 			resp.val = 0;
-			if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
+			if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 &&
+			    errno != ENOENT)
 				die("SECCOMP_IOCTL_NOTIF_SEND");
 			continue;
 		}

@@ -628,7 +628,8 @@ static void test_apply_v1(void)
 		  "c 5:0 rwm"
 		  "c 5:1 rwm"
 		  "c 5:2 rwm"
-		  "c 136:* rwm",
+		  "c 136:* rwm"
+		  "c 10:200 rwm",
 		  "devices.allow writes: spec rules, then defaults");
 	cgroup_resources_free(r);
 

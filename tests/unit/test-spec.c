@@ -380,7 +380,7 @@ static const struct bad_case bad_cases[] = {
 	  "process.capabilities.ambient: expected an array" },
 	{ "process.rlimits[0].type", "\"RLIMIT_FOO\"",
 	  "process.rlimits[0].type: unknown rlimit \"RLIMIT_FOO\"" },
-	{ "process.rlimits[0].soft", "2048", "process.rlimits[0]: soft limit 2048 exceeds" },
+	{ "process.rlimits[0].soft", "2048", "process.rlimits[0]: RLIMIT_NOFILE soft limit 2048 exceeds" },
 	{ "process.rlimits[1].type", "\"RLIMIT_NOFILE\"", "process.rlimits[1].type: duplicate" },
 	{ "process.rlimits[0].hard", NULL, "process.rlimits[0].hard: required" },
 	{ "process.rlimits[0].soft", "-1", "process.rlimits[0].soft: must not be negative" },

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/strv.h"
+#include "util/unixsock.h"
 #include "util/xalloc.h"
 
 static void test_err(void)
@@ -113,11 +115,37 @@ static void test_strv(void)
 	CHECK(strv_len(NULL) == 0, "NULL is empty");
 }
 
+static void test_unixsock(void)
+{
+	int sp[2], p[2], fd = -2;
+	char buf[16] = {0};
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 || pipe(p) < 0)
+		abort();
+	CHECK(unixsock_send_fd(sp[0], "hi", 2, p[0]) == 2, "send with an fd");
+	CHECK(unixsock_recv_fd(sp[1], buf, sizeof(buf), &fd) == 2 && strcmp(buf, "hi") == 0,
+	      "message arrives");
+	CHECK(fd >= 0 && fd != p[0], "a new fd arrives");
+	CHECK(write(p[1], "x", 1) == 1 && read(fd, buf, 1) == 1 && buf[0] == 'x',
+	      "it is the same pipe");
+	CHECK(unixsock_send_fd(sp[0], "no", 2, -1) == 2 &&
+		      unixsock_recv_fd(sp[1], buf, sizeof(buf), &fd) == 2 && fd == -1,
+	      "without an fd");
+	close(sp[0]);
+	CHECK(unixsock_recv_fd(sp[1], buf, sizeof(buf), &fd) == 0, "EOF is 0");
+	CHECK(unixsock_connect("/nonexistent/berth.sock") == -1 && errno == ENOENT,
+	      "connect to a missing socket fails with ENOENT");
+	close(sp[1]);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	test_err();
 	test_json();
 	test_fs();
 	test_strv();
+	test_unixsock();
 	return TEST_DONE();
 }

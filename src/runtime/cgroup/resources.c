@@ -32,6 +32,8 @@ const struct cgroup_device_rule cgroup_default_device_rules[] = {
 	{ true, 'c', 5, 1, "rwm" },    /* /dev/console */
 	{ true, 'c', 5, 2, "rwm" },    /* /dev/ptmx */
 	{ true, 'c', 136, -1, "rwm" }, /* /dev/pts/N */
+	{ true, 'c', 10, 200, "rwm" }, /* /dev/net/tun, as runc allows: a node the
+					* container must still be given */
 };
 const size_t cgroup_n_default_device_rules = ARRAY_SIZE(cgroup_default_device_rules);
 
