@@ -648,12 +648,15 @@ int container_kill(const struct runtime_ctx *ctx, const char *id, int sig, bool 
 {
 	struct container_state *st = NULL;
 	struct cgroup *cg = NULL;
+	enum container_status status;
 	int r = -1;
 
 	if (load_container(ctx, id, &st, NULL, err) < 0)
 		return -1;
-	if (state_status(ctx->root, st) == STATUS_STOPPED) {
-		berth_err_set(err, 0, "container \"%s\" is not running", id);
+	status = state_status(ctx->root, st);
+	if (status == STATUS_STOPPED || status == STATUS_CREATING) {
+		berth_err_set(err, 0, "container \"%s\" is not running: %s", id,
+			      state_status_name(status));
 	} else if (all) {
 		r = load_cgroup(st, &cg, err);
 		if (r == 0)
@@ -761,7 +764,8 @@ int container_delete(const struct runtime_ctx *ctx, const char *id, bool force,
 		 * and containerd relies on that. */
 		return force && err->code == ENOENT ? 0 : -1;
 	status = state_status(ctx->root, st);
-	if ((status == STATUS_RUNNING || status == STATUS_PAUSED) && !force)
+	if ((status == STATUS_RUNNING || status == STATUS_PAUSED || status == STATUS_CREATING) &&
+	    !force)
 		berth_err_set(err, 0, "cannot delete container \"%s\" that is not stopped: %s", id,
 			      state_status_name(status));
 	else if (st->cgroup == NULL || load_cgroup(st, &cg, err) == 0)

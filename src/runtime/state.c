@@ -78,6 +78,17 @@ int state_load(const char *root, const char *id, struct container_state **out,
 
 	if (fs_read_file(path, STATE_FILE_MAX, &text, &len, err) < 0) {
 		if (err->code == ENOENT) {
+			autofree char *dir = state_dir(root, id);
+			if (fs_exists(dir)) {
+				st = xzalloc(sizeof(*st));
+				st->id = xstrdup(id);
+				st->bundle = xstrdup("");
+				st->rootfs = xstrdup("");
+				st->created = xstrdup("");
+				st->creating = true;
+				*out = st;
+				return 0;
+			}
 			berth_err_set(err, 0, "container \"%s\" does not exist", id);
 			err->code = ENOENT; /* callers tell "missing" apart */
 			return -1;
@@ -168,6 +179,8 @@ enum container_status state_status(const char *root, const struct container_stat
 	struct berth_err err;
 	bool frozen = false;
 
+	if (st->creating)
+		return STATUS_CREATING;
 	if (!state_pid_alive(st))
 		return STATUS_STOPPED;
 	fifo = xasprintf("%s/%s/exec.fifo", root, st->id);

@@ -22,6 +22,7 @@ struct container_state {
 	json_object *cgroup;		/* cgroup_to_json() */
 	json_object *annotations;
 	bool has_pid_ns;		/* the container owns its pid namespace */
+	bool creating;			/* its directory exists, its state.json not yet */
 };
 
 enum container_status {
@@ -38,7 +39,9 @@ const char *state_status_name(enum container_status s);
 char *state_dir(const char *root, const char *id);
 
 int state_save(const char *root, const struct container_state *st, struct berth_err *err);
-/* A missing container is reported as `container "ID" does not exist`. */
+/* A missing container is reported as `container "ID" does not exist`
+ * (code ENOENT). One whose directory exists without state.json is being
+ * created (or its create was killed): it loads with creating set. */
 int state_load(const char *root, const char *id, struct container_state **out,
 	       struct berth_err *err);
 void state_free(struct container_state *st);

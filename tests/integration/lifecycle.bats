@@ -200,3 +200,18 @@ proc_alive() {
 	rt_ok delete "$CID"
 	assert_nothing_left
 }
+
+@test "a container directory without state is creating; only --force deletes it" {
+	is_berth || skip "runc keeps its state differently"
+	# What a create killed half-way (or one still running) leaves.
+	mkdir -p "$STATE_ROOT/$CID"
+	rt_ok state "$CID"
+	assert_eq "$(jq -r .status <<<"$output")" creating "status"
+	assert_eq "$(jq -r .pid <<<"$output")" 0 "pid"
+	rt kill "$CID" KILL
+	[ "$status" != 0 ] || fail "kill of a creating container succeeded"
+	rt delete "$CID"
+	[ "$status" != 0 ] || fail "delete without --force removed a creating container"
+	rt_ok delete --force "$CID"
+	[ ! -e "$STATE_ROOT/$CID" ] || fail "delete --force left $STATE_ROOT/$CID"
+}
