@@ -22,6 +22,7 @@
 #include "runtime/cgroup/cgroup-internal.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/cgroup/resources.h"
+#include "cgroup-fixtures.h"
 #include "test.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -328,41 +329,6 @@ static const char *dir(struct cgroup *cg, const char *name)
 	return h ? h->path : "(none)";
 }
 
-static struct cgroup_resources *res_from(const char *text)
-{
-	json_object *o = NULL;
-	struct cgroup_resources *r = NULL;
-	struct berth_err e = { 0 };
-
-	if (json_parse_text(text, strlen(text), "test", &o, &e) < 0 ||
-	    cgroup_resources_parse(o, "linux.resources", &r, &e) < 0) {
-		printf("# parse: %s\n", e.msg);
-		json_object_put(o);
-		return NULL;
-	}
-	json_object_put(o);
-	return r;
-}
-
-static bool parse_fails(const char *text, const char *want)
-{
-	json_object *o = NULL;
-	struct cgroup_resources *r = NULL;
-	struct berth_err e = { 0 };
-	int rc;
-
-	json_parse_text(text, strlen(text), "test", &o, &e);
-	rc = cgroup_resources_parse(o, "linux.resources", &r, &e);
-	json_object_put(o);
-	cgroup_resources_free(r);
-	if (rc == 0 || strstr(e.msg, want) == NULL) {
-		printf("# error was \"%s\", want \"%s\"\n", rc == 0 ? "(none)" : e.msg, want);
-		return false;
-	}
-	return true;
-}
-
-/* ---- tests ---- */
 
 static void test_detect(void)
 {
@@ -388,90 +354,6 @@ static void test_detect(void)
 	      "named hierarchy only: no cgroup found (%s)", e.msg);
 	fake_fini(&f);
 	CHECK_STR(cgroup_mode_name(CGROUP_MODE_HYBRID), "hybrid", "mode name");
-}
-
-static void test_resources_parse(void)
-{
-	struct cgroup_resources *r = res_from(
-	    "{\"memory\":{\"limit\":67108864,\"reservation\":33554432,\"swap\":134217728,"
-	    "\"kernelTCP\":1000000,\"swappiness\":10,\"disableOOMKiller\":true},"
-	    "\"cpu\":{\"shares\":1024,\"quota\":50000,\"period\":100000,\"cpus\":\"0-1\","
-	    "\"mems\":\"0\",\"realtimeRuntime\":950,\"realtimePeriod\":1000,\"idle\":1,"
-	    "\"burst\":1000},\"pids\":{\"limit\":32},"
-	    "\"blockIO\":{\"weight\":500,\"leafWeight\":300,\"weightDevice\":[{\"major\":8,"
-	    "\"minor\":0,\"weight\":200}],\"throttleReadBpsDevice\":[{\"major\":8,\"minor\":0,"
-	    "\"rate\":1048576}],\"throttleWriteIOPSDevice\":[{\"major\":8,\"minor\":16,"
-	    "\"rate\":100}]},\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":4194304}],"
-	    "\"devices\":[{\"allow\":false,\"access\":\"rwm\"},{\"allow\":true,\"type\":\"c\","
-	    "\"major\":10,\"minor\":200,\"access\":\"mwr\"}],"
-	    "\"unified\":{\"memory.high\":\"50000000\"},\"network\":{\"classID\":1048577}}");
-
-	CHECK(r != NULL, "parse full linux.resources");
-	if (r == NULL)
-		return;
-	CHECK(r->has_mem_limit && r->mem_limit == 67108864 && r->mem_swap == 134217728 &&
-		  r->has_mem_swappiness && r->mem_swappiness == 10 && r->disable_oom_killer,
-	      "memory fields");
-	CHECK(r->cpu_shares == 1024 && r->cpu_quota == 50000 && r->cpu_period == 100000 &&
-		  strcmp(r->cpuset_cpus, "0-1") == 0 && r->cpu_rt_runtime == 950 &&
-		  r->has_cpu_idle && r->cpu_burst == 1000,
-	      "cpu fields");
-	CHECK(r->has_pids_limit && r->pids_limit == 32, "pids");
-	CHECK(r->blkio_weight == 500 && r->blkio_leaf_weight == 300 && r->n_weight_devices == 1 &&
-		  r->weight_devices[0].weight == 200 && !r->weight_devices[0].has_leaf_weight &&
-		  r->n_throttle_read_bps == 1 && r->throttle_read_bps[0].rate == 1048576 &&
-		  r->n_throttle_write_iops == 1 && r->throttle_write_iops[0].minor == 16,
-	      "blockIO");
-	CHECK(r->n_hugepages == 1 && strcmp(r->hugepages[0].page_size, "2MB") == 0, "hugepages");
-	CHECK(r->has_devices && r->n_devices == 2 && !r->devices[0].allow &&
-		  r->devices[0].type == 'a' && r->devices[0].major == -1 &&
-		  strcmp(r->devices[0].access, "rwm") == 0 && r->devices[1].type == 'c' &&
-		  strcmp(r->devices[1].access, "rwm") == 0,
-	      "devices (type defaults to a, access canonical)");
-	CHECK(r->n_unified == 1 && strcmp(r->unified[0].value, "50000000") == 0, "unified");
-	CHECK(r->has_net_class_id && r->net_class_id == 1048577, "network classID");
-
-	/* update: overlay a partial document */
-	struct cgroup_resources *u = res_from(
-	    "{\"memory\":{\"limit\":268435456,\"swap\":536870912},\"pids\":{\"limit\":64},"
-	    "\"blockIO\":{\"throttleReadBpsDevice\":[{\"major\":8,\"minor\":0,\"rate\":5},"
-	    "{\"major\":8,\"minor\":32,\"rate\":7}]},\"unified\":{\"memory.high\":\"max\"}}");
-	cgroup_resources_merge(r, u);
-	CHECK(r->mem_limit == 268435456 && r->mem_swap == 536870912 && r->pids_limit == 64 &&
-		  r->cpu_shares == 1024 && r->mem_reservation == 33554432,
-	      "merge overlays set fields, keeps others");
-	CHECK(r->n_throttle_read_bps == 2 && r->throttle_read_bps[0].rate == 5 &&
-		  r->throttle_read_bps[1].minor == 32,
-	      "merge replaces same device, appends new");
-	CHECK(r->n_unified == 1 && strcmp(r->unified[0].value, "max") == 0 && r->n_devices == 2,
-	      "merge unified by key, devices kept");
-	cgroup_resources_free(u);
-	cgroup_resources_free(r);
-
-	CHECK(parse_fails("{\"devices\":[{\"allow\":true},{\"allow\":true},{\"allow\":true,"
-			  "\"type\":\"x\"}]}",
-			  "linux.resources.devices[2].type: must be one of a, b, c"),
-	      "bad device type names the path");
-	CHECK(parse_fails("{\"devices\":[{\"allow\":true,\"access\":\"rx\"}]}",
-			  "linux.resources.devices[0].access"),
-	      "bad access");
-	CHECK(parse_fails("{\"devices\":[{\"type\":\"c\"}]}", "devices[0].allow: required"),
-	      "allow required");
-	CHECK(parse_fails("{\"memory\":{\"limit\":100000000,\"swap\":50000000}}",
-			  "linux.resources.memory.swap"),
-	      "swap below limit refused");
-	CHECK(parse_fails("{\"memory\":{\"swappiness\":101}}", "memory.swappiness"),
-	      "swappiness range");
-	CHECK(parse_fails("{\"blockIO\":{\"weight\":5}}", "blockIO.weight"), "blkio weight range");
-	CHECK(parse_fails("{\"hugepageLimits\":[{\"pageSize\":\"2XB\",\"limit\":1}]}",
-			  "hugepageLimits[0].pageSize"),
-	      "hugepage size");
-	CHECK(parse_fails("{\"unified\":{\"../x\":\"1\"}}", "unified"), "unified key escape");
-	CHECK(parse_fails("{\"cpu\":{\"shares\":\"x\"}}", "linux.resources.cpu.shares"),
-	      "wrong type names path");
-	r = res_from("{\"memory\":{\"limit\":-1,\"swap\":-1}}");
-	CHECK(r != NULL, "unlimited swap with unlimited memory accepted");
-	cgroup_resources_free(r);
 }
 
 static void test_paths_v1(void)
@@ -845,15 +727,6 @@ out:
 	fake_fini(&f);
 }
 
-static uint64_t jget(json_object *o, const char *a, const char *b, const char *c)
-{
-	json_object *x = o;
-	const char *k[] = { a, b, c };
-	for (size_t i = 0; i < 3 && k[i] != NULL; i++)
-		if (!json_object_object_get_ex(x, k[i], &x))
-			return 999999;
-	return json_object_get_uint64(x);
-}
 
 static void test_stats(void)
 {
@@ -1019,140 +892,9 @@ out:
 
 /* ---- the real host (hybrid, root) ---- */
 
-static bool real_dir_gone(struct cgroup *cg)
-{
-	for (size_t i = 0; i < cg->n; i++)
-		if (access(cg->h[i].path, F_OK) == 0)
-			return false;
-	return true;
-}
-
-static int child_main(int go, int report)
-{
-	char c;
-	unsigned char res = 0;
-	int fd;
-
-	if (read(go, &c, 1) != 1)
-		_exit(100);
-	/* allowed by the default rules */
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0)
-		close(fd);
-	else
-		res |= 1;
-	/* /dev/kmsg (c 1:11) is not in the list: both v1 devices and the
-	 * unified eBPF program refuse it */
-	fd = open("/dev/kmsg", O_RDONLY);
-	if (fd >= 0)
-		close(fd), res |= 2;
-	else if (errno != EPERM)
-		res |= 4;
-	if (write(report, &res, 1) != 1)
-		_exit(101);
-	for (;;)
-		pause();
-}
-
-static void test_real_host(void)
-{
-	enum cgroup_mode m;
-	struct berth_err e = { 0 };
-	struct cgroup *cg = NULL;
-	struct cgroup_resources *r = NULL;
-	json_object *lim = NULL;
-	char name[64];
-	int go[2], rep[2], st;
-	pid_t child;
-
-	if (geteuid() != 0 || cgroup_detect(NULL, &m, &e) < 0 || m != CGROUP_MODE_HYBRID) {
-		printf("# SKIP real-host test: needs root on a hybrid cgroup host\n");
-		return;
-	}
-	snprintf(name, sizeof(name), "berth-unit-%d", (int)getpid());
-	CHECK(cgroup_create(NULL, name, "x", &cg, &e) == 0, "real: create %s: %s", name, e.msg);
-	if (cg == NULL)
-		return;
-	r = res_from("{\"memory\":{\"limit\":67108864,\"swap\":134217728},\"pids\":{\"limit\":32},"
-		     "\"cpu\":{\"quota\":50000,\"period\":100000,\"shares\":512},"
-		     "\"devices\":[{\"allow\":false,\"access\":\"rwm\"}]}");
-	CHECK(r != NULL && cgroup_apply(cg, r, &e) == 0, "real: apply: %s", e.msg);
-	cgroup_resources_free(r);
-	/* This host mounts the v1 devices controller: it carries the policy
-	 * (checked below: /dev/kmsg refused), and no eBPF program is needed. */
-	CHECK(cg->bpf_prog_id == 0, "real: no device program on the unified side (id %u)",
-	      cg->bpf_prog_id);
-	CHECK(cgroup_read_limits(cg, &lim, &e) == 0 &&
-		  jget(lim, "memory", "limit", NULL) == 67108864 &&
-		  jget(lim, "memory", "swap", NULL) == 134217728 &&
-		  jget(lim, "pids", "limit", NULL) == 32 &&
-		  jget(lim, "cpu", "quota", NULL) == 50000 &&
-		  jget(lim, "cpu", "shares", NULL) == 512,
-	      "real: limits read back: %s", lim ? json_to_text(lim) : "");
-	json_object_put(lim);
-	/* update: raise past the current memsw, then lower below the limit;
-	 * the wrong order would get EINVAL from the kernel either way */
-	r = res_from("{\"memory\":{\"limit\":268435456,\"swap\":536870912}}");
-	CHECK(cgroup_apply(cg, r, &e) == 0, "real: raise memory+swap: %s", e.msg);
-	cgroup_resources_free(r);
-	r = res_from("{\"memory\":{\"limit\":33554432,\"swap\":50331648}}");
-	CHECK(cgroup_apply(cg, r, &e) == 0, "real: lower memory+swap: %s", e.msg);
-	cgroup_resources_free(r);
-	lim = NULL;
-	CHECK(cgroup_read_limits(cg, &lim, &e) == 0 &&
-		  jget(lim, "memory", "limit", NULL) == 33554432 &&
-		  jget(lim, "memory", "swap", NULL) == 50331648,
-	      "real: update order works both ways");
-	json_object_put(lim);
-
-	if (pipe(go) < 0 || pipe(rep) < 0)
-		abort();
-	child = fork();
-	if (child == 0)
-		child_main(go[0], rep[1]);
-	CHECK(cgroup_enter(cg, child, &e) == 0, "real: enter child: %s", e.msg);
-	if (write(go[1], "g", 1) != 1)
-		abort();
-	unsigned char res = 0xff;
-	CHECK(read(rep[0], &res, 1) == 1 && res == 0,
-	      "real: child can open /dev/null, gets EPERM on /dev/kmsg (result %u)", res);
-
-	autofree char *procf = xasprintf("/proc/%d/cgroup", (int)child);
-	autofree char *pc = NULL;
-	autofree char *want_u = xasprintf("0::/%s\n", name);
-	autofree char *want_p = xasprintf(":pids:/%s\n", name);
-	fs_read_file(procf, 1 << 16, &pc, NULL, &e);
-	CHECK(pc != NULL && strstr(pc, want_u) != NULL && strstr(pc, want_p) != NULL &&
-		  strstr(pc, "memory:/process_api/") != NULL,
-	      "real: /proc/<child>/cgroup shows the new cgroups");
-	pid_t *pids = NULL;
-	size_t n = 0;
-	CHECK(cgroup_pids(cg, &pids, &n, &e) == 0 && n == 1 && pids[0] == child,
-	      "real: cgroup_pids lists the child");
-	free(pids);
-	CHECK(cgroup_freeze(cg, true, &e) == 0 && cgroup_is_frozen(cg), "real: freeze: %s", e.msg);
-	CHECK(cgroup_freeze(cg, false, &e) == 0 && !cgroup_is_frozen(cg), "real: thaw");
-	json_object *stats = NULL;
-	CHECK(cgroup_stats(cg, &stats, &e) == 0 && jget(stats, "pids", "current", NULL) == 1 &&
-		  jget(stats, "memory", "usage", "usage") > 0,
-	      "real: stats");
-	json_object_put(stats);
-	CHECK(cgroup_kill_all(cg, SIGKILL, &e) == 0, "real: kill_all: %s", e.msg);
-	CHECK(waitpid(child, &st, 0) == child && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
-	      "real: child killed");
-	CHECK(cgroup_destroy(cg, &e) == 0, "real: destroy: %s", e.msg);
-	CHECK(real_dir_gone(cg), "real: nothing left in any hierarchy");
-	close(go[0]);
-	close(go[1]);
-	close(rep[0]);
-	close(rep[1]);
-	cgroup_free(cg);
-}
-
 int main(void)
 {
 	test_detect();
-	test_resources_parse();
 	test_paths_v1();
 	test_create_rollback();
 	test_apply_v1();
@@ -1161,6 +903,5 @@ int main(void)
 	test_freeze_v2();
 	test_stats();
 	test_json_and_destroy();
-	test_real_host();
 	return TEST_DONE();
 }
