@@ -294,7 +294,7 @@ int job_console(struct create_job *j, const char *socket_path, bool proxy, int *
 		j->console_fd = terminal_connect(socket_path, err);
 		return j->console_fd < 0 ? -1 : 0;
 	}
-	if (proxy) {
+	if (proxy && proxy_end != NULL) {
 		int sp[2];
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
 			return berth_err_set(err, errno, "socketpair");

@@ -98,7 +98,12 @@ static int open_ns_paths(const struct init_args *a, int fds[SPEC_NS_COUNT], stru
 static int join_namespaces(const struct init_args *a, struct berth_err *err)
 {
 	int fds[SPEC_NS_COUNT];
-	int r = open_ns_paths(a, fds, err);
+	int r;
+
+	/* All -1 first: a failed open leaves the later slots unset. */
+	for (int k = 0; k < SPEC_NS_COUNT; k++)
+		fds[k] = -1;
+	r = open_ns_paths(a, fds, err);
 
 	/* The user namespace first: it grants the rights to enter the others. */
 	for (int k = 0; r == 0 && k < SPEC_NS_COUNT; k++) {

@@ -143,7 +143,7 @@ int json_get_int_range(json_object *o, const char *key, const char *path, int64_
 int json_get_strv(json_object *o, const char *key, const char *path, char ***out,
 		  struct berth_err *err)
 {
-	json_object *arr;
+	json_object *arr = NULL;
 	char **v = NULL;
 	size_t n;
 	int r = json_get_array(o, key, path, &arr, err);
