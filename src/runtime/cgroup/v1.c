@@ -228,8 +228,35 @@ static int v1_blkio(struct cgroup *cg, const struct cgroup_resources *r, struct 
 	return 0;
 }
 
+/* Hybrid hosts may leave hugetlb to cgroup2 (this one does: no v1 mount,
+ * "hugetlb" in the unified cgroup.controllers). Its limits then go there,
+ * in v2's file names, if the parent enabled the controller for us; we
+ * never enable it ourselves, as that writes the parent's subtree_control. */
+static int v1_hugetlb_unified(struct cgroup *cg, const struct cgroup_resources *r,
+			      struct berth_err *err)
+{
+	struct cgroup_hier *u = cgroup_hier_unified(cg);
+
+	for (size_t i = 0; i < r->n_hugepages; i++) {
+		char buf[32];
+		autofree char *f = xasprintf("hugetlb.%s.max", r->hugepages[i].page_size);
+		snprintf(buf, sizeof(buf), "%" PRIu64, r->hugepages[i].limit);
+		if (!cgroup_file_exists(u->path, f))
+			return berth_err_set(err, 0,
+					     "hugepageLimits: hugetlb is neither a v1 hierarchy nor "
+					     "enabled for %s (see its parent's cgroup.subtree_control)",
+					     u->path);
+		if (cgroup_write_at(u->path, f, buf, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int v1_hugetlb(struct cgroup *cg, const struct cgroup_resources *r, struct berth_err *err)
 {
+	if (r->n_hugepages > 0 && cg->mode == CGROUP_MODE_HYBRID &&
+	    cgroup_hier_for(cg, "hugetlb") == NULL && cgroup_hier_unified(cg) != NULL)
+		return v1_hugetlb_unified(cg, r, err);
 	for (size_t i = 0; i < r->n_hugepages; i++) {
 		autofree char *f =
 		    xasprintf("hugetlb.%s.limit_in_bytes", r->hugepages[i].page_size);
