@@ -24,6 +24,7 @@
 #include "runtime/cgroup/resources.h"
 #include "runtime/hooks.h"
 #include "runtime/process.h"
+#include "runtime/rootfs.h"
 #include "runtime/seccomp.h"
 #include "runtime/spec.h"
 #include "runtime/state.h"
@@ -367,6 +368,8 @@ static int delete_loaded(const struct runtime_ctx *ctx, const struct container_s
 	if (stop_all(st, cg, err) < 0)
 		return -1;
 	if (cg != NULL && cgroup_destroy(cg, err) < 0 && err->code != ENOENT)
+		return -1;
+	if (st->shared_mounts && rootfs_cleanup_shared(st->rootfs, err) < 0)
 		return -1;
 	if (s != NULL)
 		run_poststop(st, s);

@@ -25,6 +25,7 @@
 #include "runtime/cgroup/resources.h"
 #include "runtime/hooks.h"
 #include "runtime/process.h"
+#include "runtime/rootfs.h"
 #include "runtime/seccomp.h"
 #include "runtime/spec.h"
 #include "runtime/state.h"
@@ -97,6 +98,8 @@ void job_undo(struct create_job *j)
 		cgroup_kill_all(j->cg, SIGKILL, &ignored);
 		cgroup_destroy(j->cg, &ignored);
 	}
+	if (j->st.shared_mounts && j->s != NULL && j->s->root_path != NULL)
+		rootfs_cleanup_shared(j->s->root_path, &ignored);
 	if (j->dir_made)
 		fs_rm_rf(j->dir, &ignored);
 }
@@ -326,8 +329,6 @@ static int create_job_run(struct create_job *j, int *proxy_end, struct berth_err
 {
 	struct spec *s = j->s;
 
-	if (!s->ns[SPEC_NS_MOUNT].present)
-		return berth_err_set(err, 0, "linux.namespaces: a mount namespace is required");
 	if (s->process.terminal && j->o->console_socket == NULL && proxy_end == NULL)
 		return berth_err_set(err, 0, "process.terminal is true: --console-socket is "
 				     "required");
@@ -337,6 +338,7 @@ static int create_job_run(struct create_job *j, int *proxy_end, struct berth_err
 	j->st.annotations = spec_annotations(s);
 	j->st.owner = getuid();
 	j->st.has_pid_ns = s->ns[SPEC_NS_PID].present && s->ns[SPEC_NS_PID].path == NULL;
+	j->st.shared_mounts = !s->ns[SPEC_NS_MOUNT].present;
 	if (job_make_dir(j, err) < 0)
 		return -1;
 	if (cgroup_create(NULL, s->cgroups_path, j->o->id, &j->cg, err) < 0)

@@ -639,14 +639,26 @@ int rootfs_prepare(const struct spec *s, bool in_userns, int *rootfd, struct ber
 	root = realpath(s->root_path, NULL);
 	if (root == NULL)
 		return berth_err_set(err, errno, "root.path \"%s\"", s->root_path);
-	if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
-		return berth_err_set(err, errno, "set propagation of /");
-	if (root_parent_make_private(root, err) < 0)
-		return -1;
+	/* Without a mount namespace of its own the container shares the
+	 * runtime's: the host's propagation stays untouched, and every mount
+	 * goes below a private bind of the root (undone at delete by
+	 * rootfs_cleanup_shared), so nothing reaches the rest of the host. */
+	if (!s->ns[SPEC_NS_MOUNT].present && strcmp(root, "/") == 0)
+		return berth_err_set(err, EINVAL,
+				     "root.path \"/\" without a mount namespace would mount over "
+				     "the host's own root");
+	if (s->ns[SPEC_NS_MOUNT].present) {
+		if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
+			return berth_err_set(err, errno, "set propagation of /");
+		if (root_parent_make_private(root, err) < 0)
+			return -1;
+	}
 	/* The root must be a mount point for pivot_root; a recursive bind of
 	 * itself makes it one and carries any mounts already below it. */
 	if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return berth_err_set(err, errno, "bind mount root %s", root);
+	if (!s->ns[SPEC_NS_MOUNT].present && mount(NULL, root, NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+		return berth_err_set(err, errno, "make the root %s private", root);
 	autoclose int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return berth_err_set(err, errno, "open root %s", root);
@@ -704,7 +716,12 @@ int rootfs_pivot(const struct spec *s, int rootfd, bool no_pivot, struct berth_e
 {
 	if (fchdir(rootfd) < 0)
 		return berth_err_set(err, errno, "chdir to the root");
-	if (no_pivot) {
+	if (!s->ns[SPEC_NS_MOUNT].present) {
+		/* The runtime's mount namespace: pivot_root or moving mounts
+		 * would change the host's root; chroot changes only ours. */
+		if (chroot(".") < 0)
+			return berth_err_set(err, errno, "chroot %s", s->root_path);
+	} else if (no_pivot) {
 		autofree char *root = realpath(s->root_path, NULL);
 		if (root == NULL)
 			return berth_err_set(err, errno, "root.path \"%s\"", s->root_path);
@@ -786,7 +803,31 @@ int rootfs_finalize(const struct spec *s, struct berth_err *err)
 			return -1;
 	if (s->root_readonly && remount_bind(rootfd, MS_RDONLY, 0) < 0)
 		return berth_err_set(err, errno, "root.readonly: remount / read-only");
-	if (s->rootfs_propagation != 0 && mount(NULL, "/", NULL, s->rootfs_propagation, NULL) < 0)
+	if (s->rootfs_propagation != 0 && s->ns[SPEC_NS_MOUNT].present &&
+	    mount(NULL, "/", NULL, s->rootfs_propagation, NULL) < 0)
 		return berth_err_set(err, errno, "linux.rootfsPropagation: set on /");
 	return 0;
+}
+
+int rootfs_cleanup_shared(const char *root, struct berth_err *err)
+{
+	struct mnt_table t __attribute__((cleanup(mnt_table_free))) = { 0 };
+	autofree char *real = realpath(root, NULL);
+	int r = 0;
+
+	if (real == NULL)
+		return errno == ENOENT ? 0 : berth_err_set(err, errno, "root %s", root);
+	if (strcmp(real, "/") == 0)
+		return berth_err_set(err, EINVAL, "refusing to unmount everything below /");
+	if (mnt_table_read(&t, err) < 0)
+		return -1;
+	/* Deepest (latest) first; a detach takes what is below it along. */
+	for (size_t i = t.n; i-- > 0;) {
+		if (!path_has_prefix(t.v[i].point, real))
+			continue;
+		if (umount2(t.v[i].point, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT &&
+		    r == 0)
+			r = berth_err_set(err, errno, "unmount %s", t.v[i].point);
+	}
+	return r;
 }

@@ -25,6 +25,11 @@ int rootfs_bind_console(int rootfd, int slave_fd, struct berth_err *err);
  * mounts unreachable. On return cwd and root are the container's "/". */
 int rootfs_pivot(const struct spec *s, int rootfd, bool no_pivot, struct berth_err *err);
 
+/* A container without a mount namespace of its own mounts into the
+ * runtime's, below its root: this detaches every mount at or below root
+ * (delete, or a failed create). */
+int rootfs_cleanup_shared(const char *root, struct berth_err *err);
+
 /* After pivot: maskedPaths, readonlyPaths, root.readonly, and the final
  * rootfsPropagation. */
 int rootfs_finalize(const struct spec *s, struct berth_err *err);

@@ -467,11 +467,9 @@ int spec_linux_validate(const struct spec *s, struct berth_err *err)
 		return berth_err_set(err, 0, "hostname: requires a UTS namespace");
 	if (s->domainname != NULL && s->domainname[0] != '\0' && !s->ns[SPEC_NS_UTS].present)
 		return berth_err_set(err, 0, "domainname: requires a UTS namespace");
-	/* Masking /proc entries without a mount namespace masks the host's. */
-	if (!s->ns[SPEC_NS_MOUNT].present && strv_len(s->masked_paths) > 0)
-		return berth_err_set(err, 0, "linux.maskedPaths: requires a mount namespace");
-	if (!s->ns[SPEC_NS_MOUNT].present && strv_len(s->readonly_paths) > 0)
-		return berth_err_set(err, 0, "linux.readonlyPaths: requires a mount namespace");
+	/* Without a mount namespace, masked and read-only paths are still
+	 * applied inside the container's root (rootfs.c), never to the
+	 * host's own /proc or /sys. */
 	/* Offsets can only be written before a process enters the namespace,
 	 * so they need a new one. */
 	if (s->n_time_offsets > 0 &&

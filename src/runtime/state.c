@@ -52,6 +52,7 @@ int state_save(const char *root, const struct container_state *st, struct berth_
 	json_object_object_add(o, "created", json_object_new_string(st->created ? st->created : ""));
 	json_object_object_add(o, "owner", json_object_new_int64(st->owner));
 	json_object_object_add(o, "has_pid_ns", json_object_new_boolean(st->has_pid_ns));
+	json_object_object_add(o, "shared_mounts", json_object_new_boolean(st->shared_mounts));
 	if (st->cgroup != NULL)
 		json_object_object_add(o, "cgroup", json_object_get(st->cgroup));
 	json_object_object_add(o, "annotations",
@@ -109,6 +110,7 @@ int state_load(const char *root, const char *id, struct container_state **out,
 	if (json_get_int64(o, "owner", NULL, &i64, NULL) > 0)
 		st->owner = (uid_t)i64;
 	json_get_bool(o, "has_pid_ns", NULL, &st->has_pid_ns, NULL);
+	json_get_bool(o, "shared_mounts", NULL, &st->shared_mounts, NULL);
 	if (json_object_object_get_ex(o, "cgroup", &v))
 		st->cgroup = json_object_get(v);
 	if (json_object_object_get_ex(o, "annotations", &v))

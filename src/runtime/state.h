@@ -23,6 +23,8 @@ struct container_state {
 	json_object *annotations;
 	bool has_pid_ns;		/* the container owns its pid namespace */
 	bool creating;			/* its directory exists, its state.json not yet */
+	bool shared_mounts;		/* no mount namespace: its mounts are below rootfs
+					 * in the runtime's, and delete removes them */
 };
 
 enum container_status {

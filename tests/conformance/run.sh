@@ -109,6 +109,11 @@ cleanup_after() {
 				while read -r m; do umount -l "$m" 2>/dev/null; done
 			rm -rf "$d"
 		done
+	# The cgroup tests use cgroupsPath "/cgrouptest" or
+	# "testdir/cgrouptest/container"; a runtime removes only the leaf it
+	# made, so the parents stay behind.  rmdir only removes empty cgroups.
+	find /sys/fs/cgroup -maxdepth 6 -depth -type d \( -name cgrouptest -o -name testdir \) \
+		-newer "$before" -exec rmdir {} \; 2>/dev/null
 }
 
 # Counts of one TAP log: passed, failed, skipped.  A `# TODO` failure is the

@@ -30,6 +30,40 @@ host_ns() {
 	[ "$(pj .ns.uts)" != "$(host_ns uts)" ] || fail "uts namespace is the host's"
 }
 
+@test "with no namespaces listed the container shares all of the runtime's" {
+	cfg '.linux.namespaces = [] | del(.hostname) | del(.domainname)
+	     | del(.linux.maskedPaths) | del(.linux.readonlyPaths)'
+	local before
+	before=$(awk '{print $5}' /proc/self/mountinfo | sort)
+	run_probe_ok report
+	local ns
+	for ns in mnt pid net ipc uts cgroup; do
+		assert_pj ".ns.$ns" "$(host_ns "$ns")"
+	done
+	[ "$(pj .pid)" != 1 ] || fail "pid 1 without a pid namespace"
+	# Its mounts went below its own root in the host's namespace, and are
+	# gone with the container (run deletes it); runc 1.1 leaves them.
+	is_runc || assert_eq "$(awk '{print $5}' /proc/self/mountinfo | sort)" "$before" \
+		"host mount table"
+}
+
+@test "without a mount namespace, masked and read-only paths apply inside the root only" {
+	is_runc && skip "runc refuses maskedPaths without a mount namespace"
+	echo secret >"$BUNDLE/rootfs/secret"
+	cfg '.linux.namespaces = [{"type": "pid"}] | del(.hostname) | del(.domainname)
+	     | .linux.maskedPaths = ["/secret"] | .linux.readonlyPaths = ["/proc/sys"]'
+	local before
+	before=$(awk '{print $5}' /proc/self/mountinfo | sort)
+	run_probe_ok read /secret
+	assert_pj .errno 0
+	assert_pj .ret 0
+	assert_pj .data ""
+	run_probe_ok write /proc/sys/kernel/hostname
+	assert_pj .errno 30
+	assert_eq "$(cat "$BUNDLE/rootfs/secret")" secret "the file itself"
+	assert_eq "$(awk '{print $5}' /proc/self/mountinfo | sort)" "$before" "host mount table"
+}
+
 @test "hostname is set in the new uts namespace" {
 	cfg '.hostname = "box-one"'
 	run_probe_ok report
