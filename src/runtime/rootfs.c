@@ -650,7 +650,8 @@ int rootfs_prepare(const struct spec *s, bool in_userns, int *rootfd, struct ber
 	if (s->ns[SPEC_NS_MOUNT].present) {
 		if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
 			return berth_err_set(err, errno, "set propagation of /");
-		if (root_parent_make_private(root, err) < 0)
+		/* Only a shared propagation can leave the parent shared. */
+		if ((prop & MS_SHARED) && root_parent_make_private(root, err) < 0)
 			return -1;
 	}
 	/* The root must be a mount point for pivot_root; a recursive bind of
