@@ -34,6 +34,7 @@
 #include "util/err.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/mountinfo.h"
 #include "util/path.h"
 #include "util/xalloc.h"
 
@@ -50,90 +51,6 @@ struct rootfs_ctx {
 	int rootfd;
 	bool in_userns;
 };
-
-/* ---- /proc/self/mountinfo ---- */
-
-struct mnt_entry {
-	char *root;  /* of the mount, inside its filesystem */
-	char *point; /* mount point */
-	bool shared; /* optional field "shared:N" */
-	char *fstype;
-	char *super; /* superblock options */
-};
-
-struct mnt_table {
-	struct mnt_entry *v;
-	size_t n;
-};
-
-static void mnt_table_free(struct mnt_table *t)
-{
-	for (size_t i = 0; i < t->n; i++) {
-		free(t->v[i].root);
-		free(t->v[i].point);
-		free(t->v[i].fstype);
-		free(t->v[i].super);
-	}
-	free(t->v);
-	t->v = NULL;
-	t->n = 0;
-}
-
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static char *mnt_unescape(const char *s)
-{
-	char *out = xmalloc(strlen(s) + 1), *o = out;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 4;
-		} else {
-			*o++ = *s++;
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
-static int mnt_table_read(struct mnt_table *t, struct berth_err *err)
-{
-	autofclose FILE *f = fopen("/proc/self/mountinfo", "re");
-	autofree char *line = NULL;
-	size_t cap = 0;
-
-	*t = (struct mnt_table){ 0 };
-	if (f == NULL)
-		return berth_err_set(err, errno, "open /proc/self/mountinfo");
-	while (getline(&line, &cap, f) > 0) {
-		/* id parent maj:min root point options [optional...] - type source super */
-		char *save = NULL, *fields[6] = { 0 };
-		char *tok = strtok_r(line, " \n", &save);
-		size_t nf = 0;
-		bool shared = false;
-		while (tok != NULL && nf < 6) {
-			fields[nf++] = tok;
-			tok = strtok_r(NULL, " \n", &save);
-		}
-		for (; tok != NULL && strcmp(tok, "-") != 0; tok = strtok_r(NULL, " \n", &save))
-			shared = shared || strncmp(tok, "shared:", 7) == 0;
-		char *type = strtok_r(NULL, " \n", &save);
-		char *source = strtok_r(NULL, " \n", &save);
-		char *super = strtok_r(NULL, " \n", &save);
-		if (nf < 6 || type == NULL || source == NULL)
-			continue;
-		t->v = xreallocarray(t->v, t->n + 1, sizeof(*t->v));
-		t->v[t->n++] = (struct mnt_entry){
-			.root = mnt_unescape(fields[3]),
-			.point = mnt_unescape(fields[4]),
-			.shared = shared,
-			.fstype = xstrdup(type),
-			.super = xstrdup(super ? super : ""),
-		};
-	}
-	return 0;
-}
 
 /* Whether path is dir or beneath it, component-wise ("/a" holds "/a/b"
  * but not "/ab"). */
@@ -383,10 +300,10 @@ static int mount_generic(const struct rootfs_ctx *c, const struct spec_mount *m,
 }
 
 /* One hierarchy of the cgroup mount: where the host mounts it. */
-static const struct mnt_entry *cgroup_hierarchy(const struct mnt_table *t, const char *controllers)
+static const struct mountinfo_entry *cgroup_hierarchy(const struct mountinfo *t, const char *controllers)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		const struct mnt_entry *e = &t->v[i];
+		const struct mountinfo_entry *e = &t->v[i];
 		if (*controllers == '\0') {
 			if (strcmp(e->fstype, "cgroup2") == 0)
 				return e;
@@ -416,7 +333,7 @@ static const struct mnt_entry *cgroup_hierarchy(const struct mnt_table *t, const
  * without, a bind of the init's own cgroup directory, which is the
  * container's cgroup since the init was put in it before we ran. */
 static int cgroup_mount_one(const struct rootfs_ctx *c, const struct spec_mount *m, int dirfd,
-			    const struct mnt_entry *h, const char *cgpath, struct berth_err *err)
+			    const struct mountinfo_entry *h, const char *cgpath, struct berth_err *err)
 {
 	const char *name = strrchr(h->point, '/') ? strrchr(h->point, '/') + 1 : h->point;
 	unsigned long flags = m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
@@ -451,7 +368,7 @@ static int cgroup_mount_one(const struct rootfs_ctx *c, const struct spec_mount 
 
 /* Co-mounted controllers ("cpu,cpuacct") get the symlinks the host has
  * ("cpu" -> "cpu,cpuacct"). */
-static void cgroup_links(int dirfd, const struct mnt_entry *h)
+static void cgroup_links(int dirfd, const struct mountinfo_entry *h)
 {
 	const char *name = strrchr(h->point, '/') ? strrchr(h->point, '/') + 1 : h->point;
 	autofree char *list = xstrdup(name);
@@ -470,7 +387,7 @@ static void cgroup_links(int dirfd, const struct mnt_entry *h)
 static int mount_cgroup(const struct rootfs_ctx *c, const struct spec_mount *m, int fd,
 			const char *what, struct berth_err *err)
 {
-	struct mnt_table t __attribute__((cleanup(mnt_table_free))) = { 0 };
+	automountinfo struct mountinfo t = { 0 };
 	unsigned long flags = m->flags & ~(MS_BIND | MS_REC);
 	autofclose FILE *f = NULL;
 	autofree char *line = NULL;
@@ -488,7 +405,7 @@ static int mount_cgroup(const struct rootfs_ctx *c, const struct spec_mount *m, 
 		return berth_err_set(err, errno, "mount %s (tmpfs)", what);
 	autoclose int dirfd =
 	    path_openat_in_root(c->rootfd, m->destination, O_PATH | O_DIRECTORY, 0, err);
-	if (dirfd < 0 || mnt_table_read(&t, err) < 0)
+	if (dirfd < 0 || mountinfo_read(NULL, &t, err) < 0)
 		return berth_err_wrap(err, "mount %s", what);
 	f = fopen("/proc/self/cgroup", "re");
 	if (f == NULL)
@@ -502,7 +419,7 @@ static int mount_cgroup(const struct rootfs_ctx *c, const struct spec_mount *m, 
 			continue;
 		*path++ = '\0';
 		ctl++;
-		const struct mnt_entry *h = cgroup_hierarchy(&t, ctl);
+		const struct mountinfo_entry *h = cgroup_hierarchy(&t, ctl);
 		if (h == NULL) {
 			log_debug("cgroup hierarchy \"%s\" not mounted on the host, skipped", ctl);
 			continue;
@@ -600,10 +517,10 @@ static int mount_one(const struct rootfs_ctx *c, size_t i, struct berth_err *err
  * private (not recursively: the rest keeps the asked propagation). */
 static int root_parent_make_private(const char *root, struct berth_err *err)
 {
-	struct mnt_table t __attribute__((cleanup(mnt_table_free))) = { 0 };
-	const struct mnt_entry *best = NULL;
+	automountinfo struct mountinfo t = { 0 };
+	const struct mountinfo_entry *best = NULL;
 
-	if (mnt_table_read(&t, err) < 0)
+	if (mountinfo_read(NULL, &t, err) < 0)
 		return -1;
 	for (size_t i = 0; i < t.n; i++)
 		if (path_has_prefix(root, t.v[i].point) &&
@@ -695,9 +612,9 @@ int rootfs_bind_console(int rootfd, int slave_fd, struct berth_err *err)
  * namespace) are covered with an empty read-only tmpfs. */
 static int detach_host_mounts(const char *root, struct berth_err *err)
 {
-	struct mnt_table t __attribute__((cleanup(mnt_table_free))) = { 0 };
+	automountinfo struct mountinfo t = { 0 };
 
-	if (mnt_table_read(&t, err) < 0)
+	if (mountinfo_read(NULL, &t, err) < 0)
 		return -1;
 	for (size_t i = t.n; i-- > 0;) {
 		const char *p = t.v[i].point;
@@ -812,7 +729,7 @@ int rootfs_finalize(const struct spec *s, struct berth_err *err)
 
 int rootfs_cleanup_shared(const char *root, struct berth_err *err)
 {
-	struct mnt_table t __attribute__((cleanup(mnt_table_free))) = { 0 };
+	automountinfo struct mountinfo t = { 0 };
 	autofree char *real = realpath(root, NULL);
 	int r = 0;
 
@@ -820,7 +737,7 @@ int rootfs_cleanup_shared(const char *root, struct berth_err *err)
 		return errno == ENOENT ? 0 : berth_err_set(err, errno, "root %s", root);
 	if (strcmp(real, "/") == 0)
 		return berth_err_set(err, EINVAL, "refusing to unmount everything below /");
-	if (mnt_table_read(&t, err) < 0)
+	if (mountinfo_read(NULL, &t, err) < 0)
 		return -1;
 	/* Deepest (latest) first; a detach takes what is below it along. */
 	for (size_t i = t.n; i-- > 0;) {

@@ -11,6 +11,7 @@
 #include "util/err.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/mountinfo.h"
 #include "util/strv.h"
 #include "util/unixsock.h"
 #include "util/xalloc.h"
@@ -140,6 +141,30 @@ static void test_unixsock(void)
 	close(p[1]);
 }
 
+static void test_mountinfo(void)
+{
+	automountinfo struct mountinfo m = { 0 };
+	const char *text =
+		"22 1 0:21 / /proc rw,nosuid shared:12 - proc proc rw\n"
+		"30 22 8:1 /a\\040b /mnt/with\\040space rw master:3 - ext4 /dev/sda1 rw,errors=x\n"
+		"garbage line\n"
+		"31 22 0:5 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n";
+
+	mountinfo_parse(text, &m);
+	CHECK(m.n == 3, "three mounts, the garbage line skipped (%zu)", m.n);
+	if (m.n != 3)
+		return;
+	CHECK(strcmp(m.v[0].point, "/proc") == 0 && m.v[0].shared &&
+		      strcmp(m.v[0].fstype, "proc") == 0,
+	      "point, shared, type");
+	CHECK(strcmp(m.v[1].point, "/mnt/with space") == 0 && strcmp(m.v[1].root, "/a b") == 0,
+	      "octal escapes undone");
+	CHECK(!m.v[1].shared && strcmp(m.v[1].source, "/dev/sda1") == 0 &&
+		      strcmp(m.v[1].super, "rw,errors=x") == 0,
+	      "master is not shared; source and super options");
+	CHECK(strcmp(m.v[2].super, "rw,cpu") == 0, "cgroup controllers in the super options");
+}
+
 int main(void)
 {
 	test_err();
@@ -147,5 +172,6 @@ int main(void)
 	test_fs();
 	test_strv();
 	test_unixsock();
+	test_mountinfo();
 	return TEST_DONE();
 }

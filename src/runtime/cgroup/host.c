@@ -10,6 +10,7 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fs.h"
+#include "util/mountinfo.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -37,23 +38,6 @@ static const char *host_prefix(const struct cgroup_host *h)
 	return h && h->root_prefix ? h->root_prefix : "";
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape_octal(char *s)
-{
-	char *w = s;
-
-	for (char *r = s; *r != '\0'; r++) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-		    r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-			r += 3;
-		} else {
-			*w++ = *r;
-		}
-	}
-	*w = '\0';
-}
-
 static char **controllers_from_options(const char *opts)
 {
 	char **v = NULL;
@@ -77,62 +61,29 @@ static bool same_controllers(char **a, char **b)
 	return true;
 }
 
-/* Splits one mountinfo line into the fields we need. Returns false for a
- * line that is not a cgroup mount. */
-static bool parse_line(char *line, char **root, char **mnt, char **fstype, char **super)
-{
-	char *f[6], *save = NULL, *tok;
-	size_t n = 0;
-
-	for (tok = strtok_r(line, " \n", &save); tok != NULL && n < 6;
-	     tok = strtok_r(NULL, " \n", &save))
-		f[n++] = tok;
-	if (n < 6)
-		return false;
-	/* optional fields run up to the "-" separator */
-	while (tok != NULL && strcmp(tok, "-") != 0)
-		tok = strtok_r(NULL, " \n", &save);
-	if (tok == NULL)
-		return false;
-	*fstype = strtok_r(NULL, " \n", &save);
-	if (*fstype == NULL || strtok_r(NULL, " \n", &save) == NULL)
-		return false;
-	*super = strtok_r(NULL, " \n", &save);
-	if (*super == NULL)
-		return false;
-	*root = f[3];
-	*mnt = f[4];
-	unescape_octal(*root);
-	unescape_octal(*mnt);
-	return strcmp(*fstype, "cgroup") == 0 || strcmp(*fstype, "cgroup2") == 0;
-}
-
 int cgroup_host_mounts(const struct cgroup_host *host, struct cgroup_mount **out, size_t *n,
 		       enum cgroup_mode *mode, struct berth_err *err)
 {
-	autofree char *text = NULL;
+	automountinfo struct mountinfo mi = { 0 };
 	struct cgroup_mount *m = NULL;
 	size_t nm = 0, n_v1 = 0;
 	bool have_v2 = false;
-	char *save = NULL;
 
-	if (fs_read_file(host_mountinfo(host), PROC_FILE_MAX, &text, NULL, err) < 0)
+	if (mountinfo_read(host_mountinfo(host), &mi, err) < 0)
 		return -1;
-	for (char *line = strtok_r(text, "\n", &save); line != NULL;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *root, *mnt, *fstype, *super;
+	for (size_t i = 0; i < mi.n; i++) {
+		const struct mountinfo_entry *e = &mi.v[i];
 		char **ctrls = NULL;
-		bool v2, dup = false;
+		bool v2 = strcmp(e->fstype, "cgroup2") == 0, dup = false;
 
-		if (!parse_line(line, &root, &mnt, &fstype, &super))
+		if (!v2 && strcmp(e->fstype, "cgroup") != 0)
 			continue;
-		v2 = strcmp(fstype, "cgroup2") == 0;
 		if (v2 && have_v2)
 			continue;
 		if (!v2) {
-			ctrls = controllers_from_options(super);
-			for (size_t i = 0; i < nm && ctrls != NULL; i++)
-				if (!m[i].v2 && same_controllers(m[i].controllers, ctrls))
+			ctrls = controllers_from_options(e->super);
+			for (size_t j = 0; j < nm && ctrls != NULL; j++)
+				if (!m[j].v2 && same_controllers(m[j].controllers, ctrls))
 					dup = true;
 			if (ctrls == NULL || dup) {
 				strv_free(ctrls);
@@ -145,8 +96,8 @@ int cgroup_host_mounts(const struct cgroup_host *host, struct cgroup_mount **out
 		m[nm++] = (struct cgroup_mount){
 			.v2 = v2,
 			.controllers = ctrls,
-			.mount = xasprintf("%s%s", host_prefix(host), mnt),
-			.root = xstrdup(root),
+			.mount = xasprintf("%s%s", host_prefix(host), e->point),
+			.root = xstrdup(e->root),
 		};
 	}
 	if (nm == 0)
