@@ -28,6 +28,9 @@ enum opt_kind {
 	OPT_PROPAGATION, /* propagation = bits */
 	OPT_BIND,        /* bind = true; recursive when bits has MS_REC */
 	OPT_NOOP,        /* "defaults"; "tmpcopyup" (read by mount_has_tmpcopyup) */
+	OPT_RSET,        /* recursive attribute to set (mount_setattr) */
+	OPT_RCLEAR,      /* recursive attribute to clear */
+	OPT_RATIME,      /* recursive atime mode */
 	OPT_UNSUPPORTED, /* refused with a clear error */
 };
 
@@ -81,27 +84,28 @@ static const struct mount_opt mount_opts[] = {
 	{ "tmpcopyup", OPT_NOOP, 0, NULL },
 	{ "idmap", OPT_UNSUPPORTED, 0, "idmapped mounts are not supported yet" },
 	{ "ridmap", OPT_UNSUPPORTED, 0, "idmapped mounts are not supported yet" },
-	/* The recursive attributes need mount_setattr(2) per mount; refusing
-	 * them is better than the filesystem's "invalid argument". */
-	{ "rro", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
-	{ "rrw", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
-	{ "rnosuid", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
-	{ "rsuid", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
-	{ "rnodev", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
-	{ "rdev", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
-	{ "rnoexec", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
-	{ "rexec", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
-	{ "rnoatime", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
-	{ "ratime", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
-	{ "rrelatime", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
-	{ "rnorelatime", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
-	{ "rstrictatime", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
-	{ "rnostrictatime", OPT_UNSUPPORTED, 0,
-	  "recursive mount attributes are not supported yet" },
-	{ "rnodiratime", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
-	{ "rdiratime", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
-	{ "rnosymfollow", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
-	{ "rsymfollow", OPT_UNSUPPORTED, 0, "recursive mount attributes are not supported yet" },
+	/* Recursive attributes, applied with mount_setattr(2) and
+	 * AT_RECURSIVE to the mount and everything below it. */
+	{ "rro", OPT_RSET, MOUNT_ATTR_RDONLY, NULL },
+	{ "rrw", OPT_RCLEAR, MOUNT_ATTR_RDONLY, NULL },
+	{ "rnosuid", OPT_RSET, MOUNT_ATTR_NOSUID, NULL },
+	{ "rsuid", OPT_RCLEAR, MOUNT_ATTR_NOSUID, NULL },
+	{ "rnodev", OPT_RSET, MOUNT_ATTR_NODEV, NULL },
+	{ "rdev", OPT_RCLEAR, MOUNT_ATTR_NODEV, NULL },
+	{ "rnoexec", OPT_RSET, MOUNT_ATTR_NOEXEC, NULL },
+	{ "rexec", OPT_RCLEAR, MOUNT_ATTR_NOEXEC, NULL },
+	{ "rnodiratime", OPT_RSET, MOUNT_ATTR_NODIRATIME, NULL },
+	{ "rdiratime", OPT_RCLEAR, MOUNT_ATTR_NODIRATIME, NULL },
+	{ "rnosymfollow", OPT_RSET, MOUNT_ATTR_NOSYMFOLLOW, NULL },
+	{ "rsymfollow", OPT_RCLEAR, MOUNT_ATTR_NOSYMFOLLOW, NULL },
+	/* atime is one mode, not a set of bits: the last option wins, and
+	 * clearing noatime or strictatime falls back to the default relatime. */
+	{ "rnoatime", OPT_RATIME, MOUNT_ATTR_NOATIME, NULL },
+	{ "ratime", OPT_RATIME, MOUNT_ATTR_RELATIME, NULL },
+	{ "rrelatime", OPT_RATIME, MOUNT_ATTR_RELATIME, NULL },
+	{ "rnorelatime", OPT_RATIME, MOUNT_ATTR_STRICTATIME, NULL },
+	{ "rstrictatime", OPT_RATIME, MOUNT_ATTR_STRICTATIME, NULL },
+	{ "rnostrictatime", OPT_RATIME, MOUNT_ATTR_RELATIME, NULL },
 };
 
 static const struct mount_opt *mount_opt_find(const char *name)
@@ -126,6 +130,8 @@ int mount_options_parse(struct spec_mount *m, const char *path, struct berth_err
 	m->data = NULL;
 	m->flags = m->clear = m->propagation = 0;
 	m->bind = m->recursive = false;
+	m->rec_set = m->rec_clr = m->rec_atime = 0;
+	m->has_rec_atime = false;
 
 	for (size_t i = 0; m->options != NULL && m->options[i] != NULL; i++) {
 		const char *o = m->options[i];
@@ -152,6 +158,18 @@ int mount_options_parse(struct spec_mount *m, const char *path, struct berth_err
 		case OPT_BIND:
 			m->bind = true;
 			m->recursive = m->recursive || (opt->bits & MS_REC);
+			break;
+		case OPT_RSET:
+			m->rec_set |= opt->bits;
+			m->rec_clr &= ~(uint64_t)opt->bits;
+			break;
+		case OPT_RCLEAR:
+			m->rec_clr |= opt->bits;
+			m->rec_set &= ~(uint64_t)opt->bits;
+			break;
+		case OPT_RATIME:
+			m->has_rec_atime = true;
+			m->rec_atime = opt->bits;
 			break;
 		case OPT_NOOP:
 			break;

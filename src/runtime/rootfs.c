@@ -108,18 +108,38 @@ static int reopen(const struct rootfs_ctx *c, const char *dest, struct berth_err
 }
 
 /* Propagation and remount flags of a mount just made at dest. */
+/* "rro", "rnosuid", ...: the attributes reach every mount below too,
+ * which a bind remount (one mount only) cannot do. */
+static int mount_set_recursive(int fd, const struct spec_mount *m)
+{
+	struct mount_attr attr = {
+		.attr_set = m->rec_set,
+		.attr_clr = m->rec_clr,
+	};
+
+	if (m->has_rec_atime) {
+		attr.attr_set |= m->rec_atime;
+		attr.attr_clr |= MOUNT_ATTR__ATIME;
+	}
+	return mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr));
+}
+
 static int mount_finish(const struct rootfs_ctx *c, const struct spec_mount *m, const char *what,
 			struct berth_err *err)
 {
-	if (m->propagation == 0 && ((m->flags | m->clear) & REMOUNT_FLAGS) == 0)
+	bool recursive = m->rec_set != 0 || m->rec_clr != 0 || m->has_rec_atime;
+
+	if (m->propagation == 0 && ((m->flags | m->clear) & REMOUNT_FLAGS) == 0 && !recursive)
 		return 0;
 	autoclose int fd = reopen(c, m->destination, err);
 	if (fd < 0)
 		return -1;
 	if (m->propagation != 0 && mount_fd(NULL, fd, NULL, m->propagation, NULL) < 0)
 		return berth_err_set(err, errno, "set propagation of %s", what);
-	if (remount_bind(fd, m->flags, m->clear) < 0)
+	if (((m->flags | m->clear) & REMOUNT_FLAGS) != 0 && remount_bind(fd, m->flags, m->clear) < 0)
 		return berth_err_set(err, errno, "remount %s", what);
+	if (recursive && mount_set_recursive(fd, m) < 0)
+		return berth_err_set(err, errno, "set recursive attributes of %s", what);
 	return 0;
 }
 

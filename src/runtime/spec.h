@@ -52,6 +52,12 @@ struct spec_mount {
 	bool bind;		/* bind or rbind */
 	bool recursive;		/* rbind */
 	char *data;		/* options the kernel takes as a string ("size=65536k,mode=755") */
+	/* Recursive attributes ("rro", "rnosuid", ...), MOUNT_ATTR_* bits for
+	 * mount_setattr(2) with AT_RECURSIVE; with has_rec_atime, rec_atime
+	 * is the atime mode to set (MOUNT_ATTR_NOATIME, ...). */
+	uint64_t rec_set, rec_clr;
+	bool has_rec_atime;
+	uint64_t rec_atime;
 };
 
 struct spec_rlimit {

@@ -61,6 +61,28 @@ has_opt() { # has_opt "opt1,opt2" opt
 	touch "$BUNDLE/hostdir/host-can-write"
 }
 
+@test "rro makes a bind mount and every mount below it read-only" {
+	mkdir -p "$BUNDLE/hostdir/sub"
+	mount -t tmpfs -o size=1m berth-test-sub "$BUNDLE/hostdir/sub"
+	# ro alone: only the top mount is read-only; rro: the submount too.
+	cfg '.mounts += [{destination: "/mnt/ro", type: "bind", source: $s, options: ["rbind", "ro"]},
+	                 {destination: "/mnt/rro", type: "bind", source: $s, options: ["rbind", "rro"]}]' \
+		--arg s "$BUNDLE/hostdir"
+	run_probe write /mnt/ro/sub/plain
+	local plain_errno
+	plain_errno=$(pj .errno)
+	run_probe write /mnt/rro/sub/file
+	local rro_errno
+	rro_errno=$(pj .errno)
+	run_probe write /mnt/rro/top
+	local top_errno
+	top_errno=$(pj .errno)
+	umount "$BUNDLE/hostdir/sub"
+	assert_eq "$plain_errno" 0 "a submount under a plain ro bind stays writable"
+	assert_eq "$rro_errno" 30 "a submount under rro"
+	assert_eq "$top_errno" 30 "the rro mount itself"
+}
+
 @test "a bind mount of a single file" {
 	echo file-content >"$BUNDLE/hostfile"
 	cfg '.mounts += [{destination: "/etc/bound", type: "bind", source: $s, options: ["bind"]}]' \

@@ -188,7 +188,7 @@ static void check_bind_and_copyup(void)
 
 static void check_unsupported(void)
 {
-	static const char *const refused[] = { "idmap", "ridmap", "rro", "rnosuid" };
+	static const char *const refused[] = { "idmap", "ridmap" };
 
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		struct berth_err err = { 0 };
@@ -202,6 +202,33 @@ static void check_unsupported(void)
 		      "\"%s\" refused: %s", refused[i], err.msg);
 		clear(&m);
 	}
+}
+
+static void check_recursive(void)
+{
+	struct berth_err err = { 0 };
+	struct spec_mount m;
+
+	CHECK(parse(NULL, "rbind,rro,rnosuid,rnodev,rnoexec,rnosymfollow,rnodiratime", &m, &err) == 0,
+	      "recursive attributes parse: %s", err.msg);
+	CHECK(m.rec_set == (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+			    MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSYMFOLLOW | MOUNT_ATTR_NODIRATIME) &&
+		      m.rec_clr == 0 && !m.has_rec_atime,
+	      "set bits");
+	CHECK(m.data == NULL && (m.flags & MS_RDONLY) == 0, "neither data nor a plain flag");
+	clear(&m);
+	CHECK(parse(NULL, "rbind,rro,rrw,rsuid", &m, &err) == 0 && m.rec_set == 0 &&
+		      m.rec_clr == (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID),
+	      "the last of rro/rrw wins, clears are recorded");
+	clear(&m);
+	CHECK(parse(NULL, "rbind,rnoatime", &m, &err) == 0 && m.has_rec_atime &&
+		      m.rec_atime == MOUNT_ATTR_NOATIME,
+	      "rnoatime");
+	clear(&m);
+	CHECK(parse(NULL, "rbind,rnoatime,rstrictatime", &m, &err) == 0 && m.has_rec_atime &&
+		      m.rec_atime == MOUNT_ATTR_STRICTATIME,
+	      "one atime mode, the last");
+	clear(&m);
 }
 
 static void check_dest_is(void)
@@ -233,5 +260,6 @@ int main(void)
 	check_data();
 	check_bind_and_copyup();
 	check_unsupported();
+	check_recursive();
 	return TEST_DONE();
 }
