@@ -13,13 +13,6 @@ bats_require_minimum_version 1.5.0
 
 IMAGE=localhost/berth-busybox:latest
 
-own_cgroup() {
-	local p
-	p=$(grep -E '^[0-9]+:([^:]*,)?memory(,[^:]*)?:' /proc/self/cgroup | cut -d: -f3)
-	[ -n "$p" ] || p=$(grep '^0::' /proc/self/cgroup | cut -d: -f3)
-	echo "${p%/}"
-}
-
 # oci_archive ROOTFS OUT: a one-layer OCI image archive of ROOTFS, named $IMAGE.
 oci_archive() {
 	local rootfs=$1 out=$2 dir arch layer config manifest
@@ -55,11 +48,6 @@ oci_archive() {
 	mv "$dir/manifest.json" "$dir/blobs/sha256/$manifest"
 	echo '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
 	tar -C "$dir" -cf "$out" oci-layout index.json blobs && rm -rf "$dir"
-}
-
-# Bats 1.8 cannot skip from setup_file: it records why, and setup() skips.
-unavailable() {
-	export UNAVAILABLE=$1
 }
 
 setup_file() {

@@ -15,19 +15,6 @@ bats_require_minimum_version 1.5.0
 # The image podman runs: the helpers' busybox rootfs, imported.
 IMAGE=localhost/berth-busybox:latest
 
-# Our cgroup: the memory controller's on hybrid hosts, else the unified one.
-own_cgroup() {
-	local p
-	p=$(grep -E '^[0-9]+:([^:]*,)?memory(,[^:]*)?:' /proc/self/cgroup | cut -d: -f3)
-	[ -n "$p" ] || p=$(grep '^0::' /proc/self/cgroup | cut -d: -f3)
-	echo "${p%/}"
-}
-
-# Bats 1.8 cannot skip from setup_file: it records why, and setup() skips.
-unavailable() {
-	export UNAVAILABLE=$1
-}
-
 setup_file() {
 	[ "$(id -u)" = 0 ] || { unavailable "needs root"; return 0; }
 	command -v podman >/dev/null || { unavailable "podman is not installed"; return 0; }
