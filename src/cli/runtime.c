@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -150,6 +151,23 @@ static int runtime_help(struct runtime_cli *cli, char **args, struct berth_err *
 	return 0;
 }
 
+/* root's state lives in /run; a rootless caller's where runc keeps its
+ * own, under $XDG_RUNTIME_DIR (or a per-user directory in /tmp). */
+static const char *default_root(struct runtime_cli *cli)
+{
+	static char buf[4096];
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	(void)cli;
+	if (geteuid() == 0)
+		return RUNTIME_DEFAULT_ROOT;
+	if (xdg != NULL && xdg[0] == '/')
+		snprintf(buf, sizeof(buf), "%s/berth-runc", xdg);
+	else
+		snprintf(buf, sizeof(buf), "/tmp/berth-runc-%u", (unsigned)geteuid());
+	return buf;
+}
+
 static int runtime_setup(struct runtime_cli *cli, const struct global_opts *g,
 			 struct berth_err *err)
 {
@@ -175,7 +193,7 @@ static int runtime_setup(struct runtime_cli *cli, const struct global_opts *g,
 	}
 	if (g->criu != NULL)
 		log_debug("--criu=%s ignored: checkpoint/restore is not supported", g->criu);
-	cli->ctx.root = g->root != NULL && g->root[0] != '\0' ? g->root : RUNTIME_DEFAULT_ROOT;
+	cli->ctx.root = g->root != NULL && g->root[0] != '\0' ? g->root : default_root(cli);
 	cli->ctx.systemd_cgroup = g->systemd_cgroup;
 	return 0;
 }

@@ -63,6 +63,13 @@ static int write_id_maps(pid_t pid, const struct spec *s, struct berth_err *err)
 		if (len >= sizeof(buf))
 			return berth_err_set(err, E2BIG, "linux.%s: too many mappings",
 					     i == 0 ? "uidMappings" : "gidMappings");
+		/* An unprivileged caller may write gid_map only once setgroups
+		 * is denied (user_namespaces(7)). */
+		if (i == 1 && geteuid() != 0) {
+			snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
+			if (fs_write_file(path, "deny", 4, err) < 0)
+				return berth_err_wrap(err, "linux.gidMappings");
+		}
 		snprintf(path, sizeof(path), "/proc/%d/%s", pid, maps[i].file);
 		if (fs_write_file(path, buf, len, err) < 0)
 			return berth_err_wrap(err, "linux.%s",
@@ -341,9 +348,16 @@ static int create_job_run(struct create_job *j, int *proxy_end, struct berth_err
 	j->st.shared_mounts = !s->ns[SPEC_NS_MOUNT].present;
 	if (job_make_dir(j, err) < 0)
 		return -1;
-	if (cgroup_create(NULL, s->cgroups_path, j->o->id, &j->cg, err) < 0)
-		return -1;
-	if (apply_resources(j, err) < 0)
+	if (cgroup_create(NULL, s->cgroups_path, j->o->id, &j->cg, err) < 0) {
+		/* Rootless, as runc: a caller that may not make cgroups runs
+		 * the container without one, unless it asked for limits. */
+		bool denied = err->code == EACCES || err->code == EPERM || err->code == EROFS;
+		if (geteuid() == 0 || !denied || cgroup_resources_has_limits(s->resources))
+			return -1;
+		log_debug("no cgroup (rootless): %s", err->msg);
+		j->cg = NULL;
+	}
+	if (j->cg != NULL && apply_resources(j, err) < 0)
 		return berth_err_wrap(err, "linux.resources");
 	if (job_console(j, j->o->console_socket, s->process.terminal, proxy_end, err) < 0)
 		return -1;
@@ -351,7 +365,7 @@ static int create_job_run(struct create_job *j, int *proxy_end, struct berth_err
 		return -1;
 	j->st.start_time = state_proc_start_time(j->init);
 	j->st.created = state_now_rfc3339();
-	j->st.cgroup = cgroup_to_json(j->cg);
+	j->st.cgroup = j->cg != NULL ? cgroup_to_json(j->cg) : NULL;
 	if (state_save(j->ctx->root, &j->st, err) < 0)
 		return -1;
 	if (j->o->pid_file != NULL && write_pid_file(j->o->pid_file, j->init, err) < 0)

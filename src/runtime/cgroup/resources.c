@@ -521,6 +521,22 @@ static void merge_unified(struct cgroup_resources *dst, const struct cgroup_reso
 	}
 }
 
+bool cgroup_resources_has_limits(const struct cgroup_resources *r)
+{
+	if (r == NULL)
+		return false;
+	return r->has_mem_limit || r->has_mem_reservation || r->has_mem_swap || r->has_mem_kernel ||
+	       r->has_mem_kernel_tcp || r->has_mem_swappiness || r->has_disable_oom_killer ||
+	       r->has_cpu_shares || r->has_cpu_quota || r->has_cpu_period ||
+	       r->has_cpu_rt_runtime || r->has_cpu_rt_period || r->has_cpu_idle ||
+	       r->has_cpu_burst || r->cpuset_cpus != NULL || r->cpuset_mems != NULL ||
+	       r->has_pids_limit || r->has_blkio_weight || r->has_blkio_leaf_weight ||
+	       r->n_weight_devices > 0 || r->n_throttle_read_bps > 0 ||
+	       r->n_throttle_write_bps > 0 || r->n_throttle_read_iops > 0 ||
+	       r->n_throttle_write_iops > 0 || r->n_hugepages > 0 || r->n_unified > 0 ||
+	       r->has_net_class_id;
+}
+
 void cgroup_resources_merge(struct cgroup_resources *dst, const struct cgroup_resources *src)
 {
 #define M(flag, field)                                                                             \

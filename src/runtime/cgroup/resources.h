@@ -85,6 +85,8 @@ int cgroup_resources_parse(json_object *obj, const char *path, struct cgroup_res
  * callers run it again after a merge. path as for parse. */
 int cgroup_resources_check(const struct cgroup_resources *r, const char *path,
 			   struct berth_err *err);
+/* Whether any limit is asked for (the device rules aside). */
+bool cgroup_resources_has_limits(const struct cgroup_resources *r);
 /* Overlays every field set in src onto dst (for `update`). */
 void cgroup_resources_merge(struct cgroup_resources *dst, const struct cgroup_resources *src);
 void cgroup_resources_free(struct cgroup_resources *r);
