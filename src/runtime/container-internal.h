@@ -32,6 +32,7 @@ struct create_job {
 	pid_t stage1;
 	pid_t init;
 	bool owns_spec;		/* create loaded it (exec borrows the caller's) */
+	int *mount_fds;		/* idmapped mount trees, by mount index (idmap.h) */
 };
 
 

@@ -24,6 +24,7 @@
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/cgroup/resources.h"
 #include "runtime/hooks.h"
+#include "runtime/idmap.h"
 #include "runtime/process.h"
 #include "runtime/rootfs.h"
 #include "runtime/seccomp.h"
@@ -42,41 +43,6 @@
 /* How long delete waits for a killed container to go away. */
 #define KILL_WAIT_MS 10000
 
-static int write_id_maps(pid_t pid, const struct spec *s, struct berth_err *err)
-{
-	const struct {
-		const char *file;
-		const struct spec_idmap *m;
-		size_t n;
-	} maps[] = {
-		{"uid_map", s->uid_mappings, s->n_uid_mappings},
-		{"gid_map", s->gid_mappings, s->n_gid_mappings},
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(maps); i++) {
-		char path[64], buf[4096];
-		size_t len = 0;
-		for (size_t j = 0; j < maps[i].n && len < sizeof(buf); j++)
-			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n",
-						maps[i].m[j].container_id, maps[i].m[j].host_id,
-						maps[i].m[j].size);
-		if (len >= sizeof(buf))
-			return berth_err_set(err, E2BIG, "linux.%s: too many mappings",
-					     i == 0 ? "uidMappings" : "gidMappings");
-		/* An unprivileged caller may write gid_map only once setgroups
-		 * is denied (user_namespaces(7)). */
-		if (i == 1 && geteuid() != 0) {
-			snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
-			if (fs_write_file(path, "deny", 4, err) < 0)
-				return berth_err_wrap(err, "linux.gidMappings");
-		}
-		snprintf(path, sizeof(path), "/proc/%d/%s", pid, maps[i].file);
-		if (fs_write_file(path, buf, len, err) < 0)
-			return berth_err_wrap(err, "linux.%s",
-					      i == 0 ? "uidMappings" : "gidMappings");
-	}
-	return 0;
-}
 
 /* Written atomically: containerd reads it as soon as the runtime exits. */
 int write_pid_file(const char *path, pid_t pid, struct berth_err *err)
@@ -120,6 +86,7 @@ void job_free(struct create_job *j)
 		close(j->console_fd);
 	if (j->dirfd >= 0)
 		close(j->dirfd);
+	idmap_mounts_close(j->mount_fds, j->s != NULL ? j->s->n_mounts : 0);
 	cgroup_free(j->cg);
 	if (j->owns_spec)
 		spec_free(j->s);
@@ -218,7 +185,8 @@ static int job_converse(struct create_job *j, struct berth_err *err)
 			return berth_err_set(err, errno, "sync with the container");
 		switch (m.type) {
 		case SYNC_USERNS:
-			if (write_id_maps(j->stage1, j->s, err) < 0)
+			if (idmap_write(j->stage1, j->s->uid_mappings, j->s->n_uid_mappings,
+					j->s->gid_mappings, j->s->n_gid_mappings, "linux", err) < 0)
 				return -1;
 			sync_send(j->sync[0], SYNC_ACK, 0, NULL, -1);
 			break;
@@ -268,6 +236,7 @@ int job_spawn(struct create_job *j, const struct spec_process *proc, pid_t join_
 		.join_pid = join_pid,
 		.id = j->st.id,
 		.cg = j->cg,
+		.mount_fds = j->mount_fds,
 	};
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, j->sync) < 0)
@@ -360,6 +329,8 @@ static int create_job_run(struct create_job *j, int *proxy_end, struct berth_err
 	if (j->cg != NULL && apply_resources(j, err) < 0)
 		return berth_err_wrap(err, "linux.resources");
 	if (job_console(j, j->o->console_socket, s->process.terminal, proxy_end, err) < 0)
+		return -1;
+	if (idmap_mounts_open(s, &j->mount_fds, err) < 0)
 		return -1;
 	if (job_spawn(j, &s->process, 0, err) < 0)
 		return -1;

@@ -6,6 +6,7 @@
 #include "runtime/mounts.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mount.h>
 
@@ -31,6 +32,7 @@ enum opt_kind {
 	OPT_RSET,        /* recursive attribute to set (mount_setattr) */
 	OPT_RCLEAR,      /* recursive attribute to clear */
 	OPT_RATIME,      /* recursive atime mode */
+	OPT_IDMAP,       /* idmapped mount; recursive when bits has AT_RECURSIVE */
 	OPT_UNSUPPORTED, /* refused with a clear error */
 };
 
@@ -82,8 +84,8 @@ static const struct mount_opt mount_opts[] = {
 	{ "unbindable", OPT_PROPAGATION, MS_UNBINDABLE, NULL },
 	{ "runbindable", OPT_PROPAGATION, MS_UNBINDABLE | MS_REC, NULL },
 	{ "tmpcopyup", OPT_NOOP, 0, NULL },
-	{ "idmap", OPT_UNSUPPORTED, 0, "idmapped mounts are not supported yet" },
-	{ "ridmap", OPT_UNSUPPORTED, 0, "idmapped mounts are not supported yet" },
+	{ "idmap", OPT_IDMAP, 0, NULL },
+	{ "ridmap", OPT_IDMAP, AT_RECURSIVE, NULL },
 	/* Recursive attributes, applied with mount_setattr(2) and
 	 * AT_RECURSIVE to the mount and everything below it. */
 	{ "rro", OPT_RSET, MOUNT_ATTR_RDONLY, NULL },
@@ -132,6 +134,7 @@ int mount_options_parse(struct spec_mount *m, const char *path, struct berth_err
 	m->bind = m->recursive = false;
 	m->rec_set = m->rec_clr = m->rec_atime = 0;
 	m->has_rec_atime = false;
+	m->idmap = m->idmap_recursive = false;
 
 	for (size_t i = 0; m->options != NULL && m->options[i] != NULL; i++) {
 		const char *o = m->options[i];
@@ -166,6 +169,10 @@ int mount_options_parse(struct spec_mount *m, const char *path, struct berth_err
 		case OPT_RCLEAR:
 			m->rec_clr |= opt->bits;
 			m->rec_set &= ~(uint64_t)opt->bits;
+			break;
+		case OPT_IDMAP:
+			m->idmap = true;
+			m->idmap_recursive = m->idmap_recursive || opt->bits != 0;
 			break;
 		case OPT_RATIME:
 			m->has_rec_atime = true;

@@ -473,7 +473,7 @@ static _Noreturn void stage2_create(const struct init_args *a, pid_t host_pid)
 		berth_err_set(&err, errno, "create cgroup namespace");
 		fail(a, &err);
 	}
-	if (rootfs_prepare(s, s->ns[SPEC_NS_USER].present, &rootfd, &err) < 0)
+	if (rootfs_prepare(s, s->ns[SPEC_NS_USER].present, a->mount_fds, &rootfd, &err) < 0)
 		fail(a, &err);
 	if (setup_terminal(a, rootfd, &slave, &err) < 0)
 		fail(a, &err);

@@ -20,6 +20,7 @@ struct init_args {
 	const struct spec *spec;		/* the container's config */
 	const struct spec_process *process;	/* what to run */
 	struct cgroup *cg;	/* the container's cgroup, or NULL */
+	const int *mount_fds;	/* idmapped mount trees by mount index, or NULL */
 	int sync_fd;
 	int console_fd;		/* connected console socket, or -1 */
 	int state_dirfd;	/* create: ROOT/ID (for exec.fifo); exec: -1 */

@@ -50,6 +50,7 @@ struct rootfs_ctx {
 	const struct spec *s;
 	int rootfd;
 	bool in_userns;
+	const int *mount_fds; /* idmapped trees by mount index, or NULL */
 };
 
 /* Whether path is dir or beneath it, component-wise ("/a" holds "/a/b"
@@ -524,6 +525,16 @@ static int mount_one(const struct rootfs_ctx *c, size_t i, struct berth_err *err
 	autoclose int fd = mount_target(c, &m, i, m.source, err);
 	if (fd < 0)
 		return -1;
+	if (c->mount_fds != NULL && c->mount_fds[i] >= 0) {
+		/* The runtime cloned and idmapped the tree: attach it here. */
+		if (move_mount(c->mount_fds[i], "", fd, "",
+			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			return berth_err_set(err, errno, "mounts[%zu]: attach idmapped %s", i,
+					     what);
+		if (mount_finish(c, &m, what, err) < 0)
+			return berth_err_wrap(err, "mounts[%zu]", i);
+		return 0;
+	}
 	if (mount_handler(&m)(c, &m, fd, what, err) < 0)
 		return berth_err_wrap(err, "mounts[%zu]", i);
 	return 0;
@@ -565,7 +576,8 @@ static void mount_label_check(const struct spec *s)
 			 s->mount_label);
 }
 
-int rootfs_prepare(const struct spec *s, bool in_userns, int *rootfd, struct berth_err *err)
+int rootfs_prepare(const struct spec *s, bool in_userns, const int *mount_fds, int *rootfd,
+		   struct berth_err *err)
 {
 	unsigned long prop = s->rootfs_propagation ? s->rootfs_propagation : MS_SLAVE | MS_REC;
 	autofree char *root = NULL;
@@ -602,7 +614,8 @@ int rootfs_prepare(const struct spec *s, bool in_userns, int *rootfd, struct ber
 		return berth_err_set(err, errno, "open root %s", root);
 
 	mount_label_check(s);
-	struct rootfs_ctx c = { .s = s, .rootfd = fd, .in_userns = in_userns };
+	struct rootfs_ctx c = { .s = s, .rootfd = fd, .in_userns = in_userns,
+				.mount_fds = mount_fds };
 	for (size_t i = 0; i < s->n_mounts; i++)
 		if (mount_one(&c, i, err) < 0)
 			return -1;

@@ -14,8 +14,11 @@ struct spec;
  * rbind with propagation and read-only remounts, proc, sysfs, tmpfs, devpts,
  * mqueue, cgroup), creates /dev's default nodes and symlinks and
  * spec->devices (mknod, or a bind mount of the host node when in_userns).
- * Returns an O_PATH fd of the root in *rootfd. */
-int rootfs_prepare(const struct spec *s, bool in_userns, int *rootfd, struct berth_err *err);
+ * mount_fds (may be NULL) holds, by mount index, detached idmapped trees
+ * (idmap.h) to attach instead of a plain bind. Returns an O_PATH fd of the
+ * root in *rootfd. */
+int rootfs_prepare(const struct spec *s, bool in_userns, const int *mount_fds, int *rootfd,
+		   struct berth_err *err);
 
 /* Bind-mounts the terminal's slave (fd) onto ROOT/dev/console. */
 int rootfs_bind_console(int rootfd, int slave_fd, struct berth_err *err);

@@ -30,6 +30,11 @@ int spec_check_absolute(const char *value, const char *path, struct berth_err *e
 int spec_array_object(json_object *arr, size_t i, const char *path, json_object **out,
 		      struct berth_err *err);
 
+struct spec_idmap;
+/* An array of {containerID, hostID, size} at obj.key (path names obj). */
+int spec_parse_idmap_list(json_object *obj, const char *key, const char *path,
+			  struct spec_idmap **out, size_t *n_out, struct berth_err *err);
+
 /* The "linux" object (spec-linux.c). check_host: namespace paths must exist
  * (false for a config re-read after create, see spec_parse_stored()). */
 int spec_linux_parse(json_object *doc, struct spec *s, bool check_host, struct berth_err *err);

@@ -115,24 +115,25 @@ static int spec_parse_idmap(json_object *o, const char *path, struct spec_idmap 
 	return 0;
 }
 
-static int spec_parse_idmaps(json_object *linux_obj, const char *key, struct spec_idmap **out,
-			     size_t *n_out, struct berth_err *err)
+int spec_parse_idmap_list(json_object *obj, const char *key, const char *path,
+			  struct spec_idmap **out, size_t *n_out, struct berth_err *err)
 {
 	char sub[SPEC_PATH_MAX];
 	json_object *arr;
 	size_t n;
-	int r = json_get_array(linux_obj, key, "linux", &arr, err);
+	int r = json_get_array(obj, key, path, &arr, err);
 
 	if (r <= 0)
 		return r;
 	n = json_object_array_length(arr);
 	if (n > SPEC_IDMAP_MAX)
-		return berth_err_set(err, 0, "linux.%s: more than %d entries", key, SPEC_IDMAP_MAX);
+		return berth_err_set(err, 0, "%s.%s: more than %d entries", path, key,
+				     SPEC_IDMAP_MAX);
 	*out = xcalloc(n + 1, sizeof(**out));
 	*n_out = n;
 	for (size_t i = 0; i < n; i++) {
 		json_object *o;
-		spec_pathf(sub, "linux.%s[%zu]", key, i);
+		spec_pathf(sub, "%s.%s[%zu]", path, key, i);
 		if (spec_array_object(arr, i, sub, &o, err) < 0 ||
 		    spec_parse_idmap(o, sub, &(*out)[i], err) < 0)
 			return -1;
@@ -418,8 +419,10 @@ static int spec_linux_parse_fields(json_object *lo, struct spec *s, bool check_h
 	if (json_object_object_get_ex(lo, "intelRdt", NULL))
 		return berth_err_set(err, 0, "linux.intelRdt: Intel RDT is not supported");
 	if (spec_parse_namespaces(lo, s, check_host, err) < 0 ||
-	    spec_parse_idmaps(lo, "uidMappings", &s->uid_mappings, &s->n_uid_mappings, err) < 0 ||
-	    spec_parse_idmaps(lo, "gidMappings", &s->gid_mappings, &s->n_gid_mappings, err) < 0 ||
+	    spec_parse_idmap_list(lo, "uidMappings", "linux", &s->uid_mappings,
+				  &s->n_uid_mappings, err) < 0 ||
+	    spec_parse_idmap_list(lo, "gidMappings", "linux", &s->gid_mappings,
+				  &s->n_gid_mappings, err) < 0 ||
 	    spec_parse_devices(lo, s, err) < 0 ||
 	    spec_dup_string(lo, "cgroupsPath", "linux", &s->cgroups_path, err) < 0 ||
 	    spec_parse_sysctl(lo, s, err) < 0 || spec_parse_subsystems(lo, s, err) < 0 ||
@@ -467,6 +470,13 @@ int spec_linux_validate(const struct spec *s, struct berth_err *err)
 		return berth_err_set(err, 0, "hostname: requires a UTS namespace");
 	if (s->domainname != NULL && s->domainname[0] != '\0' && !s->ns[SPEC_NS_UTS].present)
 		return berth_err_set(err, 0, "domainname: requires a UTS namespace");
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (s->mounts[i].idmap && s->mounts[i].n_uid_mappings == 0 &&
+		    s->n_uid_mappings == 0)
+			return berth_err_set(err, 0,
+					     "mounts[%zu]: idmap without uidMappings uses the "
+					     "container's user namespace mappings, and there are none",
+					     i);
 	/* Without a mount namespace, masked and read-only paths are still
 	 * applied inside the container's root (rootfs.c), never to the
 	 * host's own /proc or /sys. */

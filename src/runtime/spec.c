@@ -181,9 +181,23 @@ static int spec_parse_mount(json_object *o, const char *path, struct spec_mount 
 	m->destination = xstrdup(dest);
 	if (spec_dup_string(o, "source", path, &m->source, err) < 0 ||
 	    spec_dup_string(o, "type", path, &m->type, err) < 0 ||
-	    json_get_strv(o, "options", path, &m->options, err) < 0)
+	    json_get_strv(o, "options", path, &m->options, err) < 0 ||
+	    spec_parse_idmap_list(o, "uidMappings", path, &m->uid_mappings, &m->n_uid_mappings,
+				  err) < 0 ||
+	    spec_parse_idmap_list(o, "gidMappings", path, &m->gid_mappings, &m->n_gid_mappings,
+				  err) < 0 ||
+	    mount_options_parse(m, path, err) < 0)
 		return -1;
-	return mount_options_parse(m, path, err);
+	/* runtime-spec: mappings go with the idmap or ridmap option, on a
+	 * bind mount (the only kind the kernel can idmap), both or neither. */
+	if ((m->n_uid_mappings > 0 || m->n_gid_mappings > 0) && !m->idmap)
+		return berth_err_set(err, 0, "%s.uidMappings: needs the idmap or ridmap option",
+				     path);
+	if (m->idmap && !m->bind)
+		return berth_err_set(err, 0, "%s.options: idmap needs a bind mount", path);
+	if ((m->n_uid_mappings > 0) != (m->n_gid_mappings > 0))
+		return berth_err_set(err, 0, "%s: uidMappings and gidMappings go together", path);
+	return 0;
 }
 
 static int spec_parse_mounts(json_object *doc, struct spec *s, struct berth_err *err)
@@ -381,6 +395,8 @@ int spec_load(const char *bundle, struct spec **out, struct berth_err *err)
 
 static void spec_mount_clear(struct spec_mount *m)
 {
+	free(m->uid_mappings);
+	free(m->gid_mappings);
 	free(m->destination);
 	free(m->source);
 	free(m->type);

@@ -58,6 +58,12 @@ struct spec_mount {
 	uint64_t rec_set, rec_clr;
 	bool has_rec_atime;
 	uint64_t rec_atime;
+	/* "idmap"/"ridmap": an idmapped bind mount. Its mappings (on-disk id
+	 * = containerID shows as hostID) are its own, or when it lists none,
+	 * the container's user namespace's. */
+	bool idmap, idmap_recursive;
+	struct spec_idmap *uid_mappings, *gid_mappings;
+	size_t n_uid_mappings, n_gid_mappings;
 };
 
 struct spec_rlimit {

@@ -83,6 +83,40 @@ has_opt() { # has_opt "opt1,opt2" opt
 	assert_eq "$top_errno" 30 "the rro mount itself"
 }
 
+@test "an idmapped bind mount shows on-disk owners through its own mapping" {
+	is_runc && skip "runc 1.1 predates idmapped mounts (runtime-spec 1.2)"
+	mkdir "$BUNDLE/idsrc"
+	touch "$BUNDLE/idsrc/by-root"
+	chown 0:0 "$BUNDLE/idsrc/by-root"
+	cfg '.mounts += [{destination: "/mnt/id", type: "bind", source: $s, options: ["rbind", "idmap"],
+	                  uidMappings: [{containerID: 0, hostID: 4321, size: 1}],
+	                  gidMappings: [{containerID: 0, hostID: 4322, size: 1}]}]' \
+		--arg s "$BUNDLE/idsrc"
+	run_probe_ok stat /mnt/id/by-root
+	assert_pj .uid 4321
+	assert_pj .gid 4322
+	# The host still sees the file as root's.
+	assert_eq "$(stat -c %u:%g "$BUNDLE/idsrc/by-root")" 0:0 "owner on the host"
+}
+
+@test "idmap without mappings takes the container's user namespace mappings" {
+	is_runc && skip "runc 1.1 predates idmapped mounts (runtime-spec 1.2)"
+	mkdir "$BUNDLE/idsrc2"
+	touch "$BUNDLE/idsrc2/by-root"
+	cfg '.linux.namespaces += [{type: "user"}]
+	     | .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+	     | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+	     | .mounts += [{destination: "/mnt/id", type: "bind", source: $s, options: ["rbind", "idmap"]}]' \
+		--arg s "$BUNDLE/idsrc2"
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	# Inside, a host file of root's is the container root's: writable by it.
+	run_probe_ok stat /mnt/id/by-root
+	assert_pj .uid 0
+	run_probe_ok write /mnt/id/new
+	assert_pj .errno 0
+	assert_eq "$(stat -c %u "$BUNDLE/idsrc2/new")" 0 "a file the container root made is root's on disk"
+}
+
 @test "a bind mount of a single file" {
 	echo file-content >"$BUNDLE/hostfile"
 	cfg '.mounts += [{destination: "/etc/bound", type: "bind", source: $s, options: ["bind"]}]' \

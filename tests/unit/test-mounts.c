@@ -186,22 +186,20 @@ static void check_bind_and_copyup(void)
 	clear(&m);
 }
 
-static void check_unsupported(void)
+static void check_idmap(void)
 {
-	static const char *const refused[] = { "idmap", "ridmap" };
+	struct berth_err err = { 0 };
+	struct spec_mount m;
 
-	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-		struct berth_err err = { 0 };
-		struct spec_mount m;
-		char opts[64];
-		snprintf(opts, sizeof(opts), "rbind,%s", refused[i]);
-		int r = parse(NULL, opts, &m, &err);
-		char want[64];
-		snprintf(want, sizeof(want), "mounts[0].options[1] \"%s\": ", refused[i]);
-		CHECK(r < 0 && err.code == EOPNOTSUPP && strncmp(err.msg, want, strlen(want)) == 0,
-		      "\"%s\" refused: %s", refused[i], err.msg);
-		clear(&m);
-	}
+	CHECK(parse(NULL, "rbind,idmap", &m, &err) == 0 && m.idmap && !m.idmap_recursive &&
+		      m.data == NULL,
+	      "idmap");
+	clear(&m);
+	CHECK(parse(NULL, "bind,ridmap", &m, &err) == 0 && m.idmap && m.idmap_recursive,
+	      "ridmap is recursive");
+	clear(&m);
+	CHECK(parse(NULL, "rbind", &m, &err) == 0 && !m.idmap, "no idmap by default");
+	clear(&m);
 }
 
 static void check_recursive(void)
@@ -259,7 +257,7 @@ int main(void)
 	check_propagation();
 	check_data();
 	check_bind_and_copyup();
-	check_unsupported();
+	check_idmap();
 	check_recursive();
 	return TEST_DONE();
 }

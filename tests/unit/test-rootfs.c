@@ -348,7 +348,7 @@ container_side(const struct spec *s, bool in_userns, bool no_pivot, int fd)
 {
 	struct berth_err err = { 0 };
 	int rootfd = -1;
-	int r = rootfs_prepare(s, in_userns, &rootfd, &err);
+	int r = rootfs_prepare(s, in_userns, NULL, &rootfd, &err);
 
 	CHECK(r == 0, "rootfs_prepare (%s)", r == 0 ? "ok" : err.msg);
 	if (r == 0) {
@@ -469,7 +469,7 @@ static bool prepare_fails_with(const struct spec *s, const char *want)
 		int rootfd;
 		if (unshare(CLONE_NEWNS) < 0)
 			_exit(3);
-		int r = rootfs_prepare(s, false, &rootfd, &err);
+		int r = rootfs_prepare(s, false, NULL, &rootfd, &err);
 		if (r == 0 || strstr(err.msg, want) == NULL) {
 			printf("# got: %s\n", r == 0 ? "success" : err.msg);
 			fflush(stdout);

@@ -443,6 +443,9 @@ static const struct bad_case bad_cases[] = {
 	  "linux.timeOffsets.boottime.nanosecs" },
 	{ "linux.namespaces[7]", NULL, "linux.timeOffsets: requires a new time namespace" },
 	{ "linux.intelRdt", "{\"closID\": \"x\"}", "linux.intelRdt: Intel RDT is not supported" },
+	{ "mounts[0].uidMappings", "[{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]",
+	  "mounts[0].uidMappings: needs the idmap or ridmap option" },
+	{ "mounts[0].options", "[\"idmap\"]", "mounts[0].options: idmap needs a bind mount" },
 };
 
 /* Cases whose namespace edits need a different context than the table. */
