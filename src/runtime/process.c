@@ -348,7 +348,7 @@ static int finish_process(const struct init_args *a, char **prog, bool *seccomp_
 
 	if (chdir(p->cwd != NULL ? p->cwd : "/") < 0)
 		return berth_err_set(err, errno, "process.cwd %s", p->cwd);
-	if (set_rlimits(p, err) < 0)
+	if (set_rlimits(p, err) < 0 || sched_apply(&p->sched, err) < 0)
 		return -1;
 	if (a->spec->has_personality && personality(a->spec->personality) < 0)
 		return berth_err_set(err, errno, "linux.personality");
@@ -428,6 +428,10 @@ static _Noreturn void do_exec(const struct init_args *a, char *prog, bool seccom
 			dprintf(STDERR_FILENO, "berth: linux.seccomp: %s\n", err.msg);
 			_exit(127);
 		}
+	}
+	if (sched_apply_final(&a->process->sched, &err) < 0) {
+		dprintf(STDERR_FILENO, "berth: %s\n", err.msg);
+		_exit(127);
 	}
 	execve(prog, a->process->args, a->process->env != NULL ? a->process->env : empty);
 	dprintf(STDERR_FILENO, "berth: exec %s: %s\n", prog, strerror(errno));

@@ -256,7 +256,8 @@ static int process_parse_fields(json_object *obj, const char *path, struct spec_
 	    process_parse_command(obj, path, p, err) < 0 ||
 	    process_parse_caps(obj, path, &p->caps, err) < 0 ||
 	    process_parse_rlimits(obj, path, p, err) < 0 ||
-	    process_parse_security(obj, path, p, err) < 0)
+	    process_parse_security(obj, path, p, err) < 0 ||
+	    sched_parse(obj, path, &p->sched, err) < 0)
 		return -1;
 	return 0;
 }
@@ -290,5 +291,6 @@ void spec_process_clear(struct spec_process *p)
 	free(p->rlimits);
 	free(p->apparmor_profile);
 	free(p->selinux_label);
+	sched_clear(&p->sched);
 	memset(p, 0, sizeof(*p));
 }

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "runtime/sched.h"
+
 struct berth_err;
 struct seccomp_config;
 struct cgroup_resources;
@@ -103,6 +105,7 @@ struct spec_process {
 	int oom_score_adj;
 	char *apparmor_profile;
 	char *selinux_label;
+	struct spec_sched sched;	/* scheduler, ioPriority, execCPUAffinity */
 };
 
 struct spec_device {

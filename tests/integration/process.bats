@@ -81,6 +81,23 @@ load helpers
 	assert_pj .oom_score_adj 500
 }
 
+@test "scheduler, ioPriority and execCPUAffinity reach the process" {
+	is_runc && skip "runc 1.1 predates these fields (runtime-spec 1.2)"
+	set_args /probe sleep 120
+	cfg '.process.scheduler = {policy: "SCHED_BATCH", nice: 5}
+	     | .process.ioPriority = {class: "IOPRIO_CLASS_BE", priority: 6}
+	     | .process.execCPUAffinity = {final: "0"}'
+	create_container
+	rt_ok start "$CID"
+	wait_status running
+	local pid
+	pid=$(container_pid)
+	chrt -p "$pid" | grep -q SCHED_BATCH || fail "policy: $(chrt -p "$pid")"
+	assert_eq "$(ps -o ni= -p "$pid" | tr -d ' ')" 5 "nice"
+	assert_eq "$(ionice -p "$pid")" "best-effort: prio 6" "I/O priority"
+	assert_eq "$(taskset -cp "$pid" | sed 's/.*: //')" 0 "CPU affinity"
+}
+
 @test "the exit status of the process is the runtime's" {
 	run_probe exit 7
 	assert_eq "$status" 7 "exit status"

@@ -1,0 +1,266 @@
+#include "runtime/sched.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/json.h"
+#include "util/xalloc.h"
+
+/* <linux/sched/types.h> and glibc's <sched.h> collide; the layout is the
+ * kernel's (SCHED_ATTR_SIZE_VER0, 48 bytes). */
+struct sched_attr_v0 {
+	uint32_t size;
+	uint32_t sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime;
+	uint64_t sched_deadline;
+	uint64_t sched_period;
+};
+
+#ifndef SCHED_DEADLINE
+#define SCHED_DEADLINE 6
+#endif
+#ifndef SCHED_ISO
+#define SCHED_ISO 4
+#endif
+#define IOPRIO_CLASS_SHIFT 13
+#define IOPRIO_WHO_PROCESS 1
+
+static const struct {
+	const char *name;
+	uint32_t value;
+} policies[] = {
+	{ "SCHED_OTHER", SCHED_OTHER }, { "SCHED_FIFO", SCHED_FIFO },
+	{ "SCHED_RR", SCHED_RR },       { "SCHED_BATCH", SCHED_BATCH },
+	{ "SCHED_ISO", SCHED_ISO },     { "SCHED_IDLE", SCHED_IDLE },
+	{ "SCHED_DEADLINE", SCHED_DEADLINE },
+};
+
+static const struct {
+	const char *name;
+	uint64_t value;
+} sched_flags[] = {
+	{ "SCHED_FLAG_RESET_ON_FORK", 0x01 }, { "SCHED_FLAG_RECLAIM", 0x02 },
+	{ "SCHED_FLAG_DL_OVERRUN", 0x04 },    { "SCHED_FLAG_KEEP_POLICY", 0x08 },
+	{ "SCHED_FLAG_KEEP_PARAMS", 0x10 },   { "SCHED_FLAG_UTIL_CLAMP_MIN", 0x20 },
+	{ "SCHED_FLAG_UTIL_CLAMP_MAX", 0x40 },
+};
+
+static const struct {
+	const char *name;
+	int value;
+} ioprio_classes[] = {
+	{ "IOPRIO_CLASS_RT", 1 },
+	{ "IOPRIO_CLASS_BE", 2 },
+	{ "IOPRIO_CLASS_IDLE", 3 },
+};
+
+int sched_cpulist_parse(const char *list, void *set, unsigned long setsize)
+{
+	cpu_set_t *s = set;
+	const char *p = list;
+
+	CPU_ZERO_S(setsize, s);
+	if (p == NULL || *p == '\0')
+		return -1;
+	while (*p != '\0') {
+		char *end;
+		unsigned long a = strtoul(p, &end, 10), b;
+		if (end == p)
+			return -1;
+		b = a;
+		if (*end == '-') {
+			p = end + 1;
+			b = strtoul(p, &end, 10);
+			if (end == p || b < a)
+				return -1;
+		}
+		if (b >= setsize * 8)
+			return -1;
+		for (unsigned long c = a; c <= b; c++)
+			CPU_SET_S(c, setsize, s);
+		if (*end == ',')
+			end++;
+		else if (*end != '\0')
+			return -1;
+		p = end;
+	}
+	return 0;
+}
+
+static int parse_scheduler(json_object *o, const char *path, struct spec_sched *s,
+			   struct berth_err *err)
+{
+	const char *pol = NULL;
+	int64_t v;
+	json_object *arr;
+	size_t i;
+	int r;
+
+	if (json_get_string(o, "policy", path, &pol, err) < 0)
+		return -1;
+	if (pol == NULL)
+		return berth_err_set(err, 0, "%s.policy: required", path);
+	for (i = 0; i < ARRAY_SIZE(policies) && strcmp(policies[i].name, pol) != 0; i++)
+		;
+	if (i == ARRAY_SIZE(policies))
+		return berth_err_set(err, 0, "%s.policy: unknown policy \"%s\"", path, pol);
+	s->policy = policies[i].value;
+	if ((r = json_get_int_range(o, "nice", path, -20, 19, &v, err)) < 0)
+		return -1;
+	s->nice = r > 0 ? (int32_t)v : 0;
+	if ((r = json_get_int_range(o, "priority", path, 0, 99, &v, err)) < 0)
+		return -1;
+	s->priority = r > 0 ? (uint32_t)v : 0;
+	if (json_get_uint64(o, "runtime", path, &s->runtime, err) < 0 ||
+	    json_get_uint64(o, "deadline", path, &s->deadline, err) < 0 ||
+	    json_get_uint64(o, "period", path, &s->period, err) < 0)
+		return -1;
+	if ((r = json_get_array(o, "flags", path, &arr, err)) < 0)
+		return -1;
+	for (size_t k = 0; r > 0 && k < json_object_array_length(arr); k++) {
+		const char *f = json_object_get_string(json_object_array_get_idx(arr, k));
+		for (i = 0; f != NULL && i < ARRAY_SIZE(sched_flags) &&
+			    strcmp(sched_flags[i].name, f) != 0;
+		     i++)
+			;
+		if (f == NULL || i == ARRAY_SIZE(sched_flags))
+			return berth_err_set(err, 0, "%s.flags[%zu]: unknown flag \"%s\"", path, k,
+					     f ? f : "");
+		s->flags |= sched_flags[i].value;
+	}
+	if ((s->policy == SCHED_FIFO || s->policy == SCHED_RR) && s->priority == 0)
+		return berth_err_set(err, 0, "%s.priority: %s needs a priority of 1 to 99", path,
+				     pol);
+	if (s->policy != SCHED_FIFO && s->policy != SCHED_RR && s->priority != 0)
+		return berth_err_set(err, 0, "%s.priority: only SCHED_FIFO and SCHED_RR take one",
+				     path);
+	s->has_scheduler = true;
+	return 0;
+}
+
+static int parse_ioprio(json_object *o, const char *path, struct spec_sched *s,
+			struct berth_err *err)
+{
+	const char *cls = NULL;
+	int64_t v = 0;
+	size_t i;
+
+	if (json_get_string(o, "class", path, &cls, err) < 0 ||
+	    json_get_int_range(o, "priority", path, 0, 7, &v, err) < 0)
+		return -1;
+	if (cls == NULL)
+		return berth_err_set(err, 0, "%s.class: required", path);
+	for (i = 0; i < ARRAY_SIZE(ioprio_classes) && strcmp(ioprio_classes[i].name, cls) != 0; i++)
+		;
+	if (i == ARRAY_SIZE(ioprio_classes))
+		return berth_err_set(err, 0, "%s.class: unknown class \"%s\"", path, cls);
+	s->has_ioprio = true;
+	s->ioprio_class = ioprio_classes[i].value;
+	s->ioprio_level = (int)v;
+	return 0;
+}
+
+static int parse_affinity(json_object *o, const char *path, struct spec_sched *s,
+			  struct berth_err *err)
+{
+	static const char *const keys[] = { "initial", "final" };
+	char **dst[] = { &s->cpus_initial, &s->cpus_final };
+
+	for (size_t k = 0; k < 2; k++) {
+		const char *list = NULL;
+		cpu_set_t set;
+		if (json_get_string(o, keys[k], path, &list, err) < 0)
+			return -1;
+		if (list == NULL)
+			continue;
+		if (sched_cpulist_parse(list, &set, sizeof(set)) < 0)
+			return berth_err_set(err, 0, "%s.%s: \"%s\" is not a CPU list", path,
+					     keys[k], list);
+		*dst[k] = xstrdup(list);
+	}
+	return 0;
+}
+
+int sched_parse(json_object *proc, const char *path, struct spec_sched *out,
+		struct berth_err *err)
+{
+	char sub[256];
+	json_object *o;
+	int r;
+
+	if ((r = json_get_object(proc, "scheduler", path, &o, err)) < 0)
+		return -1;
+	snprintf(sub, sizeof(sub), "%s.scheduler", path);
+	if (r > 0 && parse_scheduler(o, sub, out, err) < 0)
+		return -1;
+	if ((r = json_get_object(proc, "ioPriority", path, &o, err)) < 0)
+		return -1;
+	snprintf(sub, sizeof(sub), "%s.ioPriority", path);
+	if (r > 0 && parse_ioprio(o, sub, out, err) < 0)
+		return -1;
+	if ((r = json_get_object(proc, "execCPUAffinity", path, &o, err)) < 0)
+		return -1;
+	snprintf(sub, sizeof(sub), "%s.execCPUAffinity", path);
+	if (r > 0 && parse_affinity(o, sub, out, err) < 0)
+		return -1;
+	return 0;
+}
+
+void sched_clear(struct spec_sched *s)
+{
+	free(s->cpus_initial);
+	free(s->cpus_final);
+	memset(s, 0, sizeof(*s));
+}
+
+static int set_affinity(const char *list, const char *what, struct berth_err *err)
+{
+	cpu_set_t set;
+
+	if (list == NULL)
+		return 0;
+	if (sched_cpulist_parse(list, &set, sizeof(set)) < 0 ||
+	    sched_setaffinity(0, sizeof(set), &set) < 0)
+		return berth_err_set(err, errno ? errno : EINVAL, "process.execCPUAffinity.%s "
+				     "\"%s\"", what, list);
+	return 0;
+}
+
+int sched_apply(const struct spec_sched *s, struct berth_err *err)
+{
+	if (set_affinity(s->cpus_initial, "initial", err) < 0)
+		return -1;
+	if (s->has_scheduler) {
+		struct sched_attr_v0 a = {
+			.size = sizeof(a),
+			.sched_policy = s->policy,
+			.sched_flags = s->flags,
+			.sched_nice = s->nice,
+			.sched_priority = s->priority,
+			.sched_runtime = s->runtime,
+			.sched_deadline = s->deadline,
+			.sched_period = s->period,
+		};
+		if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
+			return berth_err_set(err, errno, "process.scheduler");
+	}
+	if (s->has_ioprio &&
+	    syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
+		    (s->ioprio_class << IOPRIO_CLASS_SHIFT) | s->ioprio_level) < 0)
+		return berth_err_set(err, errno, "process.ioPriority");
+	return 0;
+}
+
+int sched_apply_final(const struct spec_sched *s, struct berth_err *err)
+{
+	return set_affinity(s->cpus_final, "final", err);
+}
