@@ -348,7 +348,8 @@ static int finish_process(const struct init_args *a, char **prog, bool *seccomp_
 
 	if (chdir(p->cwd != NULL ? p->cwd : "/") < 0)
 		return berth_err_set(err, errno, "process.cwd %s", p->cwd);
-	if (set_rlimits(p, err) < 0 || sched_apply(&p->sched, err) < 0)
+	if (set_rlimits(p, err) < 0 || sched_apply(&p->sched, err) < 0 ||
+	    sched_mempolicy_apply(&a->spec->memory_policy, err) < 0)
 		return -1;
 	if (a->spec->has_personality && personality(a->spec->personality) < 0)
 		return berth_err_set(err, errno, "linux.personality");

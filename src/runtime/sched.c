@@ -1,6 +1,7 @@
 #include "runtime/sched.h"
 
 #include <errno.h>
+#include <linux/mempolicy.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,4 +264,99 @@ int sched_apply(const struct spec_sched *s, struct berth_err *err)
 int sched_apply_final(const struct spec_sched *s, struct berth_err *err)
 {
 	return set_affinity(s->cpus_final, "final", err);
+}
+
+static const struct {
+	const char *name;
+	int value;
+} mpol_modes[] = {
+	{ "MPOL_DEFAULT", MPOL_DEFAULT },	  { "MPOL_PREFERRED", MPOL_PREFERRED },
+	{ "MPOL_BIND", MPOL_BIND },		  { "MPOL_INTERLEAVE", MPOL_INTERLEAVE },
+	{ "MPOL_LOCAL", MPOL_LOCAL },		  { "MPOL_PREFERRED_MANY", MPOL_PREFERRED_MANY },
+	{ "MPOL_WEIGHTED_INTERLEAVE", 6 },
+};
+
+static const struct {
+	const char *name;
+	unsigned value;
+} mpol_flags[] = {
+	{ "MPOL_F_NUMA_BALANCING", MPOL_F_NUMA_BALANCING },
+	{ "MPOL_F_RELATIVE_NODES", MPOL_F_RELATIVE_NODES },
+	{ "MPOL_F_STATIC_NODES", MPOL_F_STATIC_NODES },
+};
+
+/* Node lists share the CPU list syntax; 1024 nodes is MAX_NUMNODES'
+ * largest configuration. */
+#define NODE_BITS 1024
+
+int sched_mempolicy_parse(json_object *linux_obj, struct spec_mempolicy *out,
+			  struct berth_err *err)
+{
+	const char *path = "linux.memoryPolicy";
+	const char *mode = NULL, *nodes = NULL;
+	json_object *o, *arr;
+	size_t i;
+	int r;
+
+	if ((r = json_get_object(linux_obj, "memoryPolicy", "linux", &o, err)) <= 0)
+		return r;
+	if (json_get_string(o, "mode", path, &mode, err) < 0 ||
+	    json_get_string(o, "nodes", path, &nodes, err) < 0 ||
+	    (r = json_get_array(o, "flags", path, &arr, err)) < 0)
+		return -1;
+	if (mode == NULL)
+		return berth_err_set(err, 0, "%s.mode: required", path);
+	for (i = 0; i < ARRAY_SIZE(mpol_modes) && strcmp(mpol_modes[i].name, mode) != 0; i++)
+		;
+	if (i == ARRAY_SIZE(mpol_modes))
+		return berth_err_set(err, 0, "%s.mode: unknown mode \"%s\"", path, mode);
+	out->mode = mpol_modes[i].value;
+	for (size_t k = 0; r > 0 && k < json_object_array_length(arr); k++) {
+		const char *f = json_object_get_string(json_object_array_get_idx(arr, k));
+		for (i = 0; f != NULL && i < ARRAY_SIZE(mpol_flags) &&
+			    strcmp(mpol_flags[i].name, f) != 0;
+		     i++)
+			;
+		if (f == NULL || i == ARRAY_SIZE(mpol_flags))
+			return berth_err_set(err, 0, "%s.flags[%zu]: unknown flag \"%s\"", path, k,
+					     f ? f : "");
+		out->flags |= mpol_flags[i].value;
+	}
+	if (nodes != NULL && nodes[0] != '\0') {
+		unsigned long mask[NODE_BITS / (8 * sizeof(unsigned long))];
+		if (sched_cpulist_parse(nodes, mask, sizeof(mask)) < 0)
+			return berth_err_set(err, 0, "%s.nodes: \"%s\" is not a node list", path,
+					     nodes);
+		out->nodes = xstrdup(nodes);
+	}
+	/* The kernel's rules (set_mempolicy(2)): these modes need nodes,
+	 * default and local take none. */
+	if ((out->mode == MPOL_BIND || out->mode == MPOL_INTERLEAVE ||
+	     out->mode == MPOL_PREFERRED_MANY || out->mode == 6) && out->nodes == NULL)
+		return berth_err_set(err, 0, "%s.nodes: %s needs nodes", path, mode);
+	if ((out->mode == MPOL_DEFAULT || out->mode == MPOL_LOCAL) && out->nodes != NULL)
+		return berth_err_set(err, 0, "%s.nodes: %s takes no nodes", path, mode);
+	out->present = true;
+	return 0;
+}
+
+void sched_mempolicy_clear(struct spec_mempolicy *m)
+{
+	free(m->nodes);
+	memset(m, 0, sizeof(*m));
+}
+
+int sched_mempolicy_apply(const struct spec_mempolicy *m, struct berth_err *err)
+{
+	unsigned long mask[NODE_BITS / (8 * sizeof(unsigned long))];
+
+	if (!m->present)
+		return 0;
+	memset(mask, 0, sizeof(mask));
+	if (m->nodes != NULL && sched_cpulist_parse(m->nodes, mask, sizeof(mask)) < 0)
+		return berth_err_set(err, EINVAL, "linux.memoryPolicy.nodes");
+	if (syscall(SYS_set_mempolicy, m->mode | (int)m->flags, m->nodes ? mask : NULL,
+		    m->nodes ? (unsigned long)NODE_BITS : 0UL) < 0)
+		return berth_err_set(err, errno, "linux.memoryPolicy");
+	return 0;
 }

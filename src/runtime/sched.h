@@ -28,6 +28,19 @@ struct spec_sched {
 	char *cpus_final;
 };
 
+/* linux.memoryPolicy: the NUMA policy of the container's processes. */
+struct spec_mempolicy {
+	bool present;
+	int mode;		/* MPOL_* */
+	unsigned flags;		/* MPOL_F_* */
+	char *nodes;		/* node list ("0-1"), or NULL */
+};
+
+int sched_mempolicy_parse(json_object *linux_obj, struct spec_mempolicy *out,
+			  struct berth_err *err);
+void sched_mempolicy_clear(struct spec_mempolicy *m);
+int sched_mempolicy_apply(const struct spec_mempolicy *m, struct berth_err *err);
+
 /* Reads scheduler, ioPriority and execCPUAffinity from a process object
  * (path names it in errors). */
 int sched_parse(json_object *proc, const char *path, struct spec_sched *out,

@@ -418,6 +418,8 @@ static int spec_linux_parse_fields(json_object *lo, struct spec *s, bool check_h
 {
 	if (json_object_object_get_ex(lo, "intelRdt", NULL))
 		return berth_err_set(err, 0, "linux.intelRdt: Intel RDT is not supported");
+	if (sched_mempolicy_parse(lo, &s->memory_policy, err) < 0)
+		return -1;
 	if (spec_parse_namespaces(lo, s, check_host, err) < 0 ||
 	    spec_parse_idmap_list(lo, "uidMappings", "linux", &s->uid_mappings,
 				  &s->n_uid_mappings, err) < 0 ||

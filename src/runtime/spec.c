@@ -451,5 +451,6 @@ void spec_free(struct spec *s)
 	strv_free(s->masked_paths);
 	strv_free(s->readonly_paths);
 	free(s->mount_label);
+	sched_mempolicy_clear(&s->memory_policy);
 	free(s);
 }

@@ -198,6 +198,7 @@ struct spec {
 	struct spec_time_offset time_offsets[2];
 	size_t n_time_offsets;
 	bool intel_rdt;		/* present: reported unsupported at validation */
+	struct spec_mempolicy memory_policy;
 };
 
 /* Reads BUNDLE/config.json and parses it. bundle may be relative. */

@@ -98,6 +98,18 @@ load helpers
 	assert_eq "$(taskset -cp "$pid" | sed 's/.*: //')" 0 "CPU affinity"
 }
 
+@test "linux.memoryPolicy binds the process's memory to the asked nodes" {
+	is_runc && skip "runc 1.1 predates linux.memoryPolicy (runtime-spec 1.2)"
+	[ -e /proc/self/numa_maps ] || skip "the kernel has no NUMA support"
+	set_args /probe sleep 120
+	cfg '.linux.memoryPolicy = {mode: "MPOL_BIND", nodes: "0"}'
+	create_container
+	rt_ok start "$CID"
+	wait_status running
+	grep -q " bind:0 " "/proc/$(container_pid)/numa_maps" ||
+		fail "no bind:0 policy: $(head -3 "/proc/$(container_pid)/numa_maps")"
+}
+
 @test "the exit status of the process is the runtime's" {
 	run_probe exit 7
 	assert_eq "$status" 7 "exit status"

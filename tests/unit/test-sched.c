@@ -1,5 +1,6 @@
 /* process.scheduler, ioPriority and execCPUAffinity: parsing, CPU lists,
  * and applying them in a child. */
+#include <linux/mempolicy.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,10 +114,59 @@ static void test_apply(void)
 	sched_clear(&s);
 }
 
+static void test_mempolicy(void)
+{
+	struct berth_err err = { 0 };
+	struct spec_mempolicy m = { 0 };
+	json_object *o = NULL;
+	const char *doc = "{\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"0\","
+			  "\"flags\":[\"MPOL_F_STATIC_NODES\"]}}";
+	pid_t pid;
+	int st;
+
+	json_parse_text(doc, strlen(doc), "t", &o, &err);
+	CHECK(sched_mempolicy_parse(o, &m, &err) == 0 && m.present && m.mode == MPOL_BIND &&
+		      m.flags == MPOL_F_STATIC_NODES && strcmp(m.nodes, "0") == 0,
+	      "memoryPolicy: %s", err.msg);
+	json_object_put(o);
+	pid = fork();
+	if (pid == 0) {
+		int mode = -1;
+		unsigned long mask[16] = { 0 };
+		int ok = sched_mempolicy_apply(&m, &err) == 0 &&
+			 syscall(SYS_get_mempolicy, &mode, mask, 1024UL, NULL, 0UL) == 0 &&
+			 (mode & ~(MPOL_F_STATIC_NODES)) == MPOL_BIND && mask[0] == 1;
+		_exit(ok ? 0 : 1);
+	}
+	waitpid(pid, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "MPOL_BIND to node 0 applied in a child");
+	sched_mempolicy_clear(&m);
+
+	static const char *const bad[][2] = {
+		{ "{\"memoryPolicy\":{\"mode\":\"MPOL_BIND\"}}", "MPOL_BIND needs nodes" },
+		{ "{\"memoryPolicy\":{\"mode\":\"MPOL_LOCAL\",\"nodes\":\"0\"}}",
+		  "takes no nodes" },
+		{ "{\"memoryPolicy\":{\"mode\":\"MPOL_X\"}}", "unknown mode" },
+		{ "{\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"z\"}}",
+		  "not a node list" },
+		{ "{\"memoryPolicy\":{\"mode\":\"MPOL_DEFAULT\",\"flags\":[\"F\"]}}",
+		  "linux.memoryPolicy.flags[0]: unknown flag" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		o = NULL;
+		json_parse_text(bad[i][0], strlen(bad[i][0]), "t", &o, &err);
+		CHECK(sched_mempolicy_parse(o, &m, &err) < 0 && strstr(err.msg, bad[i][1]),
+		      "bad memoryPolicy %zu: %s", i, err.msg);
+		sched_mempolicy_clear(&m);
+		json_object_put(o);
+	}
+}
+
 int main(void)
 {
 	test_cpulist();
 	test_parse();
 	test_apply();
+	test_mempolicy();
 	return TEST_DONE();
 }
