@@ -33,6 +33,7 @@ struct create_job {
 	pid_t init;
 	bool owns_spec;		/* create loaded it (exec borrows the caller's) */
 	int *mount_fds;		/* idmapped mount trees, by mount index (idmap.h) */
+	bool exec;		/* spawning into a running container, not creating */
 };
 
 

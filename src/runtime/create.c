@@ -25,6 +25,7 @@
 #include "runtime/cgroup/resources.h"
 #include "runtime/hooks.h"
 #include "runtime/idmap.h"
+#include "runtime/netdev.h"
 #include "runtime/process.h"
 #include "runtime/rootfs.h"
 #include "runtime/seccomp.h"
@@ -164,6 +165,9 @@ static int job_got_init(struct create_job *j, pid_t pid, struct berth_err *err)
 {
 	j->init = pid;
 	j->st.pid = pid;
+	/* Its network namespace exists now; exec joins one that has them. */
+	if (!j->exec && netdev_move_all(j->s->net_devices, j->s->n_net_devices, pid, err) < 0)
+		return -1;
 	if (j->s->process.has_oom_score_adj) {
 		char path[64], val[16];
 		snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid);
@@ -239,6 +243,7 @@ int job_spawn(struct create_job *j, const struct spec_process *proc, pid_t join_
 		.mount_fds = j->mount_fds,
 	};
 
+	j->exec = join_pid > 0;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, j->sync) < 0)
 		return berth_err_set(err, errno, "socketpair");
 	a.sync_fd = j->sync[1];

@@ -418,7 +418,8 @@ static int spec_linux_parse_fields(json_object *lo, struct spec *s, bool check_h
 {
 	if (json_object_object_get_ex(lo, "intelRdt", NULL))
 		return berth_err_set(err, 0, "linux.intelRdt: Intel RDT is not supported");
-	if (sched_mempolicy_parse(lo, &s->memory_policy, err) < 0)
+	if (sched_mempolicy_parse(lo, &s->memory_policy, err) < 0 ||
+	    netdev_parse(lo, &s->net_devices, &s->n_net_devices, err) < 0)
 		return -1;
 	if (spec_parse_namespaces(lo, s, check_host, err) < 0 ||
 	    spec_parse_idmap_list(lo, "uidMappings", "linux", &s->uid_mappings,
@@ -472,6 +473,8 @@ int spec_linux_validate(const struct spec *s, struct berth_err *err)
 		return berth_err_set(err, 0, "hostname: requires a UTS namespace");
 	if (s->domainname != NULL && s->domainname[0] != '\0' && !s->ns[SPEC_NS_UTS].present)
 		return berth_err_set(err, 0, "domainname: requires a UTS namespace");
+	if (s->n_net_devices > 0 && !s->ns[SPEC_NS_NETWORK].present)
+		return berth_err_set(err, 0, "linux.netDevices: requires a network namespace");
 	for (size_t i = 0; i < s->n_mounts; i++)
 		if (s->mounts[i].idmap && s->mounts[i].n_uid_mappings == 0 &&
 		    s->n_uid_mappings == 0)

@@ -452,5 +452,6 @@ void spec_free(struct spec *s)
 	strv_free(s->readonly_paths);
 	free(s->mount_label);
 	sched_mempolicy_clear(&s->memory_policy);
+	netdev_free(s->net_devices, s->n_net_devices);
 	free(s);
 }

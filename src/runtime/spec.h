@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "runtime/netdev.h"
 #include "runtime/sched.h"
 
 struct berth_err;
@@ -199,6 +200,8 @@ struct spec {
 	size_t n_time_offsets;
 	bool intel_rdt;		/* present: reported unsupported at validation */
 	struct spec_mempolicy memory_policy;
+	struct spec_netdev *net_devices;	/* linux.netDevices */
+	size_t n_net_devices;
 };
 
 /* Reads BUNDLE/config.json and parses it. bundle may be relative. */

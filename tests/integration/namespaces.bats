@@ -99,3 +99,33 @@ host_ns() {
 	run_probe_ok ls /sys/class/net
 	assert_pj '.entries | sort | join(",")' lo
 }
+
+@test "linux.netDevices moves an interface into the container, renamed" {
+	is_runc && skip "runc 1.1 predates linux.netDevices (runtime-spec 1.2)"
+	command -v ip >/dev/null && command -v nsenter >/dev/null || skip "needs iproute2 and nsenter"
+	local name=$TEST_ID
+	NETNS_LIST+=("$name")
+	# The runtime runs in a network namespace of the test's own, where the
+	# device is made: nothing touches the host's interfaces.
+	ip netns add "$name" || skip "cannot create a network namespace"
+	ip -n "$name" link add berthveth0 type veth peer name berthveth1 || skip "no veth interfaces"
+	set_args /probe ls /sys/class/net
+	cfg '.linux.netDevices = {"berthveth0": {"name": "ctr0"}}'
+	run nsenter --net="/run/netns/$name" "$RUNTIME" --root "$STATE_ROOT" run --bundle "$BUNDLE" "$CID"
+	[ "$status" = 0 ] || fail "run failed ($status): $output"
+	PROBE_JSON=$output
+	assert_pj '.entries | sort | join(",")' "ctr0,lo"
+	# A virtual device goes with the container's namespace (and its peer).
+	ip -n "$name" link show berthveth0 >/dev/null 2>&1 && fail "the device is back in the runtime's namespace"
+	ip -n "$name" link show berthveth1 >/dev/null 2>&1 && fail "the veth peer outlived the container"
+	ip netns delete "$name"
+}
+
+@test "linux.netDevices of a missing interface fails create and leaves nothing" {
+	is_runc && skip "runc 1.1 predates linux.netDevices (runtime-spec 1.2)"
+	cfg '.linux.netDevices = {"berthnone0": {}}'
+	rt create --bundle "$BUNDLE" "$CID"
+	[ "$status" != 0 ] || fail "create succeeded"
+	grep -q "linux.netDevices: berthnone0" <<<"$stderr" || fail "error: $stderr"
+	assert_nothing_left
+}

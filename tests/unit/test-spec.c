@@ -446,6 +446,10 @@ static const struct bad_case bad_cases[] = {
 	{ "mounts[0].uidMappings", "[{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]",
 	  "mounts[0].uidMappings: needs the idmap or ridmap option" },
 	{ "mounts[0].options", "[\"idmap\"]", "mounts[0].options: idmap needs a bind mount" },
+	{ "linux.netDevices", "{\"a/b\": {}}", "linux.netDevices: \"a/b\" is not a valid interface name" },
+	{ "linux.netDevices", "{\"eth1\": {\"name\": \"waytoolonginterfacename\"}}",
+	  "linux.netDevices.eth1: \"waytoolonginterfacename\" is not a valid interface name" },
+	{ "linux.netDevices", "{\"eth1\": 3}", "linux.netDevices.eth1: expected an object" },
 };
 
 /* Cases whose namespace edits need a different context than the table. */
