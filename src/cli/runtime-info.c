@@ -14,6 +14,7 @@
 #include "cli/units.h"
 #include "runtime/caps.h"
 #include "runtime/mounts.h"
+#include "runtime/sched.h"
 #include "runtime/seccomp.h"
 #include "runtime/spec.h"
 #include "util/cleanup.h"
@@ -142,8 +143,20 @@ static json_object *features_linux(void)
 	json_object_object_add(l, "selinux",
 			       enabled_json(access("/sys/fs/selinux/enforce", F_OK) == 0));
 	json_object_object_add(l, "intelRdt", enabled_json(false));
-	json_object_object_add(ext, "idmap", enabled_json(false));
+	json_object_object_add(ext, "idmap", enabled_json(true));
 	json_object_object_add(l, "mountExtensions", ext);
+	json_object_object_add(l, "netDevices", enabled_json(true));
+	{
+		json_object *mp = json_object_new_object();
+		json_object *m = json_object_new_array(), *f = json_object_new_array();
+		for (const char *const *n = sched_mempolicy_known_modes(); *n != NULL; n++)
+			json_object_array_add(m, json_object_new_string(*n));
+		for (const char *const *n = sched_mempolicy_known_flags(); *n != NULL; n++)
+			json_object_array_add(f, json_object_new_string(*n));
+		json_object_object_add(mp, "modes", m);
+		json_object_object_add(mp, "flags", f);
+		json_object_object_add(l, "memoryPolicy", mp);
+	}
 	return l;
 }
 

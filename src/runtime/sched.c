@@ -360,3 +360,21 @@ int sched_mempolicy_apply(const struct spec_mempolicy *m, struct berth_err *err)
 		return berth_err_set(err, errno, "linux.memoryPolicy");
 	return 0;
 }
+
+const char *const *sched_mempolicy_known_modes(void)
+{
+	static const char *names[ARRAY_SIZE(mpol_modes) + 1];
+
+	for (size_t i = 0; i < ARRAY_SIZE(mpol_modes); i++)
+		names[i] = mpol_modes[i].name;
+	return names;
+}
+
+const char *const *sched_mempolicy_known_flags(void)
+{
+	static const char *names[ARRAY_SIZE(mpol_flags) + 1];
+
+	for (size_t i = 0; i < ARRAY_SIZE(mpol_flags); i++)
+		names[i] = mpol_flags[i].name;
+	return names;
+}

@@ -40,6 +40,10 @@ int sched_mempolicy_parse(json_object *linux_obj, struct spec_mempolicy *out,
 			  struct berth_err *err);
 void sched_mempolicy_clear(struct spec_mempolicy *m);
 int sched_mempolicy_apply(const struct spec_mempolicy *m, struct berth_err *err);
+/* The mode and flag names the parser takes (NULL-terminated), for
+ * `features`. */
+const char *const *sched_mempolicy_known_modes(void);
+const char *const *sched_mempolicy_known_flags(void);
 
 /* Reads scheduler, ioPriority and execCPUAffinity from a process object
  * (path names it in errors). */
