@@ -51,6 +51,7 @@ struct rootfs_ctx {
 	int rootfd;
 	bool in_userns;
 	const int *mount_fds; /* idmapped trees by mount index, or NULL */
+	const char *label;    /* linux.mountLabel, when SELinux can apply it */
 };
 
 /* Whether path is dir or beneath it, component-wise ("/a" holds "/a/b"
@@ -521,6 +522,9 @@ static int mount_one(const struct rootfs_ctx *c, size_t i, struct berth_err *err
 	}
 	what = xasprintf("%s on %s", m.bind ? (m.recursive ? "rbind" : "bind") : m.type,
 			 m.destination);
+	autofree char *labelled = m.bind ? NULL : rootfs_label_data(m.data, m.type, c->label);
+	if (labelled != NULL)
+		m.data = labelled;
 
 	autoclose int fd = mount_target(c, &m, i, m.source, err);
 	if (fd < 0)
@@ -564,16 +568,32 @@ static int root_parent_make_private(const char *root, struct berth_err *err)
 	return 0;
 }
 
-static void mount_label_check(const struct spec *s)
+/* linux.mountLabel applies where the host runs SELinux; elsewhere there is
+ * nothing to label with (the process label, by contrast, is an error when
+ * it cannot be applied: see process.c). */
+static bool mount_label_active(const struct spec *s)
 {
-	if (s->mount_label == NULL)
-		return;
-	if (access("/sys/fs/selinux/enforce", F_OK) < 0)
-		log_debug("linux.mountLabel \"%s\" ignored: SELinux is not enabled",
-			  s->mount_label);
-	else
-		log_warn("linux.mountLabel \"%s\" ignored: SELinux labels are not supported yet",
-			 s->mount_label);
+	if (s->mount_label == NULL || s->mount_label[0] == '\0')
+		return false;
+	if (access("/sys/fs/selinux/enforce", F_OK) == 0)
+		return true;
+	log_debug("linux.mountLabel \"%s\" ignored: SELinux is not enabled", s->mount_label);
+	return false;
+}
+
+char *rootfs_label_data(const char *data, const char *type, const char *label)
+{
+	static const char *const labelled[] = { "tmpfs", "devpts", "mqueue" };
+	bool fits = false;
+
+	/* Filesystems without their own xattr labels take theirs from the
+	 * context= mount option, as runc gives them. */
+	for (size_t i = 0; label != NULL && type != NULL && i < ARRAY_SIZE(labelled); i++)
+		fits = fits || strcmp(type, labelled[i]) == 0;
+	if (!fits)
+		return NULL;
+	return data != NULL && data[0] != '\0' ? xasprintf("%s,context=\"%s\"", data, label)
+					       : xasprintf("context=\"%s\"", label);
 }
 
 int rootfs_prepare(const struct spec *s, bool in_userns, const int *mount_fds, int *rootfd,
@@ -613,9 +633,9 @@ int rootfs_prepare(const struct spec *s, bool in_userns, const int *mount_fds, i
 	if (fd < 0)
 		return berth_err_set(err, errno, "open root %s", root);
 
-	mount_label_check(s);
 	struct rootfs_ctx c = { .s = s, .rootfd = fd, .in_userns = in_userns,
-				.mount_fds = mount_fds };
+				.mount_fds = mount_fds,
+				.label = mount_label_active(s) ? s->mount_label : NULL };
 	for (size_t i = 0; i < s->n_mounts; i++)
 		if (mount_one(&c, i, err) < 0)
 			return -1;

@@ -20,6 +20,11 @@ struct spec;
 int rootfs_prepare(const struct spec *s, bool in_userns, const int *mount_fds, int *rootfd,
 		   struct berth_err *err);
 
+/* The mount data with linux.mountLabel added as context="LABEL" for the
+ * filesystems that take their label that way (tmpfs, devpts, mqueue);
+ * NULL when the type takes none or label is NULL. Caller frees. */
+char *rootfs_label_data(const char *data, const char *type, const char *label);
+
 /* Bind-mounts the terminal's slave (fd) onto ROOT/dev/console. */
 int rootfs_bind_console(int rootfd, int slave_fd, struct berth_err *err);
 

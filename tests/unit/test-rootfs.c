@@ -507,10 +507,24 @@ static void check_errors(void)
 	spec_release(s);
 }
 
+static void check_label_data(void)
+{
+	autofree char *a = rootfs_label_data("size=1k", "tmpfs", "system_u:object_r:x:s0");
+	autofree char *b = rootfs_label_data(NULL, "devpts", "l");
+	autofree char *c = rootfs_label_data("x", "proc", "l");
+	autofree char *d = rootfs_label_data("x", "tmpfs", NULL);
+
+	CHECK_STR(a, "size=1k,context=\"system_u:object_r:x:s0\"", "tmpfs gets context=");
+	CHECK_STR(b, "context=\"l\"", "devpts without data");
+	CHECK(c == NULL, "proc takes no context option");
+	CHECK(d == NULL, "no label, no change");
+}
+
 int main(void)
 {
 	struct berth_err err;
 
+	check_label_data();
 	if (geteuid() != 0) {
 		printf("# SKIP needs root (mount namespaces, mknod)\n");
 		return 77;
