@@ -190,7 +190,8 @@ static int caps_set_flags(cap_t caps, cap_flag_t flag, uint64_t mask, int last,
 	return 0;
 }
 
-static int caps_apply_ambient(uint64_t ambient, int last, struct berth_err *err)
+static int caps_apply_ambient(uint64_t ambient, uint64_t allowed, int last,
+			      struct berth_err *err)
 {
 	char buf[32];
 
@@ -204,7 +205,14 @@ static int caps_apply_ambient(uint64_t ambient, int last, struct berth_err *err)
 		if (!caps_has(ambient, cap))
 			continue;
 		/* The kernel refuses (EPERM) unless the capability is both
-		 * permitted and inheritable. */
+		 * permitted and inheritable. runc's and docker's configs list
+		 * ambient capabilities without inheritable ones, and runc
+		 * goes on without them: so do we, saying so. */
+		if (!caps_has(allowed, cap)) {
+			log_warn("process.capabilities.ambient: %s skipped: not both permitted "
+				 "and inheritable", caps_label(cap, buf, sizeof(buf)));
+			continue;
+		}
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)cap, 0UL, 0UL) < 0)
 			return berth_err_set(err, errno, "raise ambient capability %s",
 					     caps_label(cap, buf, sizeof(buf)));
@@ -233,5 +241,5 @@ int caps_apply_sets(const struct spec_caps *c, struct berth_err *err)
 	cap_free(caps);
 	if (r < 0)
 		return r;
-	return caps_apply_ambient(c->ambient, last, err);
+	return caps_apply_ambient(c->ambient, c->permitted & c->inheritable, last, err);
 }

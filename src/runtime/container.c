@@ -107,7 +107,8 @@ int load_cgroup(const struct container_state *st, struct cgroup **cg,
 		       struct berth_err *err)
 {
 	if (st->cgroup == NULL)
-		return berth_err_set(err, 0, "container \"%s\" has no cgroup", st->id);
+		return berth_err_set(err, 0, "container \"%s\" has no cgroup (it was created by a "
+				     "caller that may not make cgroups)", st->id);
 	return cgroup_from_json(st->cgroup, NULL, cg, err);
 }
 
@@ -166,12 +167,10 @@ static int start_loaded(const struct runtime_ctx *ctx, const struct container_st
 	}
 	r = 0;
 	if (s->hooks[SPEC_HOOK_POSTSTART].n > 0) {
-		struct berth_err herr;
 		json_object *o = state_to_json(st, STATUS_RUNNING);
-		/* runtime-spec: a failing poststart hook is logged, the
-		 * container keeps running. */
-		if (hooks_run(s, SPEC_HOOK_POSTSTART, json_to_text(o), &herr) < 0)
-			log_warn("%s", herr.msg);
+		/* runtime-spec: a failing poststart hook is logged, and the
+		 * other hooks and the container go on. */
+		hooks_run_all(s, SPEC_HOOK_POSTSTART, json_to_text(o));
 		json_object_put(o);
 	}
 out:
@@ -323,15 +322,14 @@ static int stop_all(const struct container_state *st, struct cgroup *cg, struct 
 
 static void run_poststop(const struct container_state *st, const struct spec *s)
 {
-	struct berth_err err;
 	json_object *o;
 
 	if (s->hooks[SPEC_HOOK_POSTSTOP].n == 0)
 		return;
 	o = state_to_json(st, STATUS_STOPPED);
-	/* runtime-spec: a failing poststop hook is logged; delete goes on. */
-	if (hooks_run(s, SPEC_HOOK_POSTSTOP, json_to_text(o), &err) < 0)
-		log_warn("%s", err.msg);
+	/* runtime-spec: a failing poststop hook is logged; the other hooks
+	 * and delete go on. */
+	hooks_run_all(s, SPEC_HOOK_POSTSTOP, json_to_text(o));
 	json_object_put(o);
 }
 

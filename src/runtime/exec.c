@@ -151,7 +151,8 @@ int container_exec(const struct runtime_ctx *ctx, const char *id, const struct e
 		berth_err_set(err, 0, "--tty with --detach needs --console-socket");
 		goto out;
 	}
-	if (load_cgroup(st, &j.cg, err) < 0)
+	/* A rootless container may have no cgroup; then neither does this. */
+	if (st->cgroup != NULL && load_cgroup(st, &j.cg, err) < 0)
 		goto out;
 	if (job_console(&j, o->console_socket, s->process.terminal, &proxy_end, err) < 0)
 		goto out;

@@ -13,6 +13,7 @@
 
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/log.h"
 
 static long now_ms(void)
 {
@@ -179,4 +180,23 @@ int hooks_run(const struct spec *s, enum spec_hook_kind kind, const char *state_
 	}
 	signal(SIGPIPE, old_pipe);
 	return r;
+}
+
+int hooks_run_all(const struct spec *s, enum spec_hook_kind kind, const char *state_json)
+{
+	const struct spec_hooks *hs = &s->hooks[kind];
+	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+	int failed = 0;
+
+	for (size_t i = 0; i < hs->n; i++) {
+		struct berth_err err;
+		char where[64];
+		snprintf(where, sizeof(where), "hooks.%s[%zu]", spec_hook_kind_name(kind), i);
+		if (hook_run_one(&hs->list[i], where, state_json, &err) < 0) {
+			log_warn("%s", err.msg);
+			failed++;
+		}
+	}
+	signal(SIGPIPE, old_pipe);
+	return failed;
 }

@@ -11,3 +11,8 @@ struct berth_err;
  * status 2: <first line of its stderr>"). */
 int hooks_run(const struct spec *s, enum spec_hook_kind kind, const char *state_json,
 	      struct berth_err *err);
+
+/* Runs every hook of the kind even when some fail, each failure logged as a
+ * warning: the runtime-spec's rule for poststart and poststop hooks.
+ * Returns how many failed. */
+int hooks_run_all(const struct spec *s, enum spec_hook_kind kind, const char *state_json);

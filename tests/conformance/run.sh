@@ -102,8 +102,10 @@ cleanup_after() {
 		"$runtime" kill "$id" KILL >/dev/null 2>&1
 		"$runtime" delete --force "$id" >/dev/null 2>&1
 	done
+	# -cnewer, not -newer: the suite untars the rootfs (with its "." entry)
+	# into the bundle, which sets the bundle's mtime back to the tarball's.
 	find "${TMPDIR:-/tmp}" -maxdepth 1 \( -name 'ocitest*' -o -name 'oci-pid*' \) \
-		-newer "$before" -print0 2>/dev/null |
+		-cnewer "$before" -print0 2>/dev/null |
 		while IFS= read -r -d '' d; do
 			grep -F " $d" /proc/self/mountinfo | awk '{print $5}' | sort -r |
 				while read -r m; do umount -l "$m" 2>/dev/null; done

@@ -160,3 +160,20 @@ hook_state() { # hook_state KIND FILTER
 	[ -f "$HOOKLOG/poststop.json" ] || fail "poststop did not run"
 	assert_nothing_left
 }
+
+@test "after a failing poststart or poststop hook the remaining ones still run" {
+	write_host_hook
+	cfg '.hooks.poststart = [{path: $p, args: ["hook.sh", "poststart-a"], env: ["HOOK_EXIT=1"]},
+	                         {path: $p, args: ["hook.sh", "poststart-b"]}]
+	     | .hooks.poststop = [{path: $p, args: ["hook.sh", "poststop-a"], env: ["HOOK_EXIT=1"]},
+	                          {path: $p, args: ["hook.sh", "poststop-b"]}]' \
+		--arg p "$BUNDLE/hook.sh"
+	set_args /probe exit 0
+	create_container
+	rt_ok start "$CID"
+	wait_status stopped
+	rt_ok delete "$CID"
+	assert_eq "$(tr '\n' ' ' <"$HOOKLOG/order")" "poststart-a poststart-b poststop-a poststop-b " \
+		"hooks run"
+	assert_nothing_left
+}

@@ -59,3 +59,21 @@ teardown() {
 	grep -q "cgroup" <<<"$output" || fail "error does not name the cgroup: $output"
 	[ ! -e "$RL_DIR/state/rl-$CID" ] || fail "state left behind"
 }
+
+@test "rootless: create, exec, kill and delete without a cgroup" {
+	rootless_setup '["/probe", "sleep", "120"]'
+	local r=("$RUNTIME" --root "$RL_DIR/state")
+	# A detached container keeps the caller's stdio: a file, never bats' pipe.
+	as_user "${r[@]}" run --detach --bundle "$RL_DIR" "rl-$CID" >"$RL_DIR/out" 2>&1 </dev/null ||
+		fail "run -d: $(cat "$RL_DIR/out")"
+	run as_user "${r[@]}" exec "rl-$CID" /probe report
+	[ "$status" = 0 ] || fail "exec: $output"
+	assert_eq "$(jq -r .uid <<<"$output")" 0 "uid of the exec'd process"
+	run as_user "${r[@]}" state "rl-$CID"
+	assert_eq "$(jq -r .status <<<"$output")" running "status"
+	run as_user "${r[@]}" kill "rl-$CID" KILL
+	[ "$status" = 0 ] || fail "kill: $output"
+	run as_user "${r[@]}" delete --force "rl-$CID"
+	[ "$status" = 0 ] || fail "delete: $output"
+	[ ! -e "$RL_DIR/state/rl-$CID" ] || fail "state left behind"
+}
