@@ -121,8 +121,7 @@ static int open_one(const struct spec *s, size_t i, struct berth_err *err)
 			     own ? m->n_gid_mappings : s->n_gid_mappings, what, err);
 	if (userns < 0)
 		return -1;
-	/* A relative bind source is relative to the bundle (runtime-spec). */
-	source = m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", s->bundle, m->source);
+	source = spec_mount_source(s, m);
 	tree = open_tree(AT_FDCWD, source,
 			 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m->recursive ? AT_RECURSIVE : 0));
 	if (tree < 0)

@@ -515,9 +515,8 @@ static int mount_one(const struct rootfs_ctx *c, size_t i, struct berth_err *err
 	if (mount_dest_is(&m, "/proc") && (m.bind || strcmp(m.type, "proc") != 0))
 		return berth_err_set(err, EPERM, "mounts[%zu]: only a proc mount may be on /proc",
 				     i);
-	/* A relative bind source is relative to the bundle (runtime-spec). */
-	if (m.bind && m.source[0] != '/' && c->s->bundle != NULL) {
-		source = xasprintf("%s/%s", c->s->bundle, m.source);
+	if (m.bind) {
+		source = spec_mount_source(c->s, &m);
 		m.source = source;
 	}
 	what = xasprintf("%s on %s", m.bind ? (m.recursive ? "rbind" : "bind") : m.type,

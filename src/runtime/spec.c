@@ -200,6 +200,13 @@ static int spec_parse_mount(json_object *o, const char *path, struct spec_mount 
 	return 0;
 }
 
+char *spec_mount_source(const struct spec *s, const struct spec_mount *m)
+{
+	if (m->source[0] == '/' || s->bundle == NULL)
+		return xstrdup(m->source);
+	return xasprintf("%s/%s", s->bundle, m->source);
+}
+
 static int spec_parse_mounts(json_object *doc, struct spec *s, struct berth_err *err)
 {
 	char sub[SPEC_PATH_MAX];

@@ -225,6 +225,10 @@ void spec_process_clear(struct spec_process *p);
 
 void spec_free(struct spec *s);
 
+/* Where a bind mount's source is: as written when absolute, else relative
+ * to the bundle (runtime-spec). Caller frees. */
+char *spec_mount_source(const struct spec *s, const struct spec_mount *m);
+
 /* Looks up an rlimit name ("RLIMIT_NOFILE") in the table; -1 if unknown. */
 int spec_rlimit_from_name(const char *name);
 /* The reverse: "RLIMIT_NOFILE" for RLIMIT_NOFILE. */
