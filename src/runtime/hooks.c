@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -166,37 +167,39 @@ fail:
 	return -1;
 }
 
-int hooks_run(const struct spec *s, enum spec_hook_kind kind, const char *state_json,
-	      struct berth_err *err)
-{
-	const struct spec_hooks *hs = &s->hooks[kind];
-	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
-	int r = 0;
-
-	for (size_t i = 0; i < hs->n && r == 0; i++) {
-		char where[64];
-		snprintf(where, sizeof(where), "hooks.%s[%zu]", spec_hook_kind_name(kind), i);
-		r = hook_run_one(&hs->list[i], where, state_json, err);
-	}
-	signal(SIGPIPE, old_pipe);
-	return r;
-}
-
-int hooks_run_all(const struct spec *s, enum spec_hook_kind kind, const char *state_json)
+/* Runs the hooks of one kind in order. keep_going: a failure is logged as a
+ * warning and the rest still run (counted in the return value); otherwise
+ * the first failure stops them and fills err. */
+static int run_kind(const struct spec *s, enum spec_hook_kind kind, const char *state_json,
+		    bool keep_going, struct berth_err *err)
 {
 	const struct spec_hooks *hs = &s->hooks[kind];
 	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
 	int failed = 0;
 
 	for (size_t i = 0; i < hs->n; i++) {
-		struct berth_err err;
 		char where[64];
 		snprintf(where, sizeof(where), "hooks.%s[%zu]", spec_hook_kind_name(kind), i);
-		if (hook_run_one(&hs->list[i], where, state_json, &err) < 0) {
-			log_warn("%s", err.msg);
-			failed++;
-		}
+		if (hook_run_one(&hs->list[i], where, state_json, err) == 0)
+			continue;
+		failed++;
+		if (!keep_going)
+			break;
+		log_warn("%s", err->msg);
 	}
 	signal(SIGPIPE, old_pipe);
 	return failed;
+}
+
+int hooks_run(const struct spec *s, enum spec_hook_kind kind, const char *state_json,
+	      struct berth_err *err)
+{
+	return run_kind(s, kind, state_json, false, err) == 0 ? 0 : -1;
+}
+
+int hooks_run_all(const struct spec *s, enum spec_hook_kind kind, const char *state_json)
+{
+	struct berth_err err;
+
+	return run_kind(s, kind, state_json, true, &err);
 }
