@@ -35,30 +35,56 @@ struct sched_attr_v0 {
 #define IOPRIO_CLASS_SHIFT 13
 #define IOPRIO_WHO_PROCESS 1
 
-static const struct {
+/* The spec's names for the kernel's numbers, one table per field. */
+struct sched_name {
 	const char *name;
-	uint32_t value;
-} policies[] = {
+	uint64_t value;
+};
+
+static bool name_find(const struct sched_name *t, size_t n, const char *name, uint64_t *value)
+{
+	for (size_t i = 0; name != NULL && i < n; i++) {
+		if (strcmp(t[i].name, name) == 0) {
+			*value = t[i].value;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ORs the named flags of the array at obj.key (absent: nothing). */
+static int flags_parse(json_object *obj, const char *path, const struct sched_name *t, size_t n,
+		       uint64_t *out, struct berth_err *err)
+{
+	json_object *arr;
+	int r = json_get_array(obj, "flags", path, &arr, err);
+
+	for (size_t k = 0; r > 0 && k < json_object_array_length(arr); k++) {
+		const char *f = json_object_get_string(json_object_array_get_idx(arr, k));
+		uint64_t v;
+		if (!name_find(t, n, f, &v))
+			return berth_err_set(err, 0, "%s.flags[%zu]: unknown flag \"%s\"", path, k,
+					     f ? f : "");
+		*out |= v;
+	}
+	return r < 0 ? -1 : 0;
+}
+
+static const struct sched_name policies[] = {
 	{ "SCHED_OTHER", SCHED_OTHER }, { "SCHED_FIFO", SCHED_FIFO },
 	{ "SCHED_RR", SCHED_RR },       { "SCHED_BATCH", SCHED_BATCH },
 	{ "SCHED_ISO", SCHED_ISO },     { "SCHED_IDLE", SCHED_IDLE },
 	{ "SCHED_DEADLINE", SCHED_DEADLINE },
 };
 
-static const struct {
-	const char *name;
-	uint64_t value;
-} sched_flags[] = {
+static const struct sched_name sched_flags[] = {
 	{ "SCHED_FLAG_RESET_ON_FORK", 0x01 }, { "SCHED_FLAG_RECLAIM", 0x02 },
 	{ "SCHED_FLAG_DL_OVERRUN", 0x04 },    { "SCHED_FLAG_KEEP_POLICY", 0x08 },
 	{ "SCHED_FLAG_KEEP_PARAMS", 0x10 },   { "SCHED_FLAG_UTIL_CLAMP_MIN", 0x20 },
 	{ "SCHED_FLAG_UTIL_CLAMP_MAX", 0x40 },
 };
 
-static const struct {
-	const char *name;
-	int value;
-} ioprio_classes[] = {
+static const struct sched_name ioprio_classes[] = {
 	{ "IOPRIO_CLASS_RT", 1 },
 	{ "IOPRIO_CLASS_BE", 2 },
 	{ "IOPRIO_CLASS_IDLE", 3 },
@@ -102,19 +128,16 @@ static int parse_scheduler(json_object *o, const char *path, struct spec_sched *
 {
 	const char *pol = NULL;
 	int64_t v;
-	json_object *arr;
-	size_t i;
+	uint64_t u;
 	int r;
 
 	if (json_get_string(o, "policy", path, &pol, err) < 0)
 		return -1;
 	if (pol == NULL)
 		return berth_err_set(err, 0, "%s.policy: required", path);
-	for (i = 0; i < ARRAY_SIZE(policies) && strcmp(policies[i].name, pol) != 0; i++)
-		;
-	if (i == ARRAY_SIZE(policies))
+	if (!name_find(policies, ARRAY_SIZE(policies), pol, &u))
 		return berth_err_set(err, 0, "%s.policy: unknown policy \"%s\"", path, pol);
-	s->policy = policies[i].value;
+	s->policy = (uint32_t)u;
 	if ((r = json_get_int_range(o, "nice", path, -20, 19, &v, err)) < 0)
 		return -1;
 	s->nice = r > 0 ? (int32_t)v : 0;
@@ -125,19 +148,8 @@ static int parse_scheduler(json_object *o, const char *path, struct spec_sched *
 	    json_get_uint64(o, "deadline", path, &s->deadline, err) < 0 ||
 	    json_get_uint64(o, "period", path, &s->period, err) < 0)
 		return -1;
-	if ((r = json_get_array(o, "flags", path, &arr, err)) < 0)
+	if (flags_parse(o, path, sched_flags, ARRAY_SIZE(sched_flags), &s->flags, err) < 0)
 		return -1;
-	for (size_t k = 0; r > 0 && k < json_object_array_length(arr); k++) {
-		const char *f = json_object_get_string(json_object_array_get_idx(arr, k));
-		for (i = 0; f != NULL && i < ARRAY_SIZE(sched_flags) &&
-			    strcmp(sched_flags[i].name, f) != 0;
-		     i++)
-			;
-		if (f == NULL || i == ARRAY_SIZE(sched_flags))
-			return berth_err_set(err, 0, "%s.flags[%zu]: unknown flag \"%s\"", path, k,
-					     f ? f : "");
-		s->flags |= sched_flags[i].value;
-	}
 	if ((s->policy == SCHED_FIFO || s->policy == SCHED_RR) && s->priority == 0)
 		return berth_err_set(err, 0, "%s.priority: %s needs a priority of 1 to 99", path,
 				     pol);
@@ -153,19 +165,17 @@ static int parse_ioprio(json_object *o, const char *path, struct spec_sched *s,
 {
 	const char *cls = NULL;
 	int64_t v = 0;
-	size_t i;
+	uint64_t u;
 
 	if (json_get_string(o, "class", path, &cls, err) < 0 ||
 	    json_get_int_range(o, "priority", path, 0, 7, &v, err) < 0)
 		return -1;
 	if (cls == NULL)
 		return berth_err_set(err, 0, "%s.class: required", path);
-	for (i = 0; i < ARRAY_SIZE(ioprio_classes) && strcmp(ioprio_classes[i].name, cls) != 0; i++)
-		;
-	if (i == ARRAY_SIZE(ioprio_classes))
+	if (!name_find(ioprio_classes, ARRAY_SIZE(ioprio_classes), cls, &u))
 		return berth_err_set(err, 0, "%s.class: unknown class \"%s\"", path, cls);
 	s->has_ioprio = true;
-	s->ioprio_class = ioprio_classes[i].value;
+	s->ioprio_class = (int)u;
 	s->ioprio_level = (int)v;
 	return 0;
 }
@@ -266,20 +276,14 @@ int sched_apply_final(const struct spec_sched *s, struct berth_err *err)
 	return set_affinity(s->cpus_final, "final", err);
 }
 
-static const struct {
-	const char *name;
-	int value;
-} mpol_modes[] = {
+static const struct sched_name mpol_modes[] = {
 	{ "MPOL_DEFAULT", MPOL_DEFAULT },	  { "MPOL_PREFERRED", MPOL_PREFERRED },
 	{ "MPOL_BIND", MPOL_BIND },		  { "MPOL_INTERLEAVE", MPOL_INTERLEAVE },
 	{ "MPOL_LOCAL", MPOL_LOCAL },		  { "MPOL_PREFERRED_MANY", MPOL_PREFERRED_MANY },
 	{ "MPOL_WEIGHTED_INTERLEAVE", 6 },
 };
 
-static const struct {
-	const char *name;
-	unsigned value;
-} mpol_flags[] = {
+static const struct sched_name mpol_flags[] = {
 	{ "MPOL_F_NUMA_BALANCING", MPOL_F_NUMA_BALANCING },
 	{ "MPOL_F_RELATIVE_NODES", MPOL_F_RELATIVE_NODES },
 	{ "MPOL_F_STATIC_NODES", MPOL_F_STATIC_NODES },
@@ -294,34 +298,24 @@ int sched_mempolicy_parse(json_object *linux_obj, struct spec_mempolicy *out,
 {
 	const char *path = "linux.memoryPolicy";
 	const char *mode = NULL, *nodes = NULL;
-	json_object *o, *arr;
-	size_t i;
+	json_object *o;
+	uint64_t u = 0;
 	int r;
 
 	if ((r = json_get_object(linux_obj, "memoryPolicy", "linux", &o, err)) <= 0)
 		return r;
 	if (json_get_string(o, "mode", path, &mode, err) < 0 ||
-	    json_get_string(o, "nodes", path, &nodes, err) < 0 ||
-	    (r = json_get_array(o, "flags", path, &arr, err)) < 0)
+	    json_get_string(o, "nodes", path, &nodes, err) < 0)
 		return -1;
 	if (mode == NULL)
 		return berth_err_set(err, 0, "%s.mode: required", path);
-	for (i = 0; i < ARRAY_SIZE(mpol_modes) && strcmp(mpol_modes[i].name, mode) != 0; i++)
-		;
-	if (i == ARRAY_SIZE(mpol_modes))
+	if (!name_find(mpol_modes, ARRAY_SIZE(mpol_modes), mode, &u))
 		return berth_err_set(err, 0, "%s.mode: unknown mode \"%s\"", path, mode);
-	out->mode = mpol_modes[i].value;
-	for (size_t k = 0; r > 0 && k < json_object_array_length(arr); k++) {
-		const char *f = json_object_get_string(json_object_array_get_idx(arr, k));
-		for (i = 0; f != NULL && i < ARRAY_SIZE(mpol_flags) &&
-			    strcmp(mpol_flags[i].name, f) != 0;
-		     i++)
-			;
-		if (f == NULL || i == ARRAY_SIZE(mpol_flags))
-			return berth_err_set(err, 0, "%s.flags[%zu]: unknown flag \"%s\"", path, k,
-					     f ? f : "");
-		out->flags |= mpol_flags[i].value;
-	}
+	out->mode = (int)u;
+	u = 0;
+	if (flags_parse(o, path, mpol_flags, ARRAY_SIZE(mpol_flags), &u, err) < 0)
+		return -1;
+	out->flags = (unsigned)u;
 	if (nodes != NULL && nodes[0] != '\0') {
 		unsigned long mask[NODE_BITS / (8 * sizeof(unsigned long))];
 		if (sched_cpulist_parse(nodes, mask, sizeof(mask)) < 0)
