@@ -14,9 +14,6 @@ struct cgroup;
 struct spec;
 struct spec_process;
 
-/* The most config.json (or a process.json) may weigh. */
-#define CONFIG_MAX (4 << 20)
-
 /* Everything create made, so a failure can take it all back. */
 struct create_job {
 	const struct runtime_ctx *ctx;

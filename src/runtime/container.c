@@ -92,7 +92,7 @@ int load_container(const struct runtime_ctx *ctx, const char *id,
 		autojson json_object *doc = NULL;
 		size_t len;
 
-		if (fs_read_file(path, CONFIG_MAX, &text, &len, err) < 0 ||
+		if (fs_read_file(path, SPEC_CONFIG_MAX, &text, &len, err) < 0 ||
 		    json_parse_text(text, len, path, &doc, err) < 0 ||
 		    spec_parse_stored(doc, (*st)->bundle, s, err) < 0) {
 			state_free(*st);
@@ -344,7 +344,7 @@ static void run_poststop_stored(const struct runtime_ctx *ctx, const struct cont
 	struct berth_err err;
 	size_t len;
 
-	if (fs_read_file(path, CONFIG_MAX, &text, &len, &err) < 0 ||
+	if (fs_read_file(path, SPEC_CONFIG_MAX, &text, &len, &err) < 0 ||
 	    json_parse_text(text, len, path, &doc, &err) < 0 ||
 	    !json_object_object_get_ex(doc, "hooks", NULL))
 		return;

@@ -69,7 +69,7 @@ static int exec_process(struct spec *s, const struct exec_opts *o, struct berth_
 		autojson json_object *doc = NULL;
 		struct spec_process np = {0};
 		size_t len;
-		if (fs_read_file(o->process_file, CONFIG_MAX, &text, &len, err) < 0 ||
+		if (fs_read_file(o->process_file, SPEC_CONFIG_MAX, &text, &len, err) < 0 ||
 		    json_parse_text(text, len, o->process_file, &doc, err) < 0 ||
 		    spec_process_parse(doc, "process", &np, err) < 0)
 			return -1;

@@ -27,9 +27,6 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
-/* config.json is untrusted input; real ones are a few KiB, seccomp-heavy
- * ones a few hundred. */
-#define SPEC_CONFIG_MAX (4u << 20)
 /* HOST_NAME_MAX, and the UTS namespace's limit for the NIS domain name. */
 #define SPEC_UTS_NAME_MAX 64
 

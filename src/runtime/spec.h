@@ -204,6 +204,10 @@ struct spec {
 	size_t n_net_devices;
 };
 
+/* config.json (and a process.json) is untrusted input; real ones are a few
+ * KiB, seccomp-heavy ones a few hundred. */
+#define SPEC_CONFIG_MAX (4u << 20)
+
 /* Reads BUNDLE/config.json and parses it. bundle may be relative. */
 int spec_load(const char *bundle, struct spec **out, struct berth_err *err);
 
