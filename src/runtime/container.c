@@ -81,19 +81,28 @@ static bool pidfd_wait(int pidfd, int timeout_ms)
 }
 
 /* Loads the state and the config stored at create. */
+/* The config.json kept in the state directory at create. */
+static int read_stored_config(const struct runtime_ctx *ctx, const char *id, json_object **doc,
+			      struct berth_err *err)
+{
+	autofree char *path = xasprintf("%s/%s/config.json", ctx->root, id);
+	autofree char *text = NULL;
+	size_t len;
+
+	if (fs_read_file(path, SPEC_CONFIG_MAX, &text, &len, err) < 0)
+		return -1;
+	return json_parse_text(text, len, path, doc, err);
+}
+
 int load_container(const struct runtime_ctx *ctx, const char *id,
 			  struct container_state **st, struct spec **s, struct berth_err *err)
 {
 	if (container_id_validate(id, err) < 0 || state_load(ctx->root, id, st, err) < 0)
 		return -1;
 	if (s != NULL) {
-		autofree char *path = xasprintf("%s/%s/config.json", ctx->root, id);
-		autofree char *text = NULL;
 		autojson json_object *doc = NULL;
-		size_t len;
 
-		if (fs_read_file(path, SPEC_CONFIG_MAX, &text, &len, err) < 0 ||
-		    json_parse_text(text, len, path, &doc, err) < 0 ||
+		if (read_stored_config(ctx, id, &doc, err) < 0 ||
 		    spec_parse_stored(doc, (*st)->bundle, s, err) < 0) {
 			state_free(*st);
 			*st = NULL;
@@ -337,15 +346,11 @@ static void run_poststop(const struct container_state *st, const struct spec *s)
  * and the rest (the bundle) may be gone. */
 static void run_poststop_stored(const struct runtime_ctx *ctx, const struct container_state *st)
 {
-	autofree char *path = xasprintf("%s/%s/config.json", ctx->root, st->id);
-	autofree char *text = NULL;
 	autojson json_object *doc = NULL;
 	struct spec *s = NULL;
 	struct berth_err err;
-	size_t len;
 
-	if (fs_read_file(path, SPEC_CONFIG_MAX, &text, &len, &err) < 0 ||
-	    json_parse_text(text, len, path, &doc, &err) < 0 ||
+	if (read_stored_config(ctx, st->id, &doc, &err) < 0 ||
 	    !json_object_object_get_ex(doc, "hooks", NULL))
 		return;
 	if (spec_parse_stored(doc, st->bundle, &s, &err) < 0) {
