@@ -98,6 +98,57 @@ static int cli_args_flag(const struct cli_opt *table, void *dst, int argc, char 
 	return cli_opt_set(o, dst, value, err);
 }
 
+/* pflag's spelling, as docker's command line has it: "--name[=value]" is
+ * long only, "-abc" is a cluster of short flags, and a short flag that
+ * takes a value takes the rest of the cluster or the next argument. */
+static int cli_args_posix_flag(const struct cli_opt *table, void *dst, int argc, char **argv,
+			       int *i, struct berth_err *err)
+{
+	const char *arg = argv[*i];
+
+	if (arg[1] == '-') {
+		const char *name = arg + 2;
+		const char *eq = strchr(name, '=');
+		size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
+		const struct cli_opt *o = NULL;
+
+		for (const struct cli_opt *t = table; t->name != NULL; t++)
+			if (strlen(t->name) == len && strncmp(t->name, name, len) == 0)
+				o = t;
+		if (o == NULL)
+			return berth_err_set(err, 0, "unknown flag: --%.*s", (int)len, name);
+		if (o->kind != CLI_OPT_BOOL && eq == NULL) {
+			if (*i + 1 >= argc)
+				return berth_err_set(err, 0, "flag needs an argument: --%s",
+						     o->name);
+			return cli_opt_set(o, dst, argv[++*i], err);
+		}
+		return cli_opt_set(o, dst, eq != NULL ? eq + 1 : NULL, err);
+	}
+	for (const char *p = arg + 1; *p != '\0'; p++) {
+		const struct cli_opt *o = NULL;
+
+		for (const struct cli_opt *t = table; t->name != NULL; t++)
+			if (t->short_name == *p)
+				o = t;
+		if (o == NULL)
+			return berth_err_set(err, 0, "unknown shorthand flag: '%c' in %s", *p, arg);
+		if (o->kind == CLI_OPT_BOOL) {
+			if (p[1] == '=')
+				return cli_opt_set(o, dst, p + 2, err);
+			if (cli_opt_set(o, dst, NULL, err) < 0)
+				return -1;
+			continue;
+		}
+		if (p[1] != '\0')
+			return cli_opt_set(o, dst, p[1] == '=' ? p + 2 : p + 1, err);
+		if (*i + 1 >= argc)
+			return berth_err_set(err, 0, "flag needs an argument: '%c' in %s", *p, arg);
+		return cli_opt_set(o, dst, argv[++*i], err);
+	}
+	return 0;
+}
+
 static bool cli_is_help(const struct cli_opt *table, const char *arg)
 {
 	if (strcmp(arg, "--help") != 0 && strcmp(arg, "-help") != 0 && strcmp(arg, "-h") != 0)
@@ -133,7 +184,9 @@ int cli_args_parse(const struct cli_opt *table, void *dst, int argc, char **argv
 			*positional = NULL;
 			return 1;
 		}
-		if (cli_args_flag(table, dst, argc, argv, &i, err) < 0) {
+		if (((flags & CLI_ARGS_POSIX)
+			 ? cli_args_posix_flag(table, dst, argc, argv, &i, err)
+			 : cli_args_flag(table, dst, argc, argv, &i, err)) < 0) {
 			free(pos);
 			*positional = NULL;
 			return -1;

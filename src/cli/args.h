@@ -42,6 +42,10 @@ enum {
 	 * ps ID -ef): what follows belongs to something else. Without it,
 	 * flags may also follow the positional arguments, as in runc. */
 	CLI_ARGS_STOP_AT_POSITIONAL = 1 << 0,
+	/* Docker's spelling (pflag) instead of Go's: "--name[=value]" only for
+	 * long names, "-aq" for two short bool flags, "-ofile" or "-o file"
+	 * for a short flag's value. */
+	CLI_ARGS_POSIX = 1 << 1,
 };
 
 /* Parses argv[0..argc) (the command's arguments, without the command name)

@@ -6,32 +6,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/engine.h"
 #include "cli/runtime.h"
 #include "util/err.h"
 #include "util/log.h"
-
-static void berth_usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: berth COMMAND [ARGS...]\n\n"
-		"Commands:\n"
-		"   runtime     the OCI runtime, with runc's command line (berth runtime --help)\n"
-		"   version     print the version\n"
-		"\nThe same binary run as berth-runc is the OCI runtime directly.\n");
-}
 
 static int berth_main(int argc, char **argv, struct berth_err *err)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
-	if (cmd == NULL) {
-		berth_usage(stderr);
-		return berth_err_set(err, 0, "no command given");
-	}
-	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-		berth_usage(stdout);
-		return 0;
-	}
+	if (cmd == NULL)
+		return engine_main(argc - 1, argv + 1, err);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 ||
 	    strcmp(cmd, "-v") == 0) {
 		printf("berth version %s\nspec: 1.2.0\n", BERTH_VERSION);
@@ -39,7 +24,7 @@ static int berth_main(int argc, char **argv, struct berth_err *err)
 	}
 	if (strcmp(cmd, "runtime") == 0)
 		return runtime_main("berth runtime", argc - 2, argv + 2, err);
-	return berth_err_set(err, 0, "no such command: %s (see berth --help)", cmd);
+	return engine_main(argc - 1, argv + 1, err);
 }
 
 int main(int argc, char **argv)

@@ -13,23 +13,17 @@
 #include "util/err.h"
 #include "util/xalloc.h"
 
-int fs_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
-		    struct berth_err *err)
+int fs_read_fd(int fd, size_t max, char **out, size_t *len, struct berth_err *err)
 {
-	autoclose int fd = -1;
 	autofree char *buf = NULL;
 	size_t cap = 4096, n = 0;
 
-	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return berth_err_set(err, errno, "open %s", path);
 	buf = xmalloc(cap);
 	for (;;) {
 		ssize_t r;
 		if (n + 1 >= cap) {
 			if (cap > max)
-				return berth_err_set(err, EFBIG, "read %s: larger than %zu bytes",
-						     path, max);
+				return berth_err_set(err, EFBIG, "larger than %zu bytes", max);
 			cap *= 2;
 			buf = xrealloc(buf, cap);
 		}
@@ -37,18 +31,31 @@ int fs_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t 
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return berth_err_set(err, errno, "read %s", path);
+			return berth_err_set(err, errno, "read");
 		}
 		if (r == 0)
 			break;
 		n += (size_t)r;
 	}
 	if (n > max)
-		return berth_err_set(err, EFBIG, "read %s: larger than %zu bytes", path, max);
+		return berth_err_set(err, EFBIG, "larger than %zu bytes", max);
 	buf[n] = '\0';
 	if (len != NULL)
 		*len = n;
 	*out = steal_ptr(buf);
+	return 0;
+}
+
+int fs_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
+		    struct berth_err *err)
+{
+	autoclose int fd = -1;
+
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return berth_err_set(err, errno, "open %s", path);
+	if (fs_read_fd(fd, max, out, len, err) < 0)
+		return berth_err_wrap(err, "read %s", path);
 	return 0;
 }
 
@@ -79,8 +86,8 @@ int fs_write_file(const char *path, const char *data, size_t len, struct berth_e
 	return fs_write_file_at(AT_FDCWD, path, data, len, err);
 }
 
-static int write_replace(const char *path, const char *data, size_t len, mode_t mode,
-			 bool durable, struct berth_err *err)
+static int write_replace(const char *path, const char *data, size_t len, mode_t mode, bool durable,
+			 struct berth_err *err)
 {
 	autofree char *tmp = xasprintf("%s.tmp.%d", path, getpid());
 	autoclose int fd = -1;
@@ -137,7 +144,7 @@ int fs_mkdir_p(const char *path, mode_t mode, struct berth_err *err)
 	return 0;
 }
 
-static int rm_rf_at(int parent, const char *name, struct berth_err *err)
+int fs_rm_rf_at(int parent, const char *name, struct berth_err *err)
 {
 	autoclosedir DIR *d = NULL;
 	struct dirent *de;
@@ -158,7 +165,7 @@ static int rm_rf_at(int parent, const char *name, struct berth_err *err)
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (rm_rf_at(dirfd(d), de->d_name, err) < 0)
+		if (fs_rm_rf_at(dirfd(d), de->d_name, err) < 0)
 			return -1;
 	}
 	if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
@@ -168,7 +175,7 @@ static int rm_rf_at(int parent, const char *name, struct berth_err *err)
 
 int fs_rm_rf(const char *path, struct berth_err *err)
 {
-	return rm_rf_at(AT_FDCWD, path, err);
+	return fs_rm_rf_at(AT_FDCWD, path, err);
 }
 
 bool fs_exists(const char *path)

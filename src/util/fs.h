@@ -11,6 +11,8 @@ struct berth_err;
 /* Reads a whole file (at most max bytes) into a NUL-terminated buffer. */
 int fs_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
 		    struct berth_err *err);
+/* Reads what remains of fd, at most max bytes, NUL-terminated. */
+int fs_read_fd(int fd, size_t max, char **out, size_t *len, struct berth_err *err);
 int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct berth_err *err);
 
 /* Writes data to an existing file (O_WRONLY|O_TRUNC), as cgroupfs and procfs
@@ -34,5 +36,7 @@ int fs_mkdir_p(const char *path, mode_t mode, struct berth_err *err);
 
 /* Removes a directory tree without following symlinks; missing is fine. */
 int fs_rm_rf(const char *path, struct berth_err *err);
+/* The same for a name relative to dirfd. */
+int fs_rm_rf_at(int dirfd, const char *path, struct berth_err *err);
 
 bool fs_exists(const char *path);

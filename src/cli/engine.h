@@ -1,0 +1,60 @@
+/* The engine's command line (`berth images`, `berth load`, ...): docker's
+ * spelling of flags (pflag: -aq, --flag=value), one file per group of
+ * commands, each command a struct engine_cmd. Global flags come before
+ * the command: --root DIR, --storage-driver NAME; the environment
+ * (BERTH_ROOT, BERTH_STORAGE_DRIVER) and the config file
+ * (/etc/berth/berth.conf, or $BERTH_CONFIG) give the defaults, flags win. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cli/args.h"
+
+struct berth_err;
+struct store;
+
+#define ENGINE_CONFIG_DEFAULT "/etc/berth/berth.conf"
+
+struct engine_cli {
+	const char *root;                  /* store root; NULL: the default */
+	const char *driver;                /* snapshot driver; NULL: detected */
+	char *config_root, *config_driver; /* from the config file */
+	struct store *store;               /* opened on first use */
+};
+
+/* Opens the store on first use; later calls return the same one. */
+int engine_store(struct engine_cli *cli, struct store **out, struct berth_err *err);
+
+struct engine_cmd {
+	const char *name;
+	const char *args; /* "IMAGE [IMAGE...]", for usage */
+	const char *summary;
+	const struct cli_opt *opts; /* may be NULL */
+	size_t opts_size;
+	int min_args, max_args; /* max -1 = any */
+	/* Returns the exit status (>= 0) or -1 with err filled. */
+	int (*run)(struct engine_cli *cli, void *opts, char **args, struct berth_err *err);
+};
+
+/* Parses flags for c and runs it; prog is "berth images" for usage. */
+int engine_cmd_main(struct engine_cli *cli, const struct engine_cmd *c, const char *prog, int argc,
+		    char **argv, struct berth_err *err);
+
+/* The engine's entry: argv[0] is the command name. Returns the exit status
+ * or -1 with err filled (main prints it). */
+int engine_main(int argc, char **argv, struct berth_err *err);
+
+/* Reads the config file: "key = value" lines, '#' comments, values
+ * optionally double-quoted. Keys: root, storage-driver. A missing file is
+ * fine (when path is the default); an unknown key is an error naming the
+ * file and line. */
+int engine_config_read(struct engine_cli *cli, const char *path, bool must_exist,
+		       struct berth_err *err);
+
+/* image-io.c */
+extern const struct engine_cmd engine_cmd_load, engine_cmd_save, engine_cmd_import;
+/* images.c */
+extern const struct engine_cmd engine_cmd_images, engine_cmd_image_inspect, engine_cmd_history,
+    engine_cmd_tag, engine_cmd_rmi, engine_cmd_image_prune, engine_cmd_system_df,
+    engine_cmd_system_prune, engine_cmd_image_mount, engine_cmd_image_unmount;

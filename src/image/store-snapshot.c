@@ -1,0 +1,317 @@
+/* Snapshots: ROOT/snapshots/ID/{upper,work,merged} (overlay) or
+ * ROOT/snapshots/ID/merged (vfs, a full copy). A snapshot's directory
+ * exists before its database row; a directory without a row is what a
+ * crash left and store_gc removes it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "image/store-internal.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/fs.h"
+#include "util/mountinfo.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+void store_snapshot_clear(struct store_snapshot *sn)
+{
+	free(sn->id);
+	free(sn->driver);
+	free(sn->mountpoint);
+	memset(sn, 0, sizeof(*sn));
+}
+
+static int check_id(const char *id, struct berth_err *err)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > 64 || id[0] == '.')
+		goto bad;
+	for (const char *p = id; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' || *p == '-'))
+			goto bad;
+	return 0;
+bad:
+	return berth_err_set(err, EINVAL, "invalid snapshot id \"%s\": 1-64 of [a-zA-Z0-9_.-]", id);
+}
+
+static void read_row(struct store *s, sqlite3_stmt *st, struct store_snapshot *sn)
+{
+	memset(sn, 0, sizeof(*sn));
+	sn->id = xstrdup((const char *)sqlite3_column_text(st, 0));
+	snprintf(sn->image_id, sizeof(sn->image_id), "%s",
+		 (const char *)sqlite3_column_text(st, 1));
+	sn->driver = xstrdup((const char *)sqlite3_column_text(st, 2));
+	sn->created = sqlite3_column_int64(st, 3);
+	sn->mountpoint = xasprintf("%s/snapshots/%s/merged", s->root, sn->id);
+}
+
+int store_snapshot_get(struct store *s, const char *id, struct store_snapshot *out,
+		       struct berth_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (store_prepare(s, "SELECT id, image_id, driver, created FROM snapshots WHERE id = ?",
+			  &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_row(s, st, out);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return berth_err_set(err, ENOENT, "no such snapshot: %s", id);
+	return store_sql_err(s, "read snapshot", err);
+}
+
+int store_snapshot_list(struct store *s, struct store_snapshot **out, size_t *n,
+			struct berth_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_snapshot *v = NULL;
+	size_t count = 0;
+	int rc;
+
+	if (store_prepare(s, "SELECT id, image_id, driver, created FROM snapshots ORDER BY id", &st,
+			  err) < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, count + 1, sizeof(*v));
+		read_row(s, st, &v[count++]);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		for (size_t i = 0; i < count; i++)
+			store_snapshot_clear(&v[i]);
+		free(v);
+		return store_sql_err(s, "list snapshots", err);
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}
+
+static bool is_mounted(const char *path)
+{
+	struct stat a, b;
+	autofree char *parent = xasprintf("%s/..", path);
+
+	/* A mount point sits on another device than its parent; overlay gets
+	 * its own anonymous device. */
+	return stat(path, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
+}
+
+/* Mounts the overlay of the image's layers for snapshot dir. */
+static int mount_overlay(struct store *s, const struct store_image *img, const char *dir,
+			 struct berth_err *err)
+{
+	autofree const char **lowers = NULL;
+	autostrv char **paths = NULL;
+	autofree char *upper = xasprintf("%s/upper", dir);
+	autofree char *work = xasprintf("%s/work", dir);
+	autofree char *merged = xasprintf("%s/merged", dir);
+	autofree char *linkdir = xasprintf("%s/l", s->root);
+	size_t n = img->n_layers;
+
+	/* Top layer first. An image without layers gets an empty lower dir. */
+	for (size_t i = n; i > 0; i--)
+		strv_push_take(&paths, store_layer_path(s, img->layers[i - 1].chain_id));
+	if (n == 0) {
+		strv_push_take(&paths, xasprintf("%s/empty", dir));
+		if (mkdir(paths[0], 0755) < 0 && errno != EEXIST)
+			return berth_err_set(err, errno, "mkdir %s", paths[0]);
+		n = 1;
+	}
+	lowers = xcalloc(n, sizeof(*lowers));
+	for (size_t i = 0; i < n; i++)
+		lowers[i] = paths[i];
+	return snapshot_overlay_mount(lowers, n, upper, work, merged, linkdir, err);
+}
+
+static int populate_vfs(struct store *s, const struct store_image *img, const char *dir,
+			struct berth_err *err)
+{
+	autofree const char **layers = xcalloc(img->n_layers + 1, sizeof(*layers));
+	autostrv char **paths = NULL;
+	autofree char *merged = xasprintf("%s/merged", dir);
+
+	for (size_t i = 0; i < img->n_layers; i++)
+		strv_push_take(&paths, store_layer_path(s, img->layers[i].chain_id));
+	for (size_t i = 0; i < img->n_layers; i++)
+		layers[i] = paths[i];
+	return snapshot_vfs_populate(layers, img->n_layers, merged, err);
+}
+
+static int make_dirs(const char *dir, bool overlay, struct berth_err *err)
+{
+	static const char *const subs[] = { "merged", "upper", "work" };
+
+	if (mkdir(dir, 0700) < 0)
+		return berth_err_set(err, errno, "mkdir %s", dir);
+	for (size_t i = 0; i < (overlay ? ARRAY_SIZE(subs) : 1); i++) {
+		autofree char *p = xasprintf("%s/%s", dir, subs[i]);
+
+		if (mkdir(p, 0755) < 0)
+			return berth_err_set(err, errno, "mkdir %s", p);
+	}
+	return 0;
+}
+
+static int create_locked(struct store *s, const char *image_id, const char *id,
+			 struct berth_err *err)
+{
+	struct store_image img = { 0 };
+	autofree char *dir = xasprintf("%s/snapshots/%s", s->root, id);
+	bool overlay = s->driver == SNAPSHOT_OVERLAY, made = false;
+	sqlite3_stmt *st = NULL;
+	struct berth_err ignored;
+	int rc;
+
+	if (store_image_lookup(s, image_id, &img, err) < 0)
+		return -1;
+	if (make_dirs(dir, overlay, err) < 0)
+		goto fail;
+	made = true;
+	if (overlay ? mount_overlay(s, &img, dir, err) : populate_vfs(s, &img, dir, err))
+		goto fail;
+	if (store_prepare(
+		s, "INSERT INTO snapshots (id, image_id, driver, created) VALUES (?, ?, ?, ?)", &st,
+		err) < 0)
+		goto fail;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, img.id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, snapshot_driver_name(s->driver), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_sql_err(s, "insert snapshot", err);
+		goto fail;
+	}
+	store_image_clear(&img);
+	return 0;
+fail:
+	if (made) {
+		autofree char *merged = xasprintf("%s/merged", dir);
+
+		snapshot_unmount(merged, &ignored);
+		fs_rm_rf(dir, &ignored);
+	}
+	store_image_clear(&img);
+	return -1;
+}
+
+int store_snapshot_create(struct store *s, const char *image_id, const char *id,
+			  struct store_snapshot *out, struct berth_err *err)
+{
+	int prev = s->lockmode, r;
+
+	if (check_id(id, err) < 0)
+		return -1;
+	/* Shared: gc (exclusive) must not see the directory before its row. */
+	if (prev == 0 && store_lock(s, LOCK_SH, err) < 0)
+		return -1;
+	r = create_locked(s, image_id, id, err);
+	if (r == 0 && out != NULL)
+		r = store_snapshot_get(s, id, out, err);
+	store_lock_restore(s, prev);
+	if (r < 0 && err->code == EEXIST)
+		berth_err_set(err, EEXIST, "snapshot %s already exists", id);
+	return r;
+}
+
+int store_snapshot_mount(struct store *s, const char *id, struct berth_err *err)
+{
+	struct store_snapshot sn = { 0 };
+	struct store_image img = { 0 };
+	autofree char *dir = NULL;
+	int r = 0;
+
+	if (store_snapshot_get(s, id, &sn, err) < 0)
+		return -1;
+	if (strcmp(sn.driver, "overlay") == 0 && !is_mounted(sn.mountpoint)) {
+		dir = xasprintf("%s/snapshots/%s", s->root, id);
+		r = store_image_lookup(s, sn.image_id, &img, err);
+		if (r == 0)
+			r = mount_overlay(s, &img, dir, err);
+		store_image_clear(&img);
+	}
+	store_snapshot_clear(&sn);
+	return r;
+}
+
+int store_snapshot_remove(struct store *s, const char *id, struct berth_err *err)
+{
+	struct store_snapshot sn = { 0 };
+	autofree char *dir = NULL;
+
+	if (check_id(id, err) < 0 || store_snapshot_get(s, id, &sn, err) < 0)
+		return -1;
+	dir = xasprintf("%s/snapshots/%s", s->root, id);
+	if (snapshot_unmount(sn.mountpoint, err) < 0) {
+		store_snapshot_clear(&sn);
+		return -1;
+	}
+	store_snapshot_clear(&sn);
+	/* The row goes first: a crash after it leaves a directory gc removes. */
+	if (store_begin(s, err) < 0)
+		return -1;
+	{
+		sqlite3_stmt *st = NULL;
+		int rc;
+
+		if (store_prepare(s, "DELETE FROM snapshots WHERE id = ?", &st, err) < 0) {
+			store_rollback(s);
+			return -1;
+		}
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE || store_commit(s, err) < 0) {
+			if (rc != SQLITE_DONE)
+				store_sql_err(s, "delete snapshot", err);
+			store_rollback(s);
+			return -1;
+		}
+	}
+	if (fs_rm_rf(dir, err) < 0)
+		return berth_err_wrap(err, "remove snapshot %s", id);
+	return 0;
+}
+
+/* store_gc: a snapshot directory without a row is what a crash left. */
+int store_snapshot_sweep(struct store *s, int dfd, const char *name, struct store_gc_stats *stats,
+			 struct berth_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	bool found = true;
+	autofree char *dir = NULL;
+	autofree char *merged = NULL;
+
+	if (store_prepare(s, "SELECT 1 FROM snapshots WHERE id = ?", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (found)
+		return 0;
+	dir = xasprintf("%s/snapshots/%s", s->root, name);
+	merged = xasprintf("%s/merged", dir);
+	if (snapshot_unmount(merged, err) < 0)
+		return -1;
+	stats->snapshots_removed++;
+	(void)dfd;
+	if (fs_rm_rf(dir, err) < 0)
+		return berth_err_wrap(err, "remove snapshot %s", name);
+	return 0;
+}

@@ -1,0 +1,119 @@
+#include "util/digest.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/err.h"
+
+static void oom(void)
+{
+	fputs("berth: out of memory (sha256)\n", stderr);
+	abort();
+}
+
+void digest_init(struct digest_ctx *ctx)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		oom();
+	ctx->md = md;
+}
+
+void digest_update(struct digest_ctx *ctx, const void *buf, size_t len)
+{
+	if (len > 0 && EVP_DigestUpdate(ctx->md, buf, len) != 1)
+		oom();
+}
+
+void digest_final(struct digest_ctx *ctx, char out[DIGEST_STR_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	char *p;
+
+	if (EVP_DigestFinal_ex(ctx->md, md, &n) != 1 || n != DIGEST_HEX_LEN / 2)
+		oom();
+	EVP_MD_CTX_free(ctx->md);
+	ctx->md = NULL;
+	memcpy(out, DIGEST_PREFIX, sizeof(DIGEST_PREFIX) - 1);
+	p = out + sizeof(DIGEST_PREFIX) - 1;
+	for (unsigned int i = 0; i < n; i++) {
+		*p++ = hex[md[i] >> 4];
+		*p++ = hex[md[i] & 15];
+	}
+	*p = '\0';
+}
+
+void digest_free(struct digest_ctx *ctx)
+{
+	EVP_MD_CTX_free(ctx->md);
+	ctx->md = NULL;
+}
+
+void digest_buf(const void *buf, size_t len, char out[DIGEST_STR_LEN + 1])
+{
+	struct digest_ctx ctx;
+
+	digest_init(&ctx);
+	digest_update(&ctx, buf, len);
+	digest_final(&ctx, out);
+}
+
+int digest_fd(int fd, char out[DIGEST_STR_LEN + 1], struct berth_err *err)
+{
+	static __thread char buf[1 << 16];
+	struct digest_ctx ctx;
+
+	digest_init(&ctx);
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			digest_free(&ctx);
+			return berth_err_set(err, errno, "read");
+		}
+		if (n == 0)
+			break;
+		digest_update(&ctx, buf, (size_t)n);
+	}
+	digest_final(&ctx, out);
+	return 0;
+}
+
+bool digest_is_hex64(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < DIGEST_HEX_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[i] == '\0';
+}
+
+bool digest_is_valid(const char *s)
+{
+	return s != NULL && strncmp(s, DIGEST_PREFIX, sizeof(DIGEST_PREFIX) - 1) == 0 &&
+	       digest_is_hex64(s + sizeof(DIGEST_PREFIX) - 1);
+}
+
+int digest_validate(const char *s, struct berth_err *err)
+{
+	const char *colon;
+
+	if (digest_is_valid(s))
+		return 0;
+	colon = s != NULL ? strchr(s, ':') : NULL;
+	if (colon == NULL)
+		return berth_err_set(err, 0, "bad digest \"%s\": no algorithm", s ? s : "");
+	if (strncmp(s, DIGEST_PREFIX, sizeof(DIGEST_PREFIX) - 1) != 0)
+		return berth_err_set(err, 0, "unsupported digest algorithm %.*s in \"%s\"",
+				     (int)(colon - s), s, s);
+	return berth_err_set(err, 0, "bad digest \"%s\": not 64 lowercase hex digits", s);
+}
