@@ -181,6 +181,8 @@ int engine_cmd_main(struct engine_cli *cli, const struct engine_cmd *c, const ch
 	autofree char **args = NULL;
 	int r, n;
 
+	if (c->defaults != NULL)
+		c->defaults(opts);
 	/* Messages name the command as typed, without the "berth: " main adds. */
 	if (strncmp(prog, "berth ", 6) == 0)
 		prog += 6;

@@ -33,6 +33,9 @@ struct engine_cmd {
 	const struct cli_opt *opts; /* may be NULL */
 	size_t opts_size;
 	int min_args, max_args; /* max -1 = any */
+	/* Sets defaults other than zero (a bool flag that is true unless
+	 * --flag=false is given); may be NULL. */
+	void (*defaults)(void *opts);
 	/* Returns the exit status (>= 0) or -1 with err filled. */
 	int (*run)(struct engine_cli *cli, void *opts, char **args, struct berth_err *err);
 };
@@ -54,7 +57,7 @@ int engine_config_read(struct engine_cli *cli, const char *path, bool must_exist
 
 /* image-io.c */
 extern const struct engine_cmd engine_cmd_load, engine_cmd_save, engine_cmd_import;
-/* images.c */
+/* images.c, image-inspect.c, system.c, image-mount.c */
 extern const struct engine_cmd engine_cmd_images, engine_cmd_image_inspect, engine_cmd_history,
     engine_cmd_tag, engine_cmd_rmi, engine_cmd_image_prune, engine_cmd_system_df,
     engine_cmd_system_prune, engine_cmd_image_mount, engine_cmd_image_unmount;

@@ -15,19 +15,6 @@
 #include "util/err.h"
 #include "util/xalloc.h"
 
-/* Docker's short form of a normalised "repo:tag". */
-static char *familiar_name(const char *name)
-{
-	autofree char *repo = NULL;
-	autofree char *tag = NULL;
-	autofree char *short_repo = NULL;
-
-	if (!image_ref_split_tag(name, &repo, &tag))
-		return xstrdup(name);
-	short_repo = image_ref_familiar_repo(repo);
-	return xasprintf("%s:%s", short_repo, tag);
-}
-
 /* The input file, or stdin when none (refusing a terminal, as docker does). */
 static int open_input(const char *path, const char *cmd, struct berth_err *err)
 {
@@ -76,7 +63,7 @@ static int load_run(struct engine_cli *cli, void *o, char **args, struct berth_e
 	if (image_load(s, fd, what, &res, err) < 0)
 		return -1;
 	for (size_t i = 0; !opts->quiet && res.names != NULL && res.names[i] != NULL; i++) {
-		autofree char *name = familiar_name(res.names[i]);
+		autofree char *name = image_ref_familiar_name(res.names[i]);
 
 		printf("Loaded image: %s\n", name);
 	}

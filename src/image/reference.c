@@ -403,6 +403,20 @@ char *image_ref_familiar_repo(const char *repo)
 	return xstrdup(rest);
 }
 
+/* Splits off the tag and shortens the repository; without a tag the whole
+ * name is a repository. */
+char *image_ref_familiar_name(const char *name)
+{
+	autofree char *repo = NULL;
+	autofree char *tag = NULL;
+	autofree char *short_repo = NULL;
+
+	if (!image_ref_split_tag(name, &repo, &tag))
+		return image_ref_familiar_repo(name);
+	short_repo = image_ref_familiar_repo(repo);
+	return xasprintf("%s:%s", short_repo, tag);
+}
+
 /* A ':' before the last '/' belongs to a registry port ("localhost:5000/a"),
  * and anything from an '@' on is a digest, whose "sha256:" is no tag. When
  * there is no tag, *repo is a copy of name and *tag is NULL. Either output

@@ -36,6 +36,9 @@ char *image_ref_string(const struct image_ref *ref);
 /* Docker's short form for display: "busybox", "me/app", "quay.io/a/b"
  * (docker.io/ and library/ dropped). Takes a repository ("docker.io/library/x"). */
 char *image_ref_familiar_repo(const char *repo);
+/* The same for a normalised "repo:tag": "docker.io/library/busybox:latest"
+ * -> "busybox:latest". A name without a tag is taken as a repository. */
+char *image_ref_familiar_name(const char *name);
 
 /* A normalised "repo:tag" string split into its repository and tag parts
  * (the last ':' after the last '/'). Returns false when there is no tag. */

@@ -52,6 +52,13 @@ char *human_size(double bytes, char buf[static 32])
 	return human_size_fmt(bytes, 1000.0, decimal_units, ARRAY_SIZE(decimal_units), 3, buf);
 }
 
+/* go-units HumanSize, HumanSizeWithPrecision(size, 4): docker's VirtualSize,
+ * SharedSize, system df and the prune totals. */
+char *human_size4(double bytes, char buf[static 32])
+{
+	return human_size_fmt(bytes, 1000.0, decimal_units, ARRAY_SIZE(decimal_units), 4, buf);
+}
+
 /* go-units BytesSize: CustomSize("%.4g%s", size, 1024.0, binaryAbbrs). */
 char *human_size_binary(double bytes, char buf[static 32])
 {

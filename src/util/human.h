@@ -1,5 +1,6 @@
 /* Sizes and durations printed as docker prints them (go-units):
  *   human_size(4261888)       -> "4.26MB"   (decimal, 3 significant digits)
+ *   human_size4(4261888)      -> "4.262MB"  (decimal, 4 significant digits)
  *   human_size_binary(...)    -> "4.064MiB" (podman/du style, 4 significant)
  *   human_duration(5)         -> "5 seconds"; "About a minute"; "2 hours";
  *                                "3 days"; "2 weeks"; "4 months"; "2 years"
@@ -13,6 +14,8 @@ struct berth_err;
 
 /* Writes into buf (at least 32 bytes) and returns it. */
 char *human_size(double bytes, char buf[static 32]);
+/* human_size with 4 significant digits, "4.262MB" (go-units HumanSize). */
+char *human_size4(double bytes, char buf[static 32]);
 char *human_size_binary(double bytes, char buf[static 32]);
 /* seconds >= 0; go-units HumanDuration. */
 char *human_duration(double seconds, char buf[static 32]);

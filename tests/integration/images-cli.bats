@@ -363,7 +363,7 @@ three_images() {
 		"$(img_id hist:1 full) $created /bin/sh -c echo this command is long enough to be cut ${sizes[0]} second layer"
 	b_ok history -H=false --format '{{.CreatedSince}} {{.Size}}' hist:1
 	assert_eq "$(echo "$output" | head -1)" "$created ${sizes[0]}"
-	b_fail 'berth: invalid boolean value "maybe" for flag --human' history --human=maybe hist:1
+	b_fail 'berth: history: invalid boolean value "maybe" for flag --human' history --human=maybe hist:1
 	b_ok history -q hist:1
 	assert_eq "$output" "$(printf '%s\n' "$(img_id hist:1)" "<missing>" "<missing>")"
 	b_ok history --format json hist:1

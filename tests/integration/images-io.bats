@@ -364,3 +364,40 @@ load image-helpers
 	diff <(sqlite3 "$STORE/berth.db" "select substr(d, 8) from (select id d from images union select manifest from images union select blob from image_layers) order by 1") \
 		<(ls "$STORE/blobs/sha256" | sort)
 }
+
+@test "snapshots: overlay and vfs give the same tree, with whiteouts and opaque directories applied" {
+	local tar
+	tar=$(busybox_tar)
+	mkdir -p "$WORK/l1/keep" "$WORK/l1/opaque"
+	echo gone >"$WORK/l1/keep/gone"
+	echo hidden >"$WORK/l1/opaque/hidden"
+	(cd "$WORK/l1" && tar -cf "$WORK/l1.tar" .)
+	python3 "$MKIMAGE" layer whiteouts "$WORK/wh.tar"
+	python3 "$MKIMAGE" archive "$WORK/img.tar" --name layered:1 --layer "$tar" \
+		--layer "$WORK/l1.tar" --layer "$WORK/wh.tar"
+	b_ok load -i "$WORK/img.tar"
+	b_ok image mount layered:1
+	local ovl=$output
+	grep -q " $ovl .* overlay " /proc/self/mountinfo || fail "not an overlay mount: $ovl"
+	run "$BERTH" --root "$STORE.vfs" --storage-driver vfs load -i "$WORK/img.tar"
+	[ "$status" = 0 ] || fail "$output"
+	run "$BERTH" --root "$STORE.vfs" --storage-driver vfs image mount layered:1
+	[ "$status" = 0 ] || fail "$output"
+	local vfs=$output
+	! grep -q " $vfs " /proc/self/mountinfo || fail "vfs should not mount"
+	# What each layer says wins: the whiteout hides keep/gone, the opaque
+	# directory hides opaque/hidden, the busybox tree is all there.
+	[ ! -e "$ovl/keep/gone" ] && [ ! -e "$ovl/opaque/hidden" ] || fail "whiteouts not applied"
+	assert_eq "$(cat "$ovl/opaque/new")" new
+	[ -x "$ovl/bin/busybox" ] || fail "busybox missing"
+	diff <(tree_listing "$ovl") <(tree_listing "$vfs") || fail "overlay and vfs differ"
+	# Writes go to the snapshot, not the layers; unmount removes it.
+	echo w >"$ovl/written"
+	[ -z "$(find "$STORE/layers" -name written)" ] || fail "a write reached a layer"
+	b_ok image unmount layered:1
+	! grep -q " $ovl " /proc/self/mountinfo || fail "still mounted"
+	run "$BERTH" --root "$STORE.vfs" --storage-driver vfs image unmount layered:1
+	[ "$status" = 0 ] || fail "$output"
+	[ -z "$(ls "$STORE/snapshots")" ] && [ -z "$(ls "$STORE.vfs/snapshots")" ] || fail "snapshots left"
+	rm -rf "$STORE.vfs"
+}

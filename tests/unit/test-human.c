@@ -239,9 +239,41 @@ static void test_rfc3339_round_trip(void)
 	}
 }
 
+/* go-units HumanSize: four significant digits, the same unit steps. */
+static const struct {
+	double bytes;
+	const char *want;
+} sizes4[] = {
+	{ 0, "0B" },
+	{ 0.5, "0.5B" },
+	{ 999, "999B" },
+	{ 1000, "1kB" },
+	{ 1023, "1.023kB" },
+	{ 999999, "1000kB" },
+	{ 1e6, "1MB" },
+	{ 4261888, "4.262MB" },
+	{ 9999499, "9.999MB" },
+	{ 12345678, "12.35MB" },
+	{ 77900000, "77.9MB" },
+	{ 1234567890, "1.235GB" },
+	{ 123456789012, "123.5GB" },
+	{ 1e27, "1000YB" },
+	{ 1e28, "1e+04YB" },
+};
+
+static void test_sizes4(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(sizes4); i++) {
+		char buf[32], what[64];
+		snprintf(what, sizeof(what), "human_size4(%.17g)", sizes4[i].bytes);
+		CHECK_STR(human_size4(sizes4[i].bytes, buf), sizes4[i].want, what);
+	}
+}
+
 int main(void)
 {
 	test_sizes();
+	test_sizes4();
 	test_durations();
 	test_since();
 	test_rfc3339_format();

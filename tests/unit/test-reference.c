@@ -221,6 +221,24 @@ static void test_split_tag(void)
 	CHECK(image_ref_split_tag("a:b", NULL, NULL), "outputs may be NULL");
 }
 
+static void test_familiar_name(void)
+{
+	static const char *const t[][2] = {
+		{ "docker.io/library/busybox:latest", "busybox:latest" },
+		{ "docker.io/me/app:1.0", "me/app:1.0" },
+		{ "docker.io/library/a/b:t", "library/a/b:t" },
+		{ "quay.io/a/b:v2", "quay.io/a/b:v2" },
+		{ "localhost:5000/x:y", "localhost:5000/x:y" },
+		{ "localhost:5000/x", "localhost:5000/x" },
+		{ "docker.io/library/busybox", "busybox" },
+		{ "docker.io/me/app@" SHA256, "me/app@" SHA256 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		autofree char *f = image_ref_familiar_name(t[i][0]);
+		CHECK_STR(f, t[i][1], t[i][0]);
+	}
+}
+
 /* What image_ref_string prints parses back to itself. */
 static void test_round_trip(void)
 {
@@ -245,6 +263,7 @@ int main(void)
 	test_lengths();
 	test_fields();
 	test_familiar();
+	test_familiar_name();
 	test_split_tag();
 	test_round_trip();
 	return TEST_DONE();
