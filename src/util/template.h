@@ -61,11 +61,12 @@ bool tmpl_is_table(const struct tmpl *t);
 int tmpl_table_row(struct tmpl *t, json_object *data, struct berth_err *err);
 void tmpl_table_flush(struct tmpl *t, json_object *headers, FILE *f);
 
-/* Aligns tab-separated lines into columns as docker's tabwriter does (Go's
- * text/tabwriter with minwidth 10, padding 3, padchar ' '): a column is a
- * run of consecutive lines that have a cell there (a cell ends with a tab);
- * each of its cells is padded to the run's widest cell plus 3 spaces, at
- * least 10; the text after a line's last tab is never padded. Widths count
- * UTF-8 code points. lines[] are NUL-terminated strings without newlines;
- * each is printed with a newline. */
+/* Aligns tab-separated lines into columns as docker's tabwriter does, Go's
+ * text/tabwriter.NewWriter(out, 10, 1, 3, ' ', 0): minwidth 10, tabwidth 1
+ * (unused when padding with spaces), padding 3, padchar ' ', no flags. A
+ * column is a run of consecutive lines that have a cell there (a cell ends
+ * with a tab); each of its cells is padded to the run's widest cell plus 3
+ * spaces, at least 10; the text after a line's last tab is never padded.
+ * Widths count UTF-8 code points. lines[] are NUL-terminated strings without
+ * newlines; each is printed with a newline. */
 void tmpl_tabwrite(FILE *f, char *const *lines, size_t n);
