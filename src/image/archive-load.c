@@ -33,11 +33,42 @@
 #define ARCHIVE_MAX_NAME    1024
 #define INDEX_MAX_DEPTH     4
 
+enum entry_kind {
+	ENTRY_OTHER,
+	ENTRY_TAR,        /* "ustar" at offset 257 */
+	ENTRY_COMPRESSED, /* gzip or zstd magic */
+};
+
 struct entry {
 	char *name;
 	char *link; /* symlink or hard link: the entry it points at */
 	char digest[DIGEST_STR_LEN + 1];
 	uint64_t size;
+	enum entry_kind kind;
+};
+
+/* A file that looks like a layer is unpacked as soon as it has arrived, by
+ * a worker thread, while the rest of the archive streams in; once the
+ * manifests are read, the layers they name take these directories (checked
+ * against their DiffIDs). Unpacking nothing that turns out not to be a
+ * layer costs only time. */
+struct early {
+	char blob[DIGEST_STR_LEN + 1];
+	bool compressed;
+	bool failed, used;
+	struct berth_err err;
+	char diff_id[DIGEST_STR_LEN + 1];
+	uint64_t tar_size, size;
+};
+
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct early **jobs;
+	size_t n, next;
+	bool closing;
+	pthread_t threads[8];
+	size_t nthreads;
 };
 
 struct loader {
@@ -48,6 +79,8 @@ struct loader {
 	size_t n;
 	struct store_new_image *imgs;
 	size_t n_imgs;
+	struct pool pool;
+	bool pool_started;
 };
 
 void load_result_clear(struct load_result *r)
@@ -144,6 +177,19 @@ static struct entry *find_entry(struct loader *l, const char *name)
 	return NULL;
 }
 
+static enum entry_kind sniff(const unsigned char *p, size_t len)
+{
+	if (len >= 2 && p[0] == 0x1f && p[1] == 0x8b)
+		return ENTRY_COMPRESSED;
+	if (len >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd)
+		return ENTRY_COMPRESSED;
+	if (len >= 262 && memcmp(p + 257, "ustar", 5) == 0)
+		return ENTRY_TAR;
+	return ENTRY_OTHER;
+}
+
+static void early_submit(struct loader *l, const struct entry *e);
+
 static int stream_entry(struct loader *l, struct archive *a, struct entry *e, struct berth_err *err)
 {
 	struct blob_writer w;
@@ -155,6 +201,8 @@ static int stream_entry(struct loader *l, struct archive *a, struct entry *e, st
 	if (blob_writer_begin(&l->st, &w, err) < 0)
 		return -1;
 	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+		if (w.size == 0 && len > 0)
+			e->kind = sniff(buf, len);
 		if ((uint64_t)off != w.size) {
 			blob_writer_abort(&w);
 			return berth_err_set(err, 0, "entry \"%s\": sparse files are not blobs",
@@ -170,7 +218,11 @@ static int stream_entry(struct loader *l, struct archive *a, struct entry *e, st
 		return berth_err_set(err, 0, "entry \"%s\": %s", e->name, archive_error_string(a));
 	}
 	e->size = w.size;
-	return blob_writer_finish(&w, NULL, e->digest, err);
+	if (blob_writer_finish(&w, NULL, e->digest, err) < 0)
+		return -1;
+	if (e->kind != ENTRY_OTHER)
+		early_submit(l, e);
+	return 0;
 }
 
 static int read_entries(struct loader *l, int fd, struct berth_err *err)
@@ -612,10 +664,181 @@ static int load_docker(struct loader *l, struct berth_err *err)
 	return 0;
 }
 
+/* ---- unpacking early, while the archive streams ---- */
+
+static int unpack_into(struct loader *l, const char *blob, const char *dirname, bool no_diff_id,
+		       struct layer_apply_result *res, uint64_t *size, struct berth_err *err)
+{
+	struct layer_apply_opts opts = { .what = blob, .tee_fd = -1, .no_diff_id = no_diff_id };
+	autoclose int in = -1;
+	autoclose int dir = -1;
+
+	in = store_stage_blob_open(&l->st, blob, err);
+	if (in < 0)
+		return -1;
+	if (mkdirat(l->st.layersfd, dirname, 0755) < 0)
+		return berth_err_set(err, errno, "layer %s: mkdir", blob);
+	dir = openat(l->st.layersfd, dirname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return berth_err_set(err, errno, "layer %s: open", blob);
+	if (layer_apply(in, dir, &opts, res, err) < 0)
+		return -1;
+	if (layer_dir_size(dir, size, err) < 0)
+		return berth_err_wrap(err, "layer %s", blob);
+	return 0;
+}
+
+static void early_run(struct loader *l, struct early *j)
+{
+	struct layer_apply_result res;
+	autofree char *dirname = xasprintf("b-%s", digest_hex(j->blob));
+
+	if (unpack_into(l, j->blob, dirname, !j->compressed, &res, &j->size, &j->err) < 0) {
+		j->failed = true;
+		return;
+	}
+	/* An uncompressed layer is its own uncompressed stream. */
+	memcpy(j->diff_id, j->compressed ? res.diff_id : j->blob, sizeof(j->diff_id));
+	j->tar_size = res.tar_size;
+}
+
+static void *early_worker(void *arg)
+{
+	struct loader *l = arg;
+	struct pool *p = &l->pool;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		struct early *j;
+
+		while (p->next >= p->n && !p->closing)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->next >= p->n)
+			break;
+		j = p->jobs[p->next++];
+		pthread_mutex_unlock(&p->mu);
+		early_run(l, j);
+		pthread_mutex_lock(&p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Whether the store already has what this file would unpack to: then
+ * unpacking it early would be wasted. */
+static bool early_known(struct loader *l, const struct entry *e)
+{
+	if (e->kind == ENTRY_TAR)
+		return store_layer_with_diff_id(l->s, e->digest);
+	return store_blob_is_layer(l->s, e->digest);
+}
+
+static void early_submit(struct loader *l, const struct entry *e)
+{
+	struct pool *p = &l->pool;
+	struct early *j;
+
+	if (early_known(l, e))
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->jobs[i]->blob, e->digest) == 0)
+			return;
+	if (!l->pool_started) {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		size_t want = ncpu > 0 ? (size_t)ncpu : 1;
+
+		if (want > ARRAY_SIZE(p->threads))
+			want = ARRAY_SIZE(p->threads);
+		pthread_mutex_init(&p->mu, NULL);
+		pthread_cond_init(&p->cv, NULL);
+		l->pool_started = true;
+		for (size_t i = 0; i < want; i++)
+			if (pthread_create(&p->threads[p->nthreads], NULL, early_worker, l) == 0)
+				p->nthreads++;
+	}
+	j = xzalloc(sizeof(*j));
+	memcpy(j->blob, e->digest, sizeof(j->blob));
+	j->compressed = e->kind == ENTRY_COMPRESSED;
+	pthread_mutex_lock(&p->mu);
+	p->jobs = xreallocarray(p->jobs, p->n + 1, sizeof(*p->jobs));
+	p->jobs[p->n++] = j;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	/* Without a worker (pthread_create failed), the layer is unpacked
+	 * later with the others. */
+}
+
+/* Waits for the early unpacks to finish. */
+static void pool_finish(struct loader *l)
+{
+	struct pool *p = &l->pool;
+
+	if (!l->pool_started)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->closing = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	for (size_t i = 0; i < p->nthreads; i++)
+		pthread_join(p->threads[i], NULL);
+	p->nthreads = 0;
+}
+
+static void pool_free(struct loader *l)
+{
+	struct pool *p = &l->pool;
+
+	if (!l->pool_started)
+		return;
+	pool_finish(l);
+	for (size_t i = 0; i < p->n; i++)
+		free(p->jobs[i]);
+	free(p->jobs);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	l->pool_started = false;
+}
+
+/* Gives nl the directory unpacked early from its blob, if there is one.
+ * 1 taken, 0 none, -1 error (the unpack failed, or the DiffID is wrong). */
+static int early_take(struct loader *l, struct store_new_layer *nl, struct berth_err *err)
+{
+	struct pool *p = &l->pool;
+	autofree char *dirname = NULL;
+
+	for (size_t i = 0; l->pool_started && i < p->n; i++) {
+		struct early *j = p->jobs[i];
+
+		if (j->used || strcmp(j->blob, nl->blob) != 0)
+			continue;
+		if (i >= p->next)
+			return 0; /* never started: no worker */
+		if (j->failed) {
+			*err = j->err;
+			return -1;
+		}
+		if (strcmp(j->diff_id, nl->diff_id) != 0)
+			return berth_err_set(err, 0,
+					     "layer %s: DiffID mismatch: the config says %s, the "
+					     "content hashes to %s",
+					     nl->blob, nl->diff_id, j->diff_id);
+		dirname = xasprintf("b-%s", digest_hex(j->blob));
+		if (renameat(l->st.layersfd, dirname, l->st.layersfd, digest_hex(nl->chain_id)) < 0)
+			return berth_err_set(err, errno, "layer %s: rename", nl->blob);
+		j->used = true;
+		nl->tar_size = j->tar_size;
+		nl->size = j->size;
+		nl->staged = true;
+		return 1;
+	}
+	return 0;
+}
+
 /* ---- unpacking, in parallel ---- */
 
 struct unpack_job {
 	struct store_new_layer *layer;
+	bool done; /* unpacked early */
 };
 
 struct unpack_pool {
@@ -630,21 +853,9 @@ struct unpack_pool {
 
 static int unpack_one(struct loader *l, struct store_new_layer *nl, struct berth_err *err)
 {
-	struct layer_apply_opts opts = { .what = nl->blob, .tee_fd = -1 };
 	struct layer_apply_result res;
-	const char *hex = digest_hex(nl->chain_id);
-	autoclose int in = -1;
-	autoclose int dir = -1;
 
-	in = store_stage_blob_open(&l->st, nl->blob, err);
-	if (in < 0)
-		return -1;
-	if (mkdirat(l->st.layersfd, hex, 0755) < 0)
-		return berth_err_set(err, errno, "layer %s: mkdir", nl->blob);
-	dir = openat(l->st.layersfd, hex, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0)
-		return berth_err_set(err, errno, "layer %s: open", nl->blob);
-	if (layer_apply(in, dir, &opts, &res, err) < 0)
+	if (unpack_into(l, nl->blob, digest_hex(nl->chain_id), false, &res, &nl->size, err) < 0)
 		return -1;
 	if (strcmp(res.diff_id, nl->diff_id) != 0)
 		return berth_err_set(err, 0,
@@ -652,8 +863,6 @@ static int unpack_one(struct loader *l, struct store_new_layer *nl, struct berth
 				     "hashes to %s",
 				     nl->blob, nl->diff_id, res.diff_id);
 	nl->tar_size = res.tar_size;
-	if (layer_dir_size(dir, &nl->size, err) < 0)
-		return berth_err_wrap(err, "layer %s", nl->blob);
 	nl->staged = true;
 	return 0;
 }
@@ -668,6 +877,8 @@ static void *unpack_worker(void *arg)
 
 		if (i >= p->n || __atomic_load_n(&p->failed, __ATOMIC_RELAXED))
 			break;
+		if (p->jobs[i].done)
+			continue;
 		if (unpack_one(p->l, p->jobs[i].layer, &err) < 0) {
 			pthread_mutex_lock(&p->lock);
 			if (!p->failed)
@@ -699,15 +910,27 @@ static int unpack_layers(struct loader *l, struct berth_err *err)
 	pthread_t threads[8];
 	size_t started = 0;
 
+	pool_finish(l);
 	for (size_t i = 0; i < l->n_imgs; i++)
 		for (size_t j = 0; j < l->imgs[i].n_layers; j++) {
 			struct store_new_layer *nl = &l->imgs[i].layers[j];
+			int r;
 
 			if (store_layer_exists(l->s, nl->chain_id))
 				continue;
 			if (find_scheduled(jobs, n, nl->chain_id) != NULL) {
 				twins = xreallocarray(twins, n_twins + 1, sizeof(*twins));
 				twins[n_twins++] = nl;
+				continue;
+			}
+			r = early_take(l, nl, err);
+			if (r < 0)
+				return -1;
+			if (r == 1) {
+				/* Twins of it find it as a scheduled, finished job. */
+				jobs = xreallocarray(jobs, n + 1, sizeof(*jobs));
+				jobs[n].layer = nl;
+				jobs[n++].done = true;
 				continue;
 			}
 			jobs = xreallocarray(jobs, n + 1, sizeof(*jobs));
@@ -778,6 +1001,7 @@ int image_load(struct store *s, int in_fd, const char *what, struct load_result 
 out:
 	if (r < 0)
 		berth_err_wrap(err, "load %s", what);
+	pool_free(&l);
 	for (size_t i = 0; i < l.n_imgs; i++)
 		new_image_clear(&l.imgs[i]);
 	free(l.imgs);

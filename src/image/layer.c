@@ -57,6 +57,7 @@
 struct layer_stream {
 	struct archive *outer; /* raw format + decompression filters over in_fd */
 	struct digest_ctx digest;
+	bool hashing; /* false when the caller knows the DiffID already */
 	int tee_fd;
 	uint64_t size; /* uncompressed bytes so far */
 	char *buf;
@@ -116,7 +117,7 @@ static int stream_open(struct layer_stream *s, int in_fd, int tee_fd, const char
 {
 	struct archive_entry *entry;
 
-	*s = (struct layer_stream){ .tee_fd = tee_fd };
+	*s = (struct layer_stream){ .tee_fd = tee_fd, .hashing = true };
 	s->outer = archive_read_new();
 	if (s->outer == NULL)
 		return berth_err_set(err, ENOMEM, "layer %s", what);
@@ -145,7 +146,8 @@ static ssize_t stream_next(struct layer_stream *s)
 		stream_set_archive_error(s, s->outer);
 		return -1;
 	}
-	digest_update(&s->digest, s->buf, (size_t)n);
+	if (s->hashing)
+		digest_update(&s->digest, s->buf, (size_t)n);
 	s->size += (uint64_t)n;
 	if (s->tee_fd >= 0 && write_full(s->tee_fd, s->buf, (size_t)n, -1) < 0) {
 		s->code = errno;
@@ -867,12 +869,15 @@ int layer_apply(int in_fd, int dest_dirfd, const struct layer_apply_opts *opts,
 
 	if (stream_open(&s, in_fd, opts->tee_fd, opts->what, err) < 0)
 		return -1;
+	s.hashing = !opts->no_diff_id;
 	r = tar_apply(&ap, &s);
 	if (ap.tar != NULL)
 		archive_read_free(ap.tar);
 	dir_times_free(&ap);
 	if (r == 0 && res != NULL) {
-		digest_final(&s.digest, res->diff_id);
+		res->diff_id[0] = '\0';
+		if (s.hashing)
+			digest_final(&s.digest, res->diff_id);
 		res->tar_size = s.size;
 		res->entries = ap.entries;
 	}

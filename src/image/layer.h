@@ -26,6 +26,7 @@
  * rootfs.diff_ids. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "util/digest.h"
@@ -41,6 +42,10 @@ struct layer_apply_opts {
 	int tee_fd;
 	/* Upper bound on entries in the layer; 0 means the default (4 million). */
 	uint64_t max_entries;
+	/* Skip hashing: the caller knows the DiffID (an uncompressed blob
+	 * already verified against it is its own DiffID); res->diff_id is
+	 * then empty. */
+	bool no_diff_id;
 };
 
 struct layer_apply_result {

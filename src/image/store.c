@@ -305,18 +305,35 @@ int store_blob_read(struct store *s, const char *digest, size_t max, char **out,
 	return 0;
 }
 
+static bool exists_by(struct store *s, const char *sql, const char *arg);
+
 bool store_layer_exists(struct store *s, const char *chain_id)
 {
-	sqlite3_stmt *st = NULL;
-	bool found = false;
-	struct berth_err err;
+	return exists_by(s, "SELECT 1 FROM layers WHERE chain_id = ?", chain_id);
+}
 
-	if (store_prepare(s, "SELECT 1 FROM layers WHERE chain_id = ?", &st, &err) < 0)
+static bool exists_by(struct store *s, const char *sql, const char *arg)
+{
+	sqlite3_stmt *st = NULL;
+	struct berth_err ignored;
+	bool found;
+
+	if (store_prepare(s, sql, &st, &ignored) < 0)
 		return false;
-	sqlite3_bind_text(st, 1, chain_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
 	found = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
 	return found;
+}
+
+bool store_layer_with_diff_id(struct store *s, const char *diff_id)
+{
+	return exists_by(s, "SELECT 1 FROM layers WHERE diff_id = ? LIMIT 1", diff_id);
+}
+
+bool store_blob_is_layer(struct store *s, const char *digest)
+{
+	return exists_by(s, "SELECT 1 FROM image_layers WHERE blob = ? LIMIT 1", digest);
 }
 
 void store_chain_id(const char *parent, const char *diff_id, char out[DIGEST_STR_LEN + 1])

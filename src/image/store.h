@@ -112,6 +112,10 @@ int store_stage_put(struct store_stage *st, const void *data, size_t len,
 
 /* True when the store already has the unpacked layer. */
 bool store_layer_exists(struct store *s, const char *chain_id);
+/* True when some layer in the store has this DiffID / some image uses this
+ * blob as a layer: what a load need not unpack again. */
+bool store_layer_with_diff_id(struct store *s, const char *diff_id);
+bool store_blob_is_layer(struct store *s, const char *digest);
 
 /* One layer of a new image. */
 struct store_new_layer {
