@@ -929,12 +929,13 @@ static int unpack_layers(struct loader *l, struct berth_err *err)
 			if (r == 1) {
 				/* Twins of it find it as a scheduled, finished job. */
 				jobs = xreallocarray(jobs, n + 1, sizeof(*jobs));
-				jobs[n].layer = nl;
-				jobs[n++].done = true;
+				jobs[n] = (struct unpack_job){ .layer = nl, .done = true };
+				n++;
 				continue;
 			}
 			jobs = xreallocarray(jobs, n + 1, sizeof(*jobs));
-			jobs[n++].layer = nl;
+			jobs[n] = (struct unpack_job){ .layer = nl, .done = false };
+			n++;
 		}
 	p.jobs = jobs;
 	p.n = n;
