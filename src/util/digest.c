@@ -6,7 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/cleanup.h"
 #include "util/err.h"
+#include "util/xalloc.h"
 
 static void oom(void)
 {
@@ -66,12 +68,13 @@ void digest_buf(const void *buf, size_t len, char out[DIGEST_STR_LEN + 1])
 
 int digest_fd(int fd, char out[DIGEST_STR_LEN + 1], struct berth_err *err)
 {
-	static __thread char buf[1 << 16];
+	enum { BUF_SIZE = 1 << 16 };
+	autofree char *buf = xmalloc(BUF_SIZE);
 	struct digest_ctx ctx;
 
 	digest_init(&ctx);
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n = read(fd, buf, BUF_SIZE);
 
 		if (n < 0 && errno == EINTR)
 			continue;
