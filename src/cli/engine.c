@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/engine.h"
 #include "image/store.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -21,8 +22,10 @@ struct engine_group {
 
 /* Top-level commands, in help order. */
 static const struct engine_cmd *const top_cmds[] = {
-	&engine_cmd_images, &engine_cmd_load, &engine_cmd_save,    &engine_cmd_import,
-	&engine_cmd_tag,    &engine_cmd_rmi,  &engine_cmd_history,
+	&engine_cmd_run,    &engine_cmd_create, &engine_cmd_start, &engine_cmd_ps,
+	&engine_cmd_logs,   &engine_cmd_stop,   &engine_cmd_kill,  &engine_cmd_rm,
+	&engine_cmd_wait,   &engine_cmd_images, &engine_cmd_load,  &engine_cmd_save,
+	&engine_cmd_import, &engine_cmd_tag,    &engine_cmd_rmi,   &engine_cmd_history,
 };
 
 /* `berth image X` and `berth system X`: docker's management commands. */
@@ -117,6 +120,24 @@ int engine_store(struct engine_cli *cli, struct store **out, struct berth_err *e
 	return 0;
 }
 
+int engine_cli_engine(struct engine_cli *cli, struct engine **out, struct berth_err *err)
+{
+	struct store *s;
+
+	if (cli->engine == NULL) {
+		if (engine_store(cli, &s, err) < 0)
+			return -1;
+		cli->engine = xzalloc(sizeof(*cli->engine));
+		if (engine_open(s, getenv("BERTH_RUN_ROOT"), cli->engine, err) < 0) {
+			free(cli->engine);
+			cli->engine = NULL;
+			return -1;
+		}
+	}
+	*out = cli->engine;
+	return 0;
+}
+
 static char *config_value(char *v)
 {
 	size_t n;
@@ -141,8 +162,10 @@ int engine_config_read(struct engine_cli *cli, const char *path, bool must_exist
 	int lineno = 0;
 
 	if (fs_read_file(path, 1 << 20, &text, NULL, err) < 0) {
-		if (err->code == ENOENT && !must_exist)
+		if (err->code == ENOENT && !must_exist) {
+			berth_err_clear(err);
 			return 0;
+		}
 		return berth_err_wrap(err, "config file");
 	}
 	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
@@ -186,9 +209,10 @@ int engine_cmd_main(struct engine_cli *cli, const struct engine_cmd *c, const ch
 	/* Messages name the command as typed, without the "berth: " main adds. */
 	if (strncmp(prog, "berth ", 6) == 0)
 		prog += 6;
-	r = cli_args_parse(table, opts, argc, argv, CLI_ARGS_POSIX, &args, err);
+	r = cli_args_parse(table, opts, argc, argv, CLI_ARGS_POSIX | c->parse_flags, &args, err);
 	if (r < 0) {
 		berth_err_wrap(err, "%s", prog);
+		err->exit_status = c->err_status;
 		return -1;
 	}
 	if (r == 1) {
@@ -214,6 +238,8 @@ int engine_cmd_main(struct engine_cli *cli, const struct engine_cmd *c, const ch
 	}
 	r = c->run(cli, opts, args, err);
 	cli_args_free(table, opts);
+	if (r < 0 && c->err_status != 0 && err->exit_status == 0)
+		err->exit_status = c->err_status;
 	return r;
 }
 
@@ -288,6 +314,10 @@ int engine_main(int argc, char **argv, struct berth_err *err)
 	cli.root = g.root;
 	cli.driver = g.driver;
 	r = dispatch(&cli, argc - first, argv + first, err);
+	if (cli.engine != NULL) {
+		engine_close(cli.engine);
+		free(cli.engine);
+	}
 	store_close(cli.store);
 	free(cli.config_root);
 	free(cli.config_driver);

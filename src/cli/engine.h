@@ -21,10 +21,15 @@ struct engine_cli {
 	const char *driver;                /* snapshot driver; NULL: detected */
 	char *config_root, *config_driver; /* from the config file */
 	struct store *store;               /* opened on first use */
+	struct engine *engine;             /* likewise */
 };
+
+struct engine;
 
 /* Opens the store on first use; later calls return the same one. */
 int engine_store(struct engine_cli *cli, struct store **out, struct berth_err *err);
+/* The engine over the store, likewise. */
+int engine_cli_engine(struct engine_cli *cli, struct engine **out, struct berth_err *err);
 
 struct engine_cmd {
 	const char *name;
@@ -32,10 +37,14 @@ struct engine_cmd {
 	const char *summary;
 	const struct cli_opt *opts; /* may be NULL */
 	size_t opts_size;
+	unsigned parse_flags;   /* CLI_ARGS_* besides CLI_ARGS_POSIX */
 	int min_args, max_args; /* max -1 = any */
 	/* Sets defaults other than zero (a bool flag that is true unless
 	 * --flag=false is given); may be NULL. */
 	void (*defaults)(void *opts);
+	/* The exit status of a failure (docker's container commands: 125);
+	 * 0 means 1. */
+	int err_status;
 	/* Returns the exit status (>= 0) or -1 with err filled. */
 	int (*run)(struct engine_cli *cli, void *opts, char **args, struct berth_err *err);
 };
@@ -57,6 +66,9 @@ int engine_config_read(struct engine_cli *cli, const char *path, bool must_exist
 
 /* image-io.c */
 extern const struct engine_cmd engine_cmd_load, engine_cmd_save, engine_cmd_import;
+/* containers.c */
+extern const struct engine_cmd engine_cmd_create, engine_cmd_run, engine_cmd_start, engine_cmd_ps,
+    engine_cmd_logs, engine_cmd_stop, engine_cmd_kill, engine_cmd_rm, engine_cmd_wait;
 /* images.c, image-inspect.c, system.c, image-mount.c */
 extern const struct engine_cmd engine_cmd_images, engine_cmd_image_inspect, engine_cmd_history,
     engine_cmd_tag, engine_cmd_rmi, engine_cmd_image_prune, engine_cmd_system_df,

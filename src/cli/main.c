@@ -8,6 +8,7 @@
 
 #include "cli/engine.h"
 #include "cli/runtime.h"
+#include "engine/engine.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -22,6 +23,8 @@ static int berth_main(int argc, char **argv, struct berth_err *err)
 		printf("berth version %s\nspec: 1.2.0\n", BERTH_VERSION);
 		return 0;
 	}
+	if (strcmp(cmd, "__monitor") == 0)
+		return engine_monitor_main(argc - 2, argv + 2);
 	if (strcmp(cmd, "runtime") == 0)
 		return runtime_main("berth runtime", argc - 2, argv + 2, err);
 	return engine_main(argc - 1, argv + 1, err);
@@ -47,5 +50,5 @@ int main(int argc, char **argv)
 	fprintf(stderr, "berth: %s\n", err.msg);
 	if (log_has_file())
 		log_error("%s", err.msg);
-	return 1;
+	return err.exit_status != 0 ? err.exit_status : 1;
 }

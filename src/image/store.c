@@ -56,6 +56,21 @@ static const char *const migrations[] = {
 	"  image_id TEXT NOT NULL REFERENCES images(id),"
 	"  driver TEXT NOT NULL,"
 	"  created INTEGER NOT NULL);",
+	/* 2: containers (the engine's; each has a snapshot of the same id) */
+	"CREATE TABLE containers ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  image_id TEXT NOT NULL REFERENCES images(id),"
+	"  image TEXT NOT NULL,"
+	"  config TEXT NOT NULL,"
+	"  created_ns INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  pid INTEGER NOT NULL DEFAULT 0,"
+	"  monitor_pid INTEGER NOT NULL DEFAULT 0,"
+	"  exit_code INTEGER NOT NULL DEFAULT 0,"
+	"  started_ns INTEGER NOT NULL DEFAULT 0,"
+	"  finished_ns INTEGER NOT NULL DEFAULT 0,"
+	"  error TEXT NOT NULL DEFAULT '');",
 };
 
 int store_sql_err(struct store *s, const char *what, struct berth_err *err)
@@ -159,8 +174,9 @@ static int store_open_db(struct store *s, struct berth_err *err)
 
 static int store_mkdirs(struct store *s, struct berth_err *err)
 {
-	static const char *const dirs[] = { "blobs",     "blobs/sha256", "layers",
-					    "snapshots", "tmp",          "l" };
+	/* containers/: the engine's bundles and logs, one directory each. */
+	static const char *const dirs[] = { "blobs", "blobs/sha256", "layers", "snapshots", "tmp",
+					    "l",     "containers" };
 
 	if (fs_mkdir_p(s->root, 0700, err) < 0)
 		return berth_err_wrap(err, "store root");

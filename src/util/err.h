@@ -9,18 +9,21 @@
 #define BERTH_ERR_MSG_MAX 2048
 
 struct berth_err {
-	int code;			/* errno value, or 0 when not a syscall error */
+	int code; /* errno value, or 0 when not a syscall error */
 	char msg[BERTH_ERR_MSG_MAX];
+	/* The exit status main() ends with after printing msg; 0 means 1.
+	 * docker's commands use 125 for an engine error. */
+	int exit_status;
 };
 
 /* Fill err with a formatted message; when errnum != 0, ": strerror" is
  * appended. Always returns -1 so callers can `return berth_err_set(...)`. */
 int berth_err_set(struct berth_err *err, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Prefix the existing message with context ("context: old message").
  * Returns -1. */
 int berth_err_wrap(struct berth_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 void berth_err_clear(struct berth_err *err);

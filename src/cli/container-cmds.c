@@ -1,0 +1,585 @@
+/* start, stop, kill, rm, wait, ps and logs: the commands that act on
+ * existing containers. Failures exit 125, as docker's do. */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/engine.h"
+#include "engine/engine.h"
+#include "runtime/signals.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/human.h"
+#include "util/json.h"
+#include "util/strv.h"
+#include "util/template.h"
+#include "util/xalloc.h"
+
+#define ENGINE_ERR 125
+
+/* Runs fn on every argument, printing each one that worked (as docker
+ * echoes names back); errors are joined into one line. */
+static int each(struct engine_cli *cli, char **args,
+		int (*fn)(struct engine *e, const char *what, void *o, struct berth_err *err),
+		void *o, bool echo, struct berth_err *err)
+{
+	struct engine *e;
+	autofree char *errors = NULL;
+
+	if (engine_cli_engine(cli, &e, err) < 0)
+		return -1;
+	for (size_t i = 0; args[i] != NULL; i++) {
+		struct berth_err one = { 0 };
+
+		if (fn(e, args[i], o, &one) == 0) {
+			if (echo)
+				printf("%s\n", args[i]);
+			continue;
+		}
+		if (errors == NULL) {
+			errors = xstrdup(one.msg);
+		} else {
+			char *joined = xasprintf("%s; %s", errors, one.msg);
+
+			free(errors);
+			errors = joined;
+		}
+	}
+	if (errors != NULL)
+		return berth_err_set(err, 0, "%s", errors);
+	return 0;
+}
+
+/* ---- start ---- */
+
+static int start_one(struct engine *e, const char *what, void *o, struct berth_err *err)
+{
+	(void)o;
+	return engine_start(e, what, NULL, NULL, err);
+}
+
+static int start_run(struct engine_cli *cli, void *o, char **args, struct berth_err *err)
+{
+	return each(cli, args, start_one, o, true, err);
+}
+
+const struct engine_cmd engine_cmd_start = {
+	.name = "start",
+	.args = "CONTAINER [CONTAINER...]",
+	.summary = "Start one or more stopped containers",
+	.min_args = 1,
+	.max_args = -1,
+	.err_status = ENGINE_ERR,
+	.run = start_run,
+};
+
+/* ---- stop ---- */
+
+struct stop_opts {
+	int time;
+	const char *signal;
+};
+
+static const struct cli_opt stop_table[] = {
+	{ "time", 't', CLI_OPT_INT, offsetof(struct stop_opts, time), "SECONDS",
+	  "seconds to wait before killing the container" },
+	{ "timeout", 0, CLI_OPT_INT, offsetof(struct stop_opts, time), "SECONDS", NULL },
+	CLI_OPT_END,
+};
+
+static void stop_defaults(void *o)
+{
+	((struct stop_opts *)o)->time = -1;
+}
+
+static int stop_one(struct engine *e, const char *what, void *o, struct berth_err *err)
+{
+	return engine_stop(e, what, ((struct stop_opts *)o)->time, err);
+}
+
+static int stop_run(struct engine_cli *cli, void *o, char **args, struct berth_err *err)
+{
+	return each(cli, args, stop_one, o, true, err);
+}
+
+const struct engine_cmd engine_cmd_stop = {
+	.name = "stop",
+	.args = "CONTAINER [CONTAINER...]",
+	.summary = "Stop one or more running containers",
+	.opts = stop_table,
+	.opts_size = sizeof(struct stop_opts),
+	.min_args = 1,
+	.max_args = -1,
+	.defaults = stop_defaults,
+	.err_status = ENGINE_ERR,
+	.run = stop_run,
+};
+
+/* ---- kill ---- */
+
+struct kill_opts {
+	const char *signal;
+	int sig;
+};
+
+static const struct cli_opt kill_table[] = {
+	{ "signal", 's', CLI_OPT_STRING, offsetof(struct kill_opts, signal), "SIGNAL",
+	  "signal to send (default KILL)" },
+	CLI_OPT_END,
+};
+
+static int kill_one(struct engine *e, const char *what, void *o, struct berth_err *err)
+{
+	return engine_kill(e, what, ((struct kill_opts *)o)->sig, err);
+}
+
+static int kill_run(struct engine_cli *cli, void *o, char **args, struct berth_err *err)
+{
+	struct kill_opts *k = o;
+
+	k->sig = k->signal != NULL ? signal_parse(k->signal) : SIGKILL;
+	if (k->sig <= 0)
+		return berth_err_set(err, 0, "invalid signal: %s", k->signal);
+	return each(cli, args, kill_one, o, true, err);
+}
+
+const struct engine_cmd engine_cmd_kill = {
+	.name = "kill",
+	.args = "CONTAINER [CONTAINER...]",
+	.summary = "Kill one or more running containers",
+	.opts = kill_table,
+	.opts_size = sizeof(struct kill_opts),
+	.min_args = 1,
+	.max_args = -1,
+	.err_status = ENGINE_ERR,
+	.run = kill_run,
+};
+
+/* ---- rm ---- */
+
+struct rm_opts {
+	bool force, volumes;
+};
+
+static const struct cli_opt rm_table[] = {
+	{ "force", 'f', CLI_OPT_BOOL, offsetof(struct rm_opts, force), NULL,
+	  "force the removal of a running container (SIGKILL)" },
+	{ "volumes", 'v', CLI_OPT_BOOL, offsetof(struct rm_opts, volumes), NULL,
+	  "remove anonymous volumes (Berth has none yet)" },
+	CLI_OPT_END,
+};
+
+static int rm_one(struct engine *e, const char *what, void *o, struct berth_err *err)
+{
+	return engine_remove(e, what, ((struct rm_opts *)o)->force, err);
+}
+
+static int rm_run(struct engine_cli *cli, void *o, char **args, struct berth_err *err)
+{
+	return each(cli, args, rm_one, o, true, err);
+}
+
+const struct engine_cmd engine_cmd_rm = {
+	.name = "rm",
+	.args = "CONTAINER [CONTAINER...]",
+	.summary = "Remove one or more containers",
+	.opts = rm_table,
+	.opts_size = sizeof(struct rm_opts),
+	.min_args = 1,
+	.max_args = -1,
+	.err_status = ENGINE_ERR,
+	.run = rm_run,
+};
+
+/* ---- wait ---- */
+
+static int wait_one(struct engine *e, const char *what, void *o, struct berth_err *err)
+{
+	int code = 0;
+
+	(void)o;
+	if (engine_wait(e, what, &code, err) < 0)
+		return -1;
+	printf("%d\n", code);
+	return 0;
+}
+
+static int wait_run(struct engine_cli *cli, void *o, char **args, struct berth_err *err)
+{
+	return each(cli, args, wait_one, o, false, err);
+}
+
+const struct engine_cmd engine_cmd_wait = {
+	.name = "wait",
+	.args = "CONTAINER [CONTAINER...]",
+	.summary = "Block until containers stop, then print their exit codes",
+	.min_args = 1,
+	.max_args = -1,
+	.err_status = ENGINE_ERR,
+	.run = wait_run,
+};
+
+/* ---- ps ---- */
+
+struct ps_opts {
+	bool all, quiet, no_trunc, latest;
+	int last;
+	const char *format;
+	char **filters;
+};
+
+static const struct cli_opt ps_table[] = {
+	{ "all", 'a', CLI_OPT_BOOL, offsetof(struct ps_opts, all), NULL,
+	  "show all containers (default shows just running)" },
+	{ "quiet", 'q', CLI_OPT_BOOL, offsetof(struct ps_opts, quiet), NULL,
+	  "only display container IDs" },
+	{ "no-trunc", 0, CLI_OPT_BOOL, offsetof(struct ps_opts, no_trunc), NULL,
+	  "don't truncate output" },
+	{ "latest", 'l', CLI_OPT_BOOL, offsetof(struct ps_opts, latest), NULL,
+	  "show the latest created container (includes all states)" },
+	{ "last", 'n', CLI_OPT_INT, offsetof(struct ps_opts, last), "N",
+	  "show the N last created containers (includes all states)" },
+	{ "format", 0, CLI_OPT_STRING, offsetof(struct ps_opts, format), "FORMAT",
+	  "\"table\", \"table TEMPLATE\", \"json\" or a Go template" },
+	{ "filter", 'f', CLI_OPT_STRV, offsetof(struct ps_opts, filters), "K=V",
+	  "status=, name=, label=, ancestor=, exited=, id=" },
+	CLI_OPT_END,
+};
+
+static void ps_defaults(void *o)
+{
+	((struct ps_opts *)o)->last = -1;
+}
+
+/* "Up 5 seconds", "Exited (0) 3 minutes ago", "Created". */
+static char *status_text(const struct engine_container *c, time_t now)
+{
+	char buf[48];
+
+	switch (c->state) {
+	case ENGINE_RUNNING:
+		human_duration((double)(now - c->started_ns / 1000000000), buf);
+		return xasprintf("Up %s", buf);
+	case ENGINE_EXITED:
+		human_since(c->finished_ns / 1000000000, now, buf);
+		return xasprintf("Exited (%d) %s", c->exit_code, buf);
+	default:
+		return xstrdup("Created");
+	}
+}
+
+/* docker's COMMAND column: path and args, an arg with a space in single
+ * quotes, cut to 20 characters with "…" and the whole in double quotes. */
+static char *command_text(const struct engine_container *c, bool trunc)
+{
+	json_object *path = NULL, *args = NULL;
+	autofree char *s = NULL;
+	autofree char *cut = NULL;
+	size_t chars = 0, i;
+
+	json_object_object_get_ex(c->config, "Path", &path);
+	json_object_object_get_ex(c->config, "Args", &args);
+	s = xstrdup(path != NULL ? json_object_get_string(path) : "");
+	for (i = 0; args != NULL && i < json_object_array_length(args); i++) {
+		const char *a = json_object_get_string(json_object_array_get_idx(args, i));
+		char *n = xasprintf(strchr(a, ' ') ? "%s '%s'" : "%s %s", s, a);
+
+		free(s);
+		s = n;
+	}
+	if (!trunc)
+		return xasprintf("\"%s\"", s);
+	for (i = 0; s[i] != '\0'; i++) {
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && ++chars == 20)
+			break;
+	}
+	if (s[i] == '\0')
+		return xasprintf("\"%s\"", s);
+	/* 19 characters and the ellipsis */
+	cut = xstrndup(s, i);
+	return xasprintf("\"%s…\"", cut);
+}
+
+static json_object *ps_row(const struct engine_container *c, bool trunc, time_t now)
+{
+	json_object *o = json_object_new_object();
+	autofree char *status = status_text(c, now);
+	autofree char *cmd = command_text(c, trunc);
+	char created[48], since[48];
+	json_object *labels = NULL;
+	autofree char *label_text = xstrdup("");
+
+	human_rfc3339(c->created_ns / 1000000000, 0, created);
+	human_since(c->created_ns / 1000000000, now, since);
+	json_object_object_get_ex(c->config, "Labels", &labels);
+	for (size_t i = 0; labels != NULL && i < json_object_array_length(labels); i++) {
+		char *n = xasprintf("%s%s%s", label_text, i ? "," : "",
+				    json_object_get_string(json_object_array_get_idx(labels, i)));
+
+		free(label_text);
+		label_text = n;
+	}
+	json_object_object_add(o, "Command", json_object_new_string(cmd));
+	json_object_object_add(o, "CreatedAt", json_object_new_string(created));
+	json_object_object_add(o, "ID", json_object_new_string_len(c->id, trunc ? 12 : 64));
+	json_object_object_add(o, "Image", json_object_new_string(c->image));
+	json_object_object_add(o, "Labels", json_object_new_string(label_text));
+	json_object_object_add(o, "Names", json_object_new_string(c->name));
+	json_object_object_add(o, "Ports", json_object_new_string(""));
+	json_object_object_add(o, "RunningFor", json_object_new_string(since));
+	json_object_object_add(o, "State", json_object_new_string(engine_state_name(c->state)));
+	json_object_object_add(o, "Status", json_object_new_string(status));
+	return o;
+}
+
+static bool label_matches(const struct engine_container *c, const char *want)
+{
+	json_object *labels = NULL;
+	size_t n = strlen(want);
+
+	json_object_object_get_ex(c->config, "Labels", &labels);
+	for (size_t i = 0; labels != NULL && i < json_object_array_length(labels); i++) {
+		const char *l = json_object_get_string(json_object_array_get_idx(labels, i));
+
+		if (strchr(want, '=') ? strcmp(l, want) == 0
+				      : strncmp(l, want, n) == 0 && (l[n] == '=' || l[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+static int ps_filter(const struct engine_container *c, char **filters, bool *keep,
+		     struct berth_err *err)
+{
+	*keep = true;
+	for (size_t i = 0; filters != NULL && filters[i] != NULL; i++) {
+		const char *f = filters[i], *v = strchr(f, '=');
+		size_t k = v ? (size_t)(v - f) : strlen(f);
+
+		if (v == NULL)
+			return berth_err_set(err, 0, "bad format of filter (expected name=value)");
+		v++;
+		if (k == 6 && strncmp(f, "status", 6) == 0)
+			*keep &= strcmp(engine_state_name(c->state), v) == 0;
+		else if (k == 4 && strncmp(f, "name", 4) == 0)
+			*keep &= strstr(c->name, v) != NULL;
+		else if (k == 2 && strncmp(f, "id", 2) == 0)
+			*keep &= strncmp(c->id, v, strlen(v)) == 0;
+		else if (k == 5 && strncmp(f, "label", 5) == 0)
+			*keep &= label_matches(c, v);
+		else if (k == 8 && strncmp(f, "ancestor", 8) == 0)
+			*keep &= strcmp(c->image, v) == 0 || strstr(c->image_id, v) != NULL;
+		else if (k == 6 && strncmp(f, "exited", 6) == 0)
+			*keep &= c->state == ENGINE_EXITED && c->exit_code == atoi(v);
+		else
+			return berth_err_set(err, 0, "invalid filter '%.*s'", (int)k, f);
+	}
+	return 0;
+}
+
+static int ps_run(struct engine_cli *cli, void *o, char **args, struct berth_err *err)
+{
+	struct ps_opts *p = o;
+	struct engine *e;
+	struct engine_container *v = NULL;
+	size_t n = 0, shown = 0;
+	autojson json_object *rows = json_object_new_array();
+	time_t now = time(NULL);
+	const char *format = p->format;
+	int limit = p->latest ? 1 : p->last;
+	int r = -1;
+
+	(void)args;
+	if (engine_cli_engine(cli, &e, err) < 0 || engine_list(e, &v, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		bool keep;
+
+		if (limit >= 0 && (int)i >= limit)
+			break;
+		if (ps_filter(&v[i], p->filters, &keep, err) < 0)
+			goto out;
+		if (!keep ||
+		    (!p->all && limit < 0 && p->filters == NULL && v[i].state != ENGINE_RUNNING))
+			continue;
+		json_object_array_add(rows, ps_row(&v[i], !p->no_trunc, now));
+		shown++;
+	}
+	if (p->quiet) {
+		for (size_t i = 0; i < shown; i++)
+			printf("%s\n", json_object_get_string(json_object_object_get(
+					   json_object_array_get_idx(rows, i), "ID")));
+		r = 0;
+		goto out;
+	}
+	if (format == NULL || strcmp(format, "table") == 0)
+		format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"
+			 "{{.Ports}}\t{{.Names}}";
+	if (strcmp(format, "json") == 0)
+		format = "{{json .}}";
+	{
+		struct tmpl *t = NULL;
+		autojson json_object *headers = json_object_new_object();
+		bool failed = false;
+
+		json_object_object_add(headers, "ID", json_object_new_string("CONTAINER ID"));
+		json_object_object_add(headers, "RunningFor", json_object_new_string("CREATED"));
+		json_object_object_add(headers, "Names", json_object_new_string("NAMES"));
+		json_object_object_add(headers, "CreatedAt", json_object_new_string("CREATED AT"));
+		if (tmpl_parse(format, &t, err) < 0)
+			goto out;
+		for (size_t i = 0; i < shown; i++) {
+			json_object *row = json_object_array_get_idx(rows, i);
+			autofree char *line = NULL;
+
+			if (tmpl_is_table(t)) {
+				if ((failed = tmpl_table_row(t, row, err) < 0))
+					break;
+				continue;
+			}
+			if ((failed = tmpl_exec(t, row, &line, err) < 0))
+				break;
+			printf("%s\n", line);
+		}
+		if (tmpl_is_table(t))
+			tmpl_table_flush(t, headers, stdout);
+		tmpl_free(t);
+		if (failed)
+			goto out;
+	}
+	r = 0;
+out:
+	engine_containers_free(v, n);
+	return r;
+}
+
+const struct engine_cmd engine_cmd_ps = {
+	.name = "ps",
+	.args = "",
+	.summary = "List containers",
+	.opts = ps_table,
+	.opts_size = sizeof(struct ps_opts),
+	.min_args = 0,
+	.max_args = 0,
+	.defaults = ps_defaults,
+	.err_status = ENGINE_ERR,
+	.run = ps_run,
+};
+
+/* ---- logs ---- */
+
+struct logs_opts {
+	bool follow, timestamps;
+	const char *tail;
+};
+
+static const struct cli_opt logs_table[] = {
+	{ "follow", 'f', CLI_OPT_BOOL, offsetof(struct logs_opts, follow), NULL,
+	  "follow log output until the container stops" },
+	{ "timestamps", 't', CLI_OPT_BOOL, offsetof(struct logs_opts, timestamps), NULL,
+	  "show timestamps" },
+	{ "tail", 'n', CLI_OPT_STRING, offsetof(struct logs_opts, tail), "N",
+	  "number of lines to show from the end (default all)" },
+	CLI_OPT_END,
+};
+
+/* Prints one json-file record; returns false for a line that is not one. */
+static bool print_record(const char *line, bool timestamps)
+{
+	autojson json_object *o = json_tokener_parse(line);
+	const char *log = NULL, *stream = NULL, *when = NULL;
+	struct berth_err ignored;
+	FILE *f;
+
+	if (o == NULL || json_get_string(o, "log", NULL, &log, &ignored) != 1)
+		return false;
+	json_get_string(o, "stream", NULL, &stream, &ignored);
+	json_get_string(o, "time", NULL, &when, &ignored);
+	f = stream != NULL && strcmp(stream, "stderr") == 0 ? stderr : stdout;
+	if (timestamps && when != NULL)
+		fprintf(f, "%s ", when);
+	fputs(log, f);
+	return true;
+}
+
+/* Prints the records of the log file from offset *off, keeping at most
+ * tail of them (tail < 0: all); advances *off past complete lines. */
+static void print_from(const char *path, off_t *off, long tail, bool timestamps)
+{
+	autofclose FILE *f = fopen(path, "re");
+	autostrv char **lines = NULL;
+	char *line = NULL;
+	size_t cap = 0, n = 0;
+	ssize_t len;
+
+	if (f == NULL || fseeko(f, *off, SEEK_SET) < 0)
+		return;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		if (line[len - 1] != '\n')
+			break; /* a record still being written */
+		*off += len;
+		strv_push(&lines, line);
+		n++;
+	}
+	free(line);
+	for (size_t i = tail >= 0 && (size_t)tail < n ? n - (size_t)tail : 0; i < n; i++)
+		print_record(lines[i], timestamps);
+	fflush(stdout);
+	fflush(stderr);
+}
+
+static int logs_run(struct engine_cli *cli, void *o, char **args, struct berth_err *err)
+{
+	struct logs_opts *l = o;
+	struct engine *e;
+	struct engine_container c = { 0 };
+	autofree char *path = NULL;
+	off_t off = 0;
+	long tail = -1;
+
+	if (l->tail != NULL && strcmp(l->tail, "all") != 0) {
+		char *end;
+
+		tail = strtol(l->tail, &end, 10);
+		if (*l->tail == '\0' || *end != '\0' || tail < 0)
+			return berth_err_set(err, 0, "invalid --tail %s: a number or all", l->tail);
+	}
+	if (engine_cli_engine(cli, &e, err) < 0 || engine_lookup(e, args[0], &c, err) < 0)
+		return -1;
+	path = engine_log_path(e, c.id);
+	print_from(path, &off, tail, l->timestamps);
+	while (l->follow) {
+		struct engine_container now = { 0 };
+		bool running;
+
+		if (engine_lookup(e, c.id, &now, err) < 0)
+			break; /* removed (--rm): what was logged is printed */
+		running = now.state == ENGINE_RUNNING;
+		engine_container_clear(&now);
+		usleep(50000);
+		print_from(path, &off, -1, l->timestamps);
+		if (!running)
+			break;
+	}
+	berth_err_clear(err);
+	engine_container_clear(&c);
+	return 0;
+}
+
+const struct engine_cmd engine_cmd_logs = {
+	.name = "logs",
+	.args = "CONTAINER",
+	.summary = "Fetch the logs of a container",
+	.opts = logs_table,
+	.opts_size = sizeof(struct logs_opts),
+	.min_args = 1,
+	.max_args = 1,
+	.err_status = ENGINE_ERR,
+	.run = logs_run,
+};

@@ -1,0 +1,374 @@
+/* docker's container commands: run, create, start, ps, logs, stop, kill, rm,
+ * wait. Failures exit 125, as docker's do; `run` in the foreground exits
+ * with the container's own status. */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/engine.h"
+#include "cli/listing.h"
+#include "cli/units.h"
+#include "engine/engine.h"
+#include "runtime/signals.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/fs.h"
+#include "util/human.h"
+#include "util/json.h"
+#include "util/strv.h"
+#include "util/template.h"
+#include "util/xalloc.h"
+
+#define ENGINE_ERR 125
+
+/* ---- create and run ---- */
+
+struct create_cli {
+	bool detach, interactive, tty, rm, read_only, privileged;
+	const char *name, *entrypoint, *workdir, *user, *hostname, *network, *pull;
+	const char *stop_signal, *cidfile;
+	int stop_timeout;
+	char **env, **env_files, **labels, **cap_add, **cap_drop, **security_opts, **log_opts;
+};
+
+#define CREATE_OPTS                                                                                \
+	{ "env",        'e',                                                                       \
+	  CLI_OPT_STRV, offsetof(struct create_cli, env),                                          \
+	  "K=V",        "set an environment variable" },                                           \
+	    { "env-file",   0,                                                                     \
+	      CLI_OPT_STRV, offsetof(struct create_cli, env_files),                                \
+	      "FILE",       "read environment variables from a file" },                            \
+	    { "entrypoint",   0,                                                                   \
+	      CLI_OPT_STRING, offsetof(struct create_cli, entrypoint),                             \
+	      "CMD",          "override the image's ENTRYPOINT" },                                 \
+	    { "workdir",      'w',                                                                 \
+	      CLI_OPT_STRING, offsetof(struct create_cli, workdir),                                \
+	      "DIR",          "working directory inside the container" },                          \
+	    { "user",         'u',                                                                 \
+	      CLI_OPT_STRING, offsetof(struct create_cli, user),                                   \
+	      "USER[:GROUP]", "user to run as" },                                                  \
+	    { "hostname",     'h',                                                                 \
+	      CLI_OPT_STRING, offsetof(struct create_cli, hostname),                               \
+	      "NAME",         "container host name" },                                             \
+	    { "name",         0,                                                                   \
+	      CLI_OPT_STRING, offsetof(struct create_cli, name),                                   \
+	      "NAME",         "assign a name to the container" },                                  \
+	    { "label",      'l',                                                                   \
+	      CLI_OPT_STRV, offsetof(struct create_cli, labels),                                   \
+	      "K=V",        "set metadata on the container" },                                     \
+	    { "rm",         0,                                                                     \
+	      CLI_OPT_BOOL, offsetof(struct create_cli, rm),                                       \
+	      NULL,         "remove the container when it exits" },                                \
+	    { "interactive", 'i',                                                                  \
+	      CLI_OPT_BOOL,  offsetof(struct create_cli, interactive),                             \
+	      NULL,          "keep stdin open (not supported yet)" },                              \
+	    { "tty",        't',                                                                   \
+	      CLI_OPT_BOOL, offsetof(struct create_cli, tty),                                      \
+	      NULL,         "allocate a pseudo-terminal (not supported yet)" },                    \
+	    { "read-only",  0,                                                                     \
+	      CLI_OPT_BOOL, offsetof(struct create_cli, read_only),                                \
+	      NULL,         "mount the container's root filesystem read-only" },                   \
+	    { "privileged", 0,                                                                     \
+	      CLI_OPT_BOOL, offsetof(struct create_cli, privileged),                               \
+	      NULL,         "give the container every capability and device" },                    \
+	    { "cap-add",         0, CLI_OPT_STRV, offsetof(struct create_cli, cap_add), "CAP",     \
+	      "add a capability" },                                                                \
+	    { "cap-drop",         0, CLI_OPT_STRV, offsetof(struct create_cli, cap_drop), "CAP",   \
+	      "drop a capability" },                                                               \
+	    { "security-opt", 0,                                                                   \
+	      CLI_OPT_STRV,   offsetof(struct create_cli, security_opts),                          \
+	      "OPT",          "no-new-privileges" },                                               \
+	    { "network",      0,                                                                   \
+	      CLI_OPT_STRING, offsetof(struct create_cli, network),                                \
+	      "MODE",         "none (default) or host" },                                          \
+	    { "net", 0, CLI_OPT_STRING, offsetof(struct create_cli, network), "MODE", NULL },      \
+	    { "pull",         0,                                                                   \
+	      CLI_OPT_STRING, offsetof(struct create_cli, pull),                                   \
+	      "POLICY",       "missing or never (registries come later)" },                        \
+	    { "stop-signal",  0,                                                                   \
+	      CLI_OPT_STRING, offsetof(struct create_cli, stop_signal),                            \
+	      "SIGNAL",       "signal to stop the container" },                                    \
+	    { "stop-timeout", 0,                                                                   \
+	      CLI_OPT_INT,    offsetof(struct create_cli, stop_timeout),                           \
+	      "SECONDS",      "timeout to stop the container" },                                   \
+	    { "log-opt",    0,                                                                     \
+	      CLI_OPT_STRV, offsetof(struct create_cli, log_opts),                                 \
+	      "K=V",        "max-size=10m, max-file=3" },                                          \
+	{                                                                                          \
+		"cidfile", 0, CLI_OPT_STRING, offsetof(struct create_cli, cidfile), "FILE",        \
+		    "write the container id to the file"                                           \
+	}
+
+static const struct cli_opt create_table[] = {
+	CREATE_OPTS,
+	CLI_OPT_END,
+};
+
+static const struct cli_opt run_table[] = {
+	{ "detach", 'd', CLI_OPT_BOOL, offsetof(struct create_cli, detach), NULL,
+	  "run in the background and print the container id" },
+	CREATE_OPTS,
+	CLI_OPT_END,
+};
+
+static void create_defaults(void *o)
+{
+	((struct create_cli *)o)->stop_timeout = -1;
+}
+
+/* --env-file: KEY=VALUE lines, '#' comments, a bare KEY takes the caller's
+ * value (as -e does). */
+static int read_env_files(char **files, char ***env, struct berth_err *err)
+{
+	for (size_t i = 0; files != NULL && files[i] != NULL; i++) {
+		autofree char *text = NULL;
+		char *save = NULL;
+
+		if (fs_read_file(files[i], 1 << 20, &text, NULL, err) < 0)
+			return berth_err_wrap(err, "--env-file");
+		for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			while (*l == ' ' || *l == '\t')
+				l++;
+			if (*l == '\0' || *l == '#')
+				continue;
+			if (*l == '=')
+				return berth_err_set(err, 0,
+						     "--env-file %s: variable without a name: %s",
+						     files[i], l);
+			strv_push(env, l);
+		}
+	}
+	return 0;
+}
+
+static int parse_log_opts(char **opts, struct engine_create_opts *o, struct berth_err *err)
+{
+	for (size_t i = 0; opts != NULL && opts[i] != NULL; i++) {
+		const char *v = strchr(opts[i], '=');
+		char *end;
+
+		if (v == NULL)
+			return berth_err_set(err, 0, "invalid --log-opt %s: want KEY=VALUE",
+					     opts[i]);
+		v++;
+		if (strncmp(opts[i], "max-size=", 9) == 0) {
+			int64_t size;
+
+			if (cli_parse_size(v, &size) < 0 || size <= 0)
+				return berth_err_set(err, 0, "invalid --log-opt max-size=%s", v);
+			o->log_max_size = (uint64_t)size;
+		} else if (strncmp(opts[i], "max-file=", 9) == 0) {
+			long n = strtol(v, &end, 10);
+
+			if (*v == '\0' || *end != '\0' || n < 1 || n > 1000)
+				return berth_err_set(err, 0, "invalid --log-opt max-file=%s", v);
+			o->log_max_file = (int)n;
+		} else {
+			return berth_err_set(err, 0,
+					     "unknown log opt '%.*s' for json-file log driver",
+					     (int)(v - 1 - opts[i]), opts[i]);
+		}
+	}
+	return 0;
+}
+
+static int to_engine_opts(struct create_cli *c, char **args, struct engine_create_opts *o,
+			  char ***env, struct berth_err *err)
+{
+	memset(o, 0, sizeof(*o));
+	if (c->tty || c->interactive)
+		return berth_err_set(err, 0,
+				     "-i and -t are not supported yet: run detached (-d) "
+				     "or with output only");
+	if (c->pull != NULL && strcmp(c->pull, "missing") != 0 && strcmp(c->pull, "never") != 0)
+		return berth_err_set(err, 0,
+				     "--pull %s: only missing and never (pulling from registries "
+				     "comes later)",
+				     c->pull);
+	if (read_env_files(c->env_files, env, err) < 0)
+		return -1;
+	for (size_t i = 0; c->env != NULL && c->env[i] != NULL; i++)
+		strv_push(env, c->env[i]);
+	for (size_t i = 0; c->security_opts != NULL && c->security_opts[i] != NULL; i++) {
+		if (strcmp(c->security_opts[i], "no-new-privileges") == 0 ||
+		    strcmp(c->security_opts[i], "no-new-privileges:true") == 0 ||
+		    strcmp(c->security_opts[i], "no-new-privileges=true") == 0)
+			o->no_new_privileges = true;
+		else
+			return berth_err_set(err, 0, "--security-opt %s: not supported yet",
+					     c->security_opts[i]);
+	}
+	if (c->stop_signal != NULL && signal_parse(c->stop_signal) <= 0)
+		return berth_err_set(err, 0, "invalid signal: %s", c->stop_signal);
+	if (parse_log_opts(c->log_opts, o, err) < 0)
+		return -1;
+	o->image = args[0];
+	o->cmd = args[1] != NULL ? args + 1 : NULL;
+	o->name = c->name;
+	o->entrypoint = c->entrypoint;
+	o->env = *env;
+	o->workdir = c->workdir;
+	o->user = c->user;
+	o->hostname = c->hostname;
+	o->labels = c->labels;
+	o->read_only = c->read_only;
+	o->privileged = c->privileged;
+	o->auto_remove = c->rm;
+	o->cap_add = c->cap_add;
+	o->cap_drop = c->cap_drop;
+	o->network = c->network;
+	o->stop_signal = c->stop_signal;
+	o->stop_timeout = c->stop_timeout;
+	return 0;
+}
+
+static int do_create(struct engine_cli *cli, struct create_cli *c, char **args,
+		     struct engine_container *out, struct berth_err *err)
+{
+	struct engine *e;
+	struct engine_create_opts o;
+	autostrv char **env = NULL;
+
+	if (c->cidfile != NULL && access(c->cidfile, F_OK) == 0)
+		return berth_err_set(err, EEXIST,
+				     "container ID file found, make sure the other "
+				     "container isn't running or delete %s",
+				     c->cidfile);
+	if (to_engine_opts(c, args, &o, &env, err) < 0 || engine_cli_engine(cli, &e, err) < 0 ||
+	    engine_create(e, &o, out, err) < 0)
+		return -1;
+	if (c->cidfile != NULL &&
+	    fs_write_file_atomic(c->cidfile, out->id, strlen(out->id), 0644, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int create_run(struct engine_cli *cli, void *o, char **args, struct berth_err *err)
+{
+	struct engine_container c = { 0 };
+
+	if (do_create(cli, o, args, &c, err) < 0)
+		return -1;
+	printf("%s\n", c.id);
+	engine_container_clear(&c);
+	return 0;
+}
+
+/* Waits for the monitor to record the exit (EOF on done_fd), forwarding
+ * SIGINT and SIGTERM to the container as docker's --sig-proxy does. */
+static int wait_done(struct engine *e, const char *id, int done_fd, int *code,
+		     struct berth_err *err)
+{
+	sigset_t mask, old;
+	char buf[64];
+	size_t got = 0;
+	int status = -1;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	for (;;) {
+		struct pollfd p = { .fd = done_fd, .events = POLLIN };
+		struct timespec ts = { 0, 0 };
+		int sig, r = poll(&p, 1, 100);
+
+		while ((sig = sigtimedwait(&mask, NULL, &ts)) > 0) {
+			struct berth_err ignored;
+
+			engine_kill(e, id, sig, &ignored);
+		}
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r > 0) {
+			ssize_t n = read(done_fd, buf + got, sizeof(buf) - 1 - got);
+
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	buf[got] = '\0';
+	if (sscanf(buf, "exit %d", &status) == 1) {
+		*code = status;
+		return 0;
+	}
+	return engine_wait(e, id, code, err);
+}
+
+static int run_run(struct engine_cli *cli, void *o, char **args, struct berth_err *err)
+{
+	struct create_cli *c = o;
+	struct engine_container ct = { 0 };
+	struct engine *e;
+	static const int attach[2] = { STDOUT_FILENO, STDERR_FILENO };
+	autoclose int done = -1;
+	int code = 0;
+
+	if (do_create(cli, c, args, &ct, err) < 0)
+		return -1;
+	if (engine_cli_engine(cli, &e, err) < 0)
+		goto fail;
+	fflush(stdout);
+	if (engine_start(e, ct.id, c->detach ? NULL : attach, c->detach ? NULL : &done, err) < 0) {
+		struct berth_err ignored;
+
+		/* docker: a command that cannot run is 127 (not found) or 126. */
+		if (strstr(err->msg, "no such file") || strstr(err->msg, "No such file") ||
+		    strstr(err->msg, "not found"))
+			err->exit_status = 127;
+		else if (strstr(err->msg, "ermission denied"))
+			err->exit_status = 126;
+		if (c->rm)
+			engine_remove(e, ct.id, true, &ignored);
+		goto fail;
+	}
+	if (c->detach) {
+		printf("%s\n", ct.id);
+		engine_container_clear(&ct);
+		return 0;
+	}
+	if (wait_done(e, ct.id, done, &code, err) < 0)
+		goto fail;
+	engine_container_clear(&ct);
+	return code;
+fail:
+	engine_container_clear(&ct);
+	return -1;
+}
+
+const struct engine_cmd engine_cmd_create = {
+	.name = "create",
+	.args = "IMAGE [COMMAND] [ARG...]",
+	.summary = "Create a new container",
+	.opts = create_table,
+	.opts_size = sizeof(struct create_cli),
+	.parse_flags = CLI_ARGS_STOP_AT_POSITIONAL,
+	.min_args = 1,
+	.max_args = -1,
+	.defaults = create_defaults,
+	.err_status = ENGINE_ERR,
+	.run = create_run,
+};
+
+const struct engine_cmd engine_cmd_run = {
+	.name = "run",
+	.args = "IMAGE [COMMAND] [ARG...]",
+	.summary = "Create and run a new container from an image",
+	.opts = run_table,
+	.opts_size = sizeof(struct create_cli),
+	.parse_flags = CLI_ARGS_STOP_AT_POSITIONAL,
+	.min_args = 1,
+	.max_args = -1,
+	.defaults = create_defaults,
+	.err_status = ENGINE_ERR,
+	.run = run_run,
+};

@@ -1,0 +1,721 @@
+/* Containers in the database, their bundles, and the lifecycle calls that
+ * do not need the monitor (create, lookup, kill, stop, wait, remove). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/engine-internal.h"
+#include "engine/ocispec.h"
+#include "image/store-internal.h"
+#include "runtime/container.h"
+#include "runtime/signals.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+const char *engine_state_name(enum engine_state s)
+{
+	switch (s) {
+	case ENGINE_CREATED:
+		return "created";
+	case ENGINE_RUNNING:
+		return "running";
+	case ENGINE_EXITED:
+		return "exited";
+	}
+	return "unknown";
+}
+
+static enum engine_state state_parse(const char *s)
+{
+	if (s != NULL && strcmp(s, "running") == 0)
+		return ENGINE_RUNNING;
+	if (s != NULL && strcmp(s, "exited") == 0)
+		return ENGINE_EXITED;
+	return ENGINE_CREATED;
+}
+
+int64_t engine_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int engine_open(struct store *s, const char *run_root, struct engine *out, struct berth_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->store = s;
+	if (run_root != NULL && run_root[0] != '\0')
+		out->run_root = xstrdup(run_root);
+	else if (strcmp(s->root, STORE_DEFAULT_ROOT) == 0)
+		out->run_root = xstrdup(ENGINE_RUN_ROOT);
+	else
+		out->run_root = xasprintf("%s/run", s->root);
+	out->runtime_root = xasprintf("%s/runtime", out->run_root);
+	if (fs_mkdir_p(out->runtime_root, 0700, err) < 0) {
+		engine_close(out);
+		return -1;
+	}
+	return 0;
+}
+
+void engine_close(struct engine *e)
+{
+	free(e->run_root);
+	free(e->runtime_root);
+	memset(e, 0, sizeof(*e));
+}
+
+void engine_container_clear(struct engine_container *c)
+{
+	free(c->name);
+	free(c->image_id);
+	free(c->image);
+	free(c->error);
+	if (c->config != NULL)
+		json_object_put(c->config);
+	memset(c, 0, sizeof(*c));
+}
+
+void engine_containers_free(struct engine_container *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		engine_container_clear(&v[i]);
+	free(v);
+}
+
+char *engine_container_dir(struct engine *e, const char *id)
+{
+	return xasprintf("%s/containers/%s", e->store->root, id);
+}
+
+char *engine_log_path(struct engine *e, const char *id)
+{
+	return xasprintf("%s/containers/%s/%s-json.log", e->store->root, id, id);
+}
+
+/* ---- names ---- */
+
+static const char *const adjectives[] = {
+	"agile",  "bold",  "brave",  "bright", "calm",   "clever", "cosy",   "eager",
+	"fair",   "fond",  "gentle", "glad",   "happy",  "hardy",  "keen",   "kind",
+	"lively", "lucid", "merry",  "modest", "nimble", "noble",  "plucky", "proud",
+	"quick",  "quiet", "rapid",  "sharp",  "steady", "sturdy", "swift",  "tidy",
+	"trusty", "vivid", "warm",   "wise",   "witty",  "young",  "zesty",  "jolly",
+};
+static const char *const nouns[] = {
+	"anchor",  "barge", "beacon", "buoy",   "cabin",   "canal", "cargo",    "compass",
+	"current", "deck",  "dock",   "dinghy", "ferry",   "fjord", "galley",   "harbor",
+	"hull",    "inlet", "jetty",  "keel",   "lagoon",  "lock",  "mast",     "mooring",
+	"oar",     "pier",  "port",   "quay",   "rudder",  "sail",  "schooner", "shore",
+	"skiff",   "slip",  "stern",  "tide",   "tugboat", "wharf", "yacht",    "yard",
+};
+
+static char *random_name(void)
+{
+	uint32_t r[2] = { 0, 0 };
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		r[0] = (uint32_t)getpid(), r[1] = (uint32_t)time(NULL);
+	return xasprintf("%s_%s", adjectives[r[0] % ARRAY_SIZE(adjectives)],
+			 nouns[r[1] % ARRAY_SIZE(nouns)]);
+}
+
+static int random_id(char out[ENGINE_ID_LEN + 1], struct berth_err *err)
+{
+	unsigned char b[ENGINE_ID_LEN / 2];
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		return berth_err_set(err, errno, "getrandom");
+	for (size_t i = 0; i < sizeof(b); i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+	return 0;
+}
+
+/* Docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+static int check_name(const char *name, struct berth_err *err)
+{
+	size_t n = strlen(name);
+
+	if (n < 2 || n > 255)
+		goto bad;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		bool alnum =
+		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+			goto bad;
+	}
+	return 0;
+bad:
+	berth_err_set(err, 0,
+		      "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+		      name);
+	err->code = EINVAL;
+	return -1;
+}
+
+/* ---- rows ---- */
+
+#define COLUMNS                                                                                    \
+	"id, name, image_id, image, config, created_ns, state, pid, monitor_pid, exit_code, "      \
+	"started_ns, finished_ns, error"
+
+static void read_row(sqlite3_stmt *st, struct engine_container *c)
+{
+	struct berth_err ignored;
+	const char *cfg = (const char *)sqlite3_column_text(st, 4);
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->id, sizeof(c->id), "%s", (const char *)sqlite3_column_text(st, 0));
+	c->name = xstrdup((const char *)sqlite3_column_text(st, 1));
+	c->image_id = xstrdup((const char *)sqlite3_column_text(st, 2));
+	c->image = xstrdup((const char *)sqlite3_column_text(st, 3));
+	if (cfg == NULL ||
+	    json_parse_text(cfg, strlen(cfg), "container config", &c->config, &ignored) < 0)
+		c->config = json_object_new_object();
+	c->created_ns = sqlite3_column_int64(st, 5);
+	c->state = state_parse((const char *)sqlite3_column_text(st, 6));
+	c->pid = (pid_t)sqlite3_column_int(st, 7);
+	c->monitor_pid = (pid_t)sqlite3_column_int(st, 8);
+	c->exit_code = sqlite3_column_int(st, 9);
+	c->started_ns = sqlite3_column_int64(st, 10);
+	c->finished_ns = sqlite3_column_int64(st, 11);
+	c->error = xstrdup((const char *)sqlite3_column_text(st, 12));
+}
+
+/* A monitor that is gone while its container is marked running died
+ * without recording the exit (killed, or the host rebooted): record what is
+ * known. */
+static void refresh(struct engine *e, struct engine_container *c)
+{
+	struct berth_err ignored;
+
+	if (c->state != ENGINE_RUNNING)
+		return;
+	if (c->monitor_pid > 0 && (kill(c->monitor_pid, 0) == 0 || errno == EPERM) &&
+	    engine_monitor_alive(e, c->id, c->monitor_pid))
+		return;
+	c->state = ENGINE_EXITED;
+	c->exit_code = 255;
+	c->finished_ns = engine_now_ns();
+	free(c->error);
+	c->error = xstrdup("the container's monitor exited without recording the container's "
+			   "exit");
+	engine_record_exit(e, c->id, c->exit_code, c->error, &ignored);
+}
+
+int engine_lookup(struct engine *e, const char *what, struct engine_container *out,
+		  struct berth_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	autofree char *prefix = NULL;
+	const char *name = what[0] == '/' ? what + 1 : what;
+	int rc, found = 0;
+
+	if (what[0] == '\0')
+		return berth_err_set(err, EINVAL, "empty container name");
+	/* Docker: an exact id, then an exact name, then a unique id prefix. */
+	prefix = xasprintf("%s*", what);
+	if (store_prepare(e->store,
+			  "SELECT " COLUMNS ", 0 FROM containers WHERE id = ?1 UNION ALL "
+			  "SELECT " COLUMNS ", 1 FROM containers WHERE name = ?2 UNION ALL "
+			  "SELECT " COLUMNS ", 2 FROM containers WHERE id GLOB ?3 ORDER BY 14",
+			  &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, what, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, prefix, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int rank = sqlite3_column_int(st, 13);
+
+		if (found && rank == 2 &&
+		    strcmp(out->id, (const char *)sqlite3_column_text(st, 0))) {
+			/* A second prefix match: ambiguous, unless a better match won. */
+			if (found == 3) {
+				engine_container_clear(out);
+				sqlite3_finalize(st);
+				berth_err_set(err, 0, "multiple containers match %s", what);
+				err->code = EINVAL;
+				return -1;
+			}
+			continue;
+		}
+		if (found)
+			continue;
+		read_row(st, out);
+		found = rank == 2 ? 3 : 1;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		if (found)
+			engine_container_clear(out);
+		return store_sql_err(e->store, "look up container", err);
+	}
+	if (!found) {
+		berth_err_set(err, 0, "No such container: %s", what);
+		err->code = ENOENT;
+		return -1;
+	}
+	refresh(e, out);
+	return 0;
+}
+
+int engine_list(struct engine *e, struct engine_container **out, size_t *n, struct berth_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	struct engine_container *v = NULL;
+	size_t count = 0;
+	int rc;
+
+	if (store_prepare(e->store, "SELECT " COLUMNS " FROM containers ORDER BY created_ns DESC",
+			  &st, err) < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, count + 1, sizeof(*v));
+		read_row(st, &v[count++]);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		engine_containers_free(v, count);
+		return store_sql_err(e->store, "list containers", err);
+	}
+	for (size_t i = 0; i < count; i++)
+		refresh(e, &v[i]);
+	*out = v;
+	*n = count;
+	return 0;
+}
+
+/* UPDATE containers SET ... for one id, in autocommit. */
+int engine_update(struct engine *e, const char *id, const char *set, int64_t a, int64_t b,
+		  int64_t c, const char *text, struct berth_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	autofree char *sql = xasprintf("UPDATE containers SET %s WHERE id = ?5", set);
+	int rc;
+
+	if (store_prepare(e->store, sql, &st, err) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	sqlite3_bind_int64(st, 3, c);
+	sqlite3_bind_text(st, 4, text != NULL ? text : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_sql_err(e->store, "update container", err);
+	return 0;
+}
+
+int engine_record_exit(struct engine *e, const char *id, int code, const char *error,
+		       struct berth_err *err)
+{
+	return engine_update(e, id,
+			     "state = 'exited', exit_code = ?1, finished_ns = ?2, pid = 0, "
+			     "monitor_pid = 0, error = ?4",
+			     code, engine_now_ns(), 0, error, err);
+}
+
+/* ---- create ---- */
+
+static json_object *strv_json(char *const *v)
+{
+	json_object *a;
+
+	if (v == NULL)
+		return NULL;
+	a = json_object_new_array();
+	for (; *v != NULL; v++)
+		json_object_array_add(a, json_object_new_string(*v));
+	return a;
+}
+
+/* What create records, in docker's names, for inspect, ps and start. */
+static json_object *record_config(const struct engine_create_opts *o)
+{
+	json_object *c = json_object_new_object();
+
+	json_object_object_add(c, "Cmd", strv_json(o->cmd));
+	json_object_object_add(c, "Entrypoint",
+			       o->entrypoint ? json_object_new_string(o->entrypoint) : NULL);
+	json_object_object_add(c, "Env", strv_json(o->env));
+	json_object_object_add(c, "WorkingDir", json_object_new_string(o->workdir ?: ""));
+	json_object_object_add(c, "User", json_object_new_string(o->user ?: ""));
+	json_object_object_add(c, "Hostname", json_object_new_string(o->hostname ?: ""));
+	json_object_object_add(c, "Labels", strv_json(o->labels));
+	json_object_object_add(c, "Tty", json_object_new_boolean(o->tty));
+	json_object_object_add(c, "OpenStdin", json_object_new_boolean(o->interactive));
+	json_object_object_add(c, "StopSignal", json_object_new_string(o->stop_signal ?: ""));
+	json_object_object_add(c, "StopTimeout", json_object_new_int(o->stop_timeout));
+	json_object_object_add(c, "AutoRemove", json_object_new_boolean(o->auto_remove));
+	json_object_object_add(c, "NetworkMode", json_object_new_string(o->network ?: "none"));
+	json_object_object_add(c, "ReadonlyRootfs", json_object_new_boolean(o->read_only));
+	json_object_object_add(c, "Privileged", json_object_new_boolean(o->privileged));
+	json_object_object_add(c, "CapAdd", strv_json(o->cap_add));
+	json_object_object_add(c, "CapDrop", strv_json(o->cap_drop));
+	json_object_object_add(c, "LogMaxSize", json_object_new_int64((int64_t)o->log_max_size));
+	json_object_object_add(c, "LogMaxFile", json_object_new_int(o->log_max_file));
+	return c;
+}
+
+static int write_text(const char *dir, const char *name, const char *text, struct berth_err *err)
+{
+	autofree char *path = xasprintf("%s/%s", dir, name);
+
+	return fs_write_file_atomic(path, text, strlen(text), 0644, err);
+}
+
+/* The bundle: config.json and the files bind mounted at /etc. */
+static int write_bundle(struct engine *e, const struct engine_create_opts *o, const char *id,
+			const char *rootfs, json_object *image_config, json_object **args,
+			struct berth_err *err)
+{
+	autofree char *dir = engine_container_dir(e, id);
+	autofree char *hostname = xstrndup(id, 12);
+	autofree char *hosts = NULL;
+	autofree char *hostname_file = xasprintf("%s/hostname", dir);
+	autofree char *hosts_file = xasprintf("%s/hosts", dir);
+	autofree char *resolv_file = xasprintf("%s/resolv.conf", dir);
+	autofree char *cgpath = xasprintf("berth-%s", id);
+	autofree char *resolv = NULL;
+	autojson json_object *spec = NULL;
+	struct ocispec_opts so = {
+		.id = id,
+		.rootfs = rootfs,
+		.hostname = o->hostname ? o->hostname : hostname,
+		.cmd = o->cmd,
+		.entrypoint = o->entrypoint,
+		.env = o->env,
+		.workdir = o->workdir,
+		.user = o->user,
+		.tty = o->tty,
+		.read_only = o->read_only,
+		.privileged = o->privileged,
+		.cap_add = o->cap_add,
+		.cap_drop = o->cap_drop,
+		.no_new_privileges = o->no_new_privileges,
+		.network = o->network ? o->network : "none",
+		.cgroups_path = cgpath,
+		.labels = o->labels,
+		.hostname_file = hostname_file,
+		.hosts_file = hosts_file,
+		.resolv_file = resolv_file,
+	};
+	const char *text;
+	json_object *process = NULL;
+
+	hosts = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+			  "127.0.1.1\t%s\n",
+			  so.hostname);
+	/* With the host's network, the host's resolver; with none, no
+	 * nameserver at all (nothing to reach). */
+	if (strcmp(so.network, "host") != 0 ||
+	    fs_read_file("/etc/resolv.conf", 1 << 16, &resolv, NULL, err) < 0)
+		resolv = xstrdup("");
+	if (write_text(dir, "hostname", so.hostname, err) < 0 ||
+	    write_text(dir, "hosts", hosts, err) < 0 ||
+	    write_text(dir, "resolv.conf", resolv, err) < 0)
+		return -1;
+	{
+		autofree char *with_nl = xasprintf("%s\n", so.hostname);
+
+		if (write_text(dir, "hostname", with_nl, err) < 0)
+			return -1;
+	}
+	if (ocispec_build(&so, image_config, &spec, err) < 0)
+		return -1;
+	if (json_object_object_get_ex(spec, "process", &process))
+		json_object_object_get_ex(process, "args", args);
+	if (*args != NULL)
+		json_object_get(*args);
+	text = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PLAIN |
+							JSON_C_TO_STRING_NOSLASHESCAPE);
+	return write_text(dir, "config.json", text, err);
+}
+
+static int insert_row(struct engine *e, const char *id, const char *name, const char *image_id,
+		      const char *image, json_object *config, struct berth_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (store_prepare(e->store,
+			  "INSERT INTO containers (id, name, image_id, image, config, created_ns, "
+			  "state) VALUES (?, ?, ?, ?, ?, ?, 'created')",
+			  &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, image_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, image, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN), -1,
+			  SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 6, engine_now_ns());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_CONSTRAINT) {
+		berth_err_set(err, 0,
+			      "Conflict. The container name \"/%s\" is already in use: remove (or "
+			      "rename) that container to be able to reuse that name.",
+			      name);
+		err->code = EEXIST;
+		return -1;
+	}
+	if (rc != SQLITE_DONE)
+		return store_sql_err(e->store, "insert container", err);
+	return 0;
+}
+
+int engine_create(struct engine *e, const struct engine_create_opts *o,
+		  struct engine_container *out, struct berth_err *err)
+{
+	struct store_image img = { 0 };
+	struct store_snapshot sn = { 0 };
+	autojson json_object *image_config = NULL;
+	autojson json_object *config = record_config(o);
+	json_object *args = NULL;
+	char id[ENGINE_ID_LEN + 1];
+	autofree char *name = NULL;
+	autofree char *dir = NULL;
+	bool row = false, snap = false;
+	struct berth_err ignored;
+
+	if (o->network != NULL && strcmp(o->network, "none") != 0 && strcmp(o->network, "host"))
+		return berth_err_set(err, 0,
+				     "network %s: only --network none and --network host are "
+				     "supported yet (bridge networking comes later)",
+				     o->network);
+	if (o->name != NULL && check_name(o->name[0] == '/' ? o->name + 1 : o->name, err) < 0)
+		return -1;
+	if (store_image_lookup(e->store, o->image, &img, err) < 0)
+		return -1;
+	if (store_image_config(e->store, img.id, &image_config, err) < 0)
+		goto fail;
+	if (random_id(id, err) < 0)
+		goto fail;
+	name = o->name ? xstrdup(o->name[0] == '/' ? o->name + 1 : o->name) : random_name();
+	json_object_object_add(config, "Image", json_object_new_string(o->image));
+	/* The row first: it claims the name (UNIQUE), so two creates with one
+	 * name cannot both go on. A generated name that collides is retried. */
+	for (int tries = 0;; tries++) {
+		if (insert_row(e, id, name, img.id, o->image, config, err) == 0)
+			break;
+		if (o->name != NULL || err->code != EEXIST || tries > 20)
+			goto fail;
+		free(name);
+		name = random_name();
+		if (tries > 10) {
+			char *longer = xasprintf("%s%d", name, tries);
+
+			free(name);
+			name = longer;
+		}
+	}
+	row = true;
+	dir = engine_container_dir(e, id);
+	if (mkdir(dir, 0700) < 0) {
+		berth_err_set(err, errno, "mkdir %s", dir);
+		goto fail;
+	}
+	if (store_snapshot_create(e->store, img.id, id, &sn, err) < 0)
+		goto fail;
+	snap = true;
+	if (write_bundle(e, o, id, sn.mountpoint, image_config, &args, err) < 0)
+		goto fail;
+	/* Path and Args as the process will run. */
+	if (args != NULL) {
+		size_t n = json_object_array_length(args);
+		json_object *rest = json_object_new_array();
+		autofree char *cfg_text = NULL;
+
+		json_object_object_add(config, "Path",
+				       json_object_get(json_object_array_get_idx(args, 0)));
+		for (size_t i = 1; i < n; i++)
+			json_object_array_add(rest,
+					      json_object_get(json_object_array_get_idx(args, i)));
+		json_object_object_add(config, "Args", rest);
+		json_object_put(args);
+		cfg_text = xstrdup(json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN));
+		if (engine_update(e, id, "config = ?4", 0, 0, 0, cfg_text, err) < 0)
+			goto fail;
+	}
+	store_snapshot_clear(&sn);
+	store_image_clear(&img);
+	return engine_lookup(e, id, out, err);
+fail:
+	if (snap)
+		store_snapshot_remove(e->store, id, &ignored);
+	if (dir != NULL)
+		fs_rm_rf(dir, &ignored);
+	if (row)
+		engine_delete_row(e, id, &ignored);
+	store_snapshot_clear(&sn);
+	store_image_clear(&img);
+	return -1;
+}
+
+int engine_delete_row(struct engine *e, const char *id, struct berth_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (store_prepare(e->store, "DELETE FROM containers WHERE id = ?", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_sql_err(e->store, "delete container", err);
+	return 0;
+}
+
+/* ---- signals, stop, wait, remove ---- */
+
+struct runtime_ctx engine_runtime_ctx(struct engine *e)
+{
+	return (struct runtime_ctx){ .root = e->runtime_root };
+}
+
+int engine_kill(struct engine *e, const char *what, int sig, struct berth_err *err)
+{
+	struct engine_container c = { 0 };
+	struct runtime_ctx ctx = engine_runtime_ctx(e);
+	int r;
+
+	if (engine_lookup(e, what, &c, err) < 0)
+		return -1;
+	if (c.state != ENGINE_RUNNING) {
+		berth_err_set(err, 0, "Cannot kill container: %s: container %.12s is not running",
+			      what, c.id);
+		engine_container_clear(&c);
+		return -1;
+	}
+	r = container_kill(&ctx, c.id, sig, false, err);
+	engine_container_clear(&c);
+	return r;
+}
+
+/* Polls until the container is no longer running, at most timeout_ms (-1:
+ * forever). 1 stopped, 0 still running. */
+static int wait_exited(struct engine *e, const char *id, int timeout_ms, int *code,
+		       struct berth_err *err)
+{
+	for (int waited = 0;; waited += 20) {
+		struct engine_container c = { 0 };
+		enum engine_state st;
+
+		if (engine_lookup(e, id, &c, err) < 0)
+			return -1;
+		st = c.state;
+		if (code != NULL)
+			*code = c.exit_code;
+		engine_container_clear(&c);
+		if (st != ENGINE_RUNNING)
+			return 1;
+		if (timeout_ms >= 0 && waited >= timeout_ms)
+			return 0;
+		usleep(20000);
+	}
+}
+
+int engine_stop(struct engine *e, const char *what, int timeout, struct berth_err *err)
+{
+	struct engine_container c = { 0 };
+	struct runtime_ctx ctx = engine_runtime_ctx(e);
+	const char *signame = NULL;
+	int sig = SIGTERM, r;
+
+	if (engine_lookup(e, what, &c, err) < 0)
+		return -1;
+	if (c.state != ENGINE_RUNNING) {
+		engine_container_clear(&c);
+		return 0; /* docker: stopping a stopped container succeeds */
+	}
+	if (json_get_string(c.config, "StopSignal", NULL, &signame, err) == 1 && signame[0]) {
+		sig = signal_parse(signame);
+		if (sig <= 0) {
+			berth_err_set(err, 0, "invalid stop signal %s", signame);
+			engine_container_clear(&c);
+			return -1;
+		}
+	}
+	if (timeout < 0) {
+		int64_t t = -1;
+
+		json_get_int64(c.config, "StopTimeout", NULL, &t, err);
+		timeout = t >= 0 ? (int)t : 10;
+	}
+	container_kill(&ctx, c.id, sig, false, err);
+	r = wait_exited(e, c.id, timeout * 1000, NULL, err);
+	if (r == 0) {
+		container_kill(&ctx, c.id, SIGKILL, false, err);
+		r = wait_exited(e, c.id, -1, NULL, err);
+	}
+	engine_container_clear(&c);
+	return r < 0 ? -1 : 0;
+}
+
+int engine_wait(struct engine *e, const char *what, int *exit_code, struct berth_err *err)
+{
+	struct engine_container c = { 0 };
+	int r;
+
+	if (engine_lookup(e, what, &c, err) < 0)
+		return -1;
+	r = wait_exited(e, c.id, -1, exit_code, err);
+	engine_container_clear(&c);
+	return r < 0 ? -1 : 0;
+}
+
+int engine_remove(struct engine *e, const char *what, bool force, struct berth_err *err)
+{
+	struct engine_container c = { 0 };
+	struct runtime_ctx ctx = engine_runtime_ctx(e);
+	autofree char *dir = NULL;
+	int r = -1;
+
+	if (engine_lookup(e, what, &c, err) < 0)
+		return -1;
+	if (c.state == ENGINE_RUNNING) {
+		if (!force) {
+			berth_err_set(
+			    err, 0,
+			    "cannot remove container \"/%s\": container is running: stop the "
+			    "container before removing or force remove",
+			    c.name);
+			err->code = EBUSY;
+			goto out;
+		}
+		container_kill(&ctx, c.id, SIGKILL, false, err);
+		if (wait_exited(e, c.id, 10000, NULL, err) <= 0)
+			goto out;
+	}
+	/* Runtime state a dead monitor left. */
+	container_delete(&ctx, c.id, true, err);
+	berth_err_clear(err);
+	if (store_snapshot_remove(e->store, c.id, err) < 0 && err->code != ENOENT)
+		goto out;
+	dir = engine_container_dir(e, c.id);
+	if (fs_rm_rf(dir, err) < 0 || engine_delete_row(e, c.id, err) < 0)
+		goto out;
+	r = 0;
+out:
+	engine_container_clear(&c);
+	return r;
+}

@@ -1,0 +1,39 @@
+/* Shared by the engine's own files; not for other layers. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "engine/engine.h"
+#include "runtime/container.h"
+
+int64_t engine_now_ns(void);
+/* ROOT/containers/ID: the bundle (config.json, hostname, hosts,
+ * resolv.conf) and the json-file logs. */
+char *engine_container_dir(struct engine *e, const char *id);
+/* UPDATE containers SET <set> WHERE id = ?5, with ?1..?3 integers and ?4
+ * text bound. */
+int engine_update(struct engine *e, const char *id, const char *set, int64_t a, int64_t b,
+		  int64_t c, const char *text, struct berth_err *err);
+int engine_record_exit(struct engine *e, const char *id, int code, const char *error,
+		       struct berth_err *err);
+int engine_delete_row(struct engine *e, const char *id, struct berth_err *err);
+struct runtime_ctx engine_runtime_ctx(struct engine *e);
+/* Whether pid is the monitor of container id (not a reused pid). */
+bool engine_monitor_alive(struct engine *e, const char *id, pid_t pid);
+
+/* json-file logs (logs.c). */
+struct log_writer {
+	int fd;
+	char *path;
+	uint64_t size, max_size;
+	int max_file;
+	char *partial[2]; /* a line not yet ended, per stream */
+	size_t partial_len[2];
+};
+int log_writer_open(struct log_writer *w, const char *path, uint64_t max_size, int max_file,
+		    struct berth_err *err);
+/* stream: 0 stdout, 1 stderr. */
+void log_writer_write(struct log_writer *w, int stream, const char *buf, size_t len);
+void log_writer_close(struct log_writer *w);

@@ -1,0 +1,215 @@
+#!/usr/bin/env bats
+# The engine's container commands (berth run, create, start, ps, logs, stop,
+# kill, rm, wait), each run against a real container made from an image
+# imported from busybox-static, with its monitor process.
+
+load image-helpers
+
+setup() {
+	image_setup
+	export BERTH_RUN_ROOT=$IMG_DIR/run
+	import_busybox busybox
+}
+
+# Everything the test's containers made goes: containers (killed), their
+# cgroups, mounts and monitors.
+teardown() {
+	local id
+	if [ -n "${STORE:-}" ] && [ -f "$STORE/berth.db" ]; then
+		for id in $(sqlite3 "$STORE/berth.db" "select id from containers" 2>/dev/null); do
+			timeout 30 "$BERTH" --root "$STORE" rm -f "$id" >/dev/null 2>&1
+			assert_no_cgroup "$id" || true
+		done
+	fi
+	image_teardown
+}
+
+assert_no_cgroup() {
+	local left
+	left=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "berth-$1" 2>/dev/null)
+	[ -z "$left" ] || fail "cgroup left: $left"
+}
+
+# monitors of this test's store
+monitors() {
+	local p
+	for p in $(pgrep -x berth-monitor); do
+		grep -qF "$IMG_DIR" "/proc/$p/environ" 2>/dev/null && echo "$p"
+	done
+	return 0
+}
+
+@test "run --rm: the output, the exit status, and nothing left behind" {
+	b_ok run --rm busybox echo hello from a container
+	assert_eq "$output" "hello from a container"
+	b_ok ps -a -q
+	assert_eq "$output" ""
+	assert_eq "$(sqlite3 "$STORE/berth.db" "select count(*) from snapshots")" 0
+	[ -z "$(ls "$STORE/containers")" ] || fail "container dir left: $(ls "$STORE/containers")"
+	! grep -q " $STORE/" /proc/self/mountinfo || fail "a mount is left"
+	[ -z "$(monitors)" ] || fail "a monitor is left"
+	b run --rm busybox sh -c 'echo out; echo err >&2; exit 3'
+	assert_eq "$status" 3 "exit status"
+	assert_eq "$output" out
+	assert_eq "$stderr" err
+}
+
+@test "run: what the process sees: pid 1, env, workdir, user, hostname, own root" {
+	b_ok run --rm -e A=1 -e B -w /tmp -u 65534:65534 -h myhost busybox \
+		sh -c 'echo $$ $A ${B:-unset} $(pwd) $(id -u):$(id -g) $(hostname) $HOSTNAME'
+	assert_eq "$output" "1 1 unset /tmp 65534:65534 myhost myhost"
+	B=fromcaller b_ok run --rm -e B busybox sh -c 'echo $B'
+	assert_eq "$output" fromcaller
+	# The root is the image's snapshot, writable, and private to the container.
+	b_ok run --rm busybox sh -c 'touch /written && ls /bin/busybox /written'
+	assert_eq "$output" "$(printf '/bin/busybox\n/written')"
+	b_ok run --rm busybox sh -c 'ls /written 2>&1 || echo absent'
+	assert_eq "$(tail -1 <<<"$output")" absent
+	# Docker's default capabilities (CapEff 00000000a80425fb) and no network.
+	b_ok run --rm busybox sh -c 'grep CapEff /proc/self/status; ls /sys/class/net'
+	assert_eq "$output" "$(printf 'CapEff:\t00000000a80425fb\nlo')"
+	b_ok run --rm --cap-drop ALL busybox grep CapEff /proc/self/status
+	assert_eq "$output" "$(printf 'CapEff:\t0000000000000000')"
+}
+
+@test "run -d, ps, logs, stop, rm: a detached container outlives the command that started it" {
+	b_ok run -d --name web busybox sh -c 'echo started; echo oops >&2; trap "echo bye; exit 7" TERM; while :; do sleep 0.1; done'
+	local id=$output
+	[[ $id =~ ^[0-9a-f]{64}$ ]] || fail "not an id: $id"
+	b_ok ps
+	assert_eq "$(sed -n 1p <<<"$output" | tr -s ' ')" "CONTAINER ID IMAGE COMMAND CREATED STATUS PORTS NAMES"
+	grep -q "^${id:0:12} .*busybox .*Up .* web$" <<<"$output" || fail "ps: $output"
+	b_ok ps -q
+	assert_eq "$output" "${id:0:12}"
+	b_ok ps --no-trunc -q
+	assert_eq "$output" "$id"
+	b_ok ps --format '{{.Names}} {{.State}}'
+	assert_eq "$output" "web running"
+	[ -n "$(monitors)" ] || fail "no monitor"
+	sleep 0.5
+	b_ok logs web
+	assert_eq "$output" started
+	assert_eq "$stderr" oops
+	b_ok logs -t web
+	[[ $output =~ ^20[0-9-]+T[0-9:.]+Z\ started$ ]] || fail "logs -t: $output"
+	# The log is docker's json-file.
+	assert_eq "$(jq -s -c 'map(select(.stream == "stdout") | .log)' "$STORE/containers/$id/$id-json.log")" \
+		'["started\n"]' "json-file log"
+	b rm web
+	assert_eq "$status" 125
+	assert_error "container is running"
+	b_ok stop -t 5 web
+	assert_eq "$output" web
+	b_ok ps -a --format '{{.Status}}'
+	[[ $output =~ ^Exited\ \(7\) ]] || fail "status: $output"
+	b_ok logs --tail 1 web
+	assert_eq "$output" bye
+	b_ok wait web
+	assert_eq "$output" 7
+	[ -z "$(monitors)" ] || fail "the monitor did not exit"
+	assert_no_cgroup "$id"
+	b_ok rm web
+	b_ok ps -a -q
+	assert_eq "$output" ""
+}
+
+@test "stop: a container that ignores SIGTERM is killed after the timeout; kill -s sends a signal" {
+	b_ok run -d --name stubborn busybox sh -c 'trap "" TERM; while :; do sleep 0.1; done'
+	b_ok stop -t 1 stubborn
+	b_ok wait stubborn
+	assert_eq "$output" 137
+	b_ok run -d --name kk busybox sh -c 'trap "exit 42" USR1; while :; do sleep 0.1; done'
+	sleep 0.3
+	b_ok kill -s USR1 kk
+	b_ok wait kk
+	assert_eq "$output" 42
+	b kill kk
+	assert_eq "$status" 125
+	assert_error "is not running"
+}
+
+@test "create, start and a restart of an exited container" {
+	b_ok create --name c1 busybox sh -c 'echo run; exit 5'
+	local id=$output
+	b_ok ps -a --format '{{.ID}} {{.Status}}'
+	assert_eq "$output" "${id:0:12} Created"
+	b_ok start c1
+	assert_eq "$output" c1
+	b_ok wait c1
+	assert_eq "$output" 5
+	b_ok start c1
+	b_ok wait c1
+	b_ok logs c1
+	assert_eq "$output" "$(printf 'run\nrun')"
+	# Names and unique id prefixes find it.
+	b_ok wait "${id:0:5}"
+	assert_eq "$output" 5
+}
+
+@test "bad input: exit 125, one line, and nothing left behind" {
+	store_state >"$BATS_TEST_TMPDIR/before"
+	b run --rm nosuchimage true
+	assert_eq "$status" 125
+	assert_error "No such image: nosuchimage"
+	b run --bogus busybox true
+	assert_eq "$status" 125
+	assert_error "unknown flag: --bogus"
+	b run --network bridge busybox true
+	assert_eq "$status" 125
+	assert_error bridge
+	b run --log-opt max-size=lots busybox true
+	assert_eq "$status" 125
+	assert_error max-size
+	b run --name 'bad name' busybox true
+	assert_eq "$status" 125
+	assert_error "Invalid container name"
+	b run -u nosuchuser busybox true
+	assert_eq "$status" 125
+	assert_error nosuchuser
+	b start nosuch
+	assert_eq "$status" 125
+	assert_error "No such container: nosuch"
+	assert_store_unchanged "$BATS_TEST_TMPDIR/before"
+	# A command that is not there: docker's 127, and the --rm container goes.
+	b run --rm busybox /nonexistent
+	assert_eq "$status" 127
+	b_ok ps -a -q
+	assert_eq "$output" ""
+	# A name in use.
+	b_ok create --name dup busybox true
+	b create --name dup busybox true
+	assert_eq "$status" 125
+	assert_error 'Conflict' '"/dup"'
+	b_ok rm dup
+	assert_store_unchanged "$BATS_TEST_TMPDIR/before"
+}
+
+@test "logs rotate: max-size and max-file bound the json-file log" {
+	b_ok run --name chatty --log-opt max-size=2k --log-opt max-file=2 busybox \
+		sh -c 'i=0; while [ $i -lt 200 ]; do echo line $i; i=$((i + 1)); done'
+	local id
+	id=$(sqlite3 "$STORE/berth.db" "select id from containers where name = 'chatty'")
+	local log=$STORE/containers/$id/$id-json.log
+	[ -f "$log.1" ] || fail "no rotated file"
+	[ ! -e "$log.2" ] || fail "more files than max-file"
+	[ "$(stat -c %s "$log")" -le 2048 ] || fail "log larger than max-size"
+	b_ok logs --tail 1 chatty
+	assert_eq "$output" "line 199"
+}
+
+@test "rmi refuses an image a container uses; ps filters" {
+	b_ok create --name user1 --label tier=web busybox true
+	b rmi busybox
+	[ "$status" != 0 ] || fail "rmi removed an image in use"
+	b_ok run --name ok1 busybox true
+	b_ok ps -a --filter status=exited --format '{{.Names}}'
+	assert_eq "$output" ok1
+	b_ok ps -a --filter label=tier=web --format '{{.Names}}'
+	assert_eq "$output" user1
+	b_ok ps -a --filter exited=0 -q
+	assert_eq "$(wc -l <<<"$output")" 1
+	b_ok ps -n 1 --format '{{.Names}}'
+	assert_eq "$output" ok1
+	b_ok rm user1 ok1
+	b_ok rmi busybox
+}
