@@ -199,8 +199,8 @@ static void read_row(sqlite3_stmt *st, struct engine_container *c)
 }
 
 /* A monitor that is gone while its container is marked running died
- * without recording the exit (killed, or the host rebooted): record what is
- * known. */
+ * without recording the exit (killed, or the host rebooted): the container
+ * is stopped and the exit recorded as 255 with an error saying why. */
 static void refresh(struct engine *e, struct engine_container *c)
 {
 	struct berth_err ignored;
@@ -210,6 +210,13 @@ static void refresh(struct engine *e, struct engine_container *c)
 	if (c->monitor_pid > 0 && (kill(c->monitor_pid, 0) == 0 || errno == EPERM) &&
 	    engine_monitor_alive(e, c->id, c->monitor_pid))
 		return;
+	/* Without its monitor nobody reaps it or keeps its output: stop what
+	 * is left of it, so the record and the host agree. */
+	{
+		struct runtime_ctx ctx = engine_runtime_ctx(e);
+
+		container_delete(&ctx, c->id, true, &ignored);
+	}
 	c->state = ENGINE_EXITED;
 	c->exit_code = 255;
 	c->finished_ns = engine_now_ns();

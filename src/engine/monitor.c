@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -29,15 +30,21 @@
 
 bool engine_monitor_alive(struct engine *e, const char *id, pid_t pid)
 {
-	autofree char *path = xasprintf("/proc/%d/comm", (int)pid);
-	autofree char *comm = NULL;
+	autofree char *path = xasprintf("/proc/%d/stat", (int)pid);
+	autofree char *stat = NULL;
 	struct berth_err ignored;
+	const char *close_paren;
 
 	(void)e;
 	(void)id;
-	if (fs_read_file(path, 64, &comm, NULL, &ignored) < 0)
+	/* "pid (comm) S ...": the name, and not a zombie nobody reaped yet. */
+	if (fs_read_file(path, 4096, &stat, NULL, &ignored) < 0)
 		return false;
-	return strncmp(comm, MONITOR_COMM, strlen(MONITOR_COMM)) == 0;
+	close_paren = strrchr(stat, ')');
+	if (close_paren == NULL || close_paren[1] != ' ' || close_paren[2] == 'Z' ||
+	    close_paren[2] == 'X')
+		return false;
+	return strncmp(strchr(stat, '(') + 1, MONITOR_COMM ")", strlen(MONITOR_COMM) + 1) == 0;
 }
 
 struct monitor {
@@ -249,6 +256,16 @@ static int event_loop(struct monitor *m)
 	return code;
 }
 
+static int reopen(struct monitor *m, const char *root, const char *driver, const char *run_root,
+		  struct berth_err *err)
+{
+	if (m->store != NULL)
+		return 0;
+	if (store_open(root, driver, &m->store, err) < 0)
+		return -1;
+	return engine_open(m->store, run_root, &m->e, err);
+}
+
 static void finish(struct monitor *m, int code)
 {
 	struct runtime_ctx ctx = engine_runtime_ctx(&m->e);
@@ -287,6 +304,35 @@ static int monitor_setup(struct monitor *m, const char *root, const char *driver
 	return log_writer_open(&m->log, log, (uint64_t)max_size, (int)max_file, err);
 }
 
+/* While the container runs, the monitor only moves bytes: what setting up
+ * touched (the store, the runtime, the parsers) is given back. The
+ * database connection closes (finish reopens it), and the binary's code
+ * pages are unmapped from this process (they stay in the page cache, and
+ * those the event loop needs fault back in). Only executable mappings:
+ * they are never written, so dropping them loses nothing. */
+static void shed_memory(struct monitor *m)
+{
+	autofclose FILE *maps = NULL;
+	char line[512];
+
+	engine_close(&m->e);
+	store_close(m->store);
+	m->store = NULL;
+	maps = fopen("/proc/self/maps", "re");
+	while (maps != NULL && fgets(line, sizeof(line), maps) != NULL) {
+		unsigned long start, end;
+		char perms[8];
+		unsigned long long offset;
+		char dev[16];
+		unsigned long inode;
+
+		if (sscanf(line, "%lx-%lx %7s %llx %15s %lu", &start, &end, perms, &offset, dev,
+			   &inode) == 6 &&
+		    inode != 0 && perms[2] == 'x')
+			madvise((void *)start, end - start, MADV_DONTNEED);
+	}
+}
+
 /* The monitor itself; never returns. */
 static void monitor_main(const char *root, const char *driver, const char *run_root, const char *id,
 			 int sync_fd, int done_fd, const int attach[2])
@@ -304,7 +350,6 @@ static void monitor_main(const char *root, const char *driver, const char *run_r
 	keep[1] = done_fd;
 	keep[2] = m.attach[0];
 	keep[3] = m.attach[1];
-	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	prctl(PR_SET_NAME, MONITOR_COMM);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	sigemptyset(&mask);
@@ -313,6 +358,7 @@ static void monitor_main(const char *root, const char *driver, const char *run_r
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	close_others(keep, ARRAY_SIZE(keep));
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {
 		dup2(null, 0);
 		dup2(null, 1);
@@ -335,7 +381,10 @@ static void monitor_main(const char *root, const char *driver, const char *run_r
 	}
 	sync_write(sync_fd, "ok");
 	close(sync_fd);
+	shed_memory(&m);
 	code = event_loop(&m);
+	if (reopen(&m, root, driver, run_root, &err) < 0)
+		_exit(1);
 	finish(&m, code < 0 ? 255 : code);
 	_exit(0);
 }

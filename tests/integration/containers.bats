@@ -113,6 +113,30 @@ monitors() {
 	assert_eq "$output" ""
 }
 
+@test "run -d returns at once: the monitor keeps none of the caller's descriptors" {
+	# Command substitution waits for every holder of its pipe to close it.
+	local id
+	id=$(timeout 20 "$BERTH" --root "$STORE" run -d busybox sh -c 'while :; do sleep 1; done' 2>&1) ||
+		fail "run -d did not return: $id"
+	[[ $id =~ ^[0-9a-f]{64}$ ]] || fail "not an id: $id"
+	local mon
+	mon=$(sqlite3 "$STORE/berth.db" "select monitor_pid from containers where id = '$id'")
+	[ "$mon" -gt 0 ] || fail "no monitor pid recorded"
+	assert_eq "$(cat /proc/$mon/comm)" berth-monitor
+	# Its stdio is /dev/null, and it is in a session of its own (double
+	# forked: not the session's leader, so it never gets a terminal).
+	assert_eq "$(readlink /proc/$mon/fd/1)" /dev/null
+	assert_eq "$(readlink /proc/$mon/fd/2)" /dev/null
+	[ "$(ps -o sid= -p $mon)" != "$(ps -o sid= -p $$)" ] || fail "the monitor is in our session"
+	b_ok rm -f "$id"
+	local i
+	for i in $(seq 50); do
+		[ "$(cat /proc/$mon/comm 2>/dev/null)" = berth-monitor ] || break
+		sleep 0.1
+	done
+	[ "$(cat /proc/$mon/comm 2>/dev/null)" != berth-monitor ] || fail "the monitor outlived its container"
+}
+
 @test "stop: a container that ignores SIGTERM is killed after the timeout; kill -s sends a signal" {
 	b_ok run -d --name stubborn busybox sh -c 'trap "" TERM; while :; do sleep 0.1; done'
 	b_ok stop -t 1 stubborn
@@ -212,4 +236,26 @@ monitors() {
 	assert_eq "$output" ok1
 	b_ok rm user1 ok1
 	b_ok rmi busybox
+}
+
+@test "a killed monitor: the container is stopped and recorded, its logs kept, and it starts again" {
+	b_ok run -d --name orphan busybox sh -c 'echo before; while :; do sleep 0.1; done'
+	local id=$output mon init
+	sleep 0.3
+	mon=$(sqlite3 "$STORE/berth.db" "select monitor_pid from containers where id = '$id'")
+	init=$(sqlite3 "$STORE/berth.db" "select pid from containers where id = '$id'")
+	kill -9 "$mon"
+	b_ok ps -a --format '{{.Names}} {{.Status}}'
+	[[ $output =~ ^orphan\ Exited\ \(255\) ]] || fail "ps: $output"
+	# The container's processes are gone, not left running unwatched.
+	local i
+	for i in $(seq 50); do [ -d "/proc/$init" ] || break; sleep 0.1; done
+	[ ! -d "/proc/$init" ] || fail "the container's init is still running"
+	b_ok logs orphan
+	assert_eq "$output" before
+	b_ok start orphan
+	b_ok ps --format '{{.Names}} {{.State}}'
+	assert_eq "$output" "orphan running"
+	b_ok rm -f orphan
+	assert_no_cgroup "$id"
 }
