@@ -12,6 +12,9 @@ int store_prepare(struct store *s, const char *sql, sqlite3_stmt **out, struct b
 int store_begin(struct store *s, struct berth_err *err);
 int store_commit(struct store *s, struct berth_err *err);
 void store_rollback(struct store *s);
+/* Runs a query with one text parameter: 1 when it returns a row, 0 when
+ * none, -1 when it failed (callers choose what doubt means: gc keeps). */
+int store_row_exists(struct store *s, const char *sql, const char *arg);
 int store_set_tag(struct store *s, const char *id, const char *name, int64_t now,
 		  struct berth_err *err);
 /* Runs the sweep; the caller holds the exclusive lock. */

@@ -503,20 +503,6 @@ out:
 
 /* ---- garbage collection ---- */
 
-static bool row_exists(struct store *s, const char *sql, const char *arg)
-{
-	sqlite3_stmt *st = NULL;
-	struct berth_err ignored;
-	bool found;
-
-	if (store_prepare(s, sql, &st, &ignored) < 0)
-		return true; /* when in doubt, keep */
-	sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return found;
-}
-
 static uint64_t tree_size(int dirfd, const char *name)
 {
 	autoclose int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -561,10 +547,10 @@ static int sweep_blob(struct store *s, int dfd, const char *name, struct store_g
 	struct stat stb;
 
 	if (digest_is_hex64(name) &&
-	    row_exists(s,
-		       "SELECT 1 FROM images WHERE id = ?1 OR manifest = ?1 UNION ALL "
-		       "SELECT 1 FROM image_layers WHERE blob = ?1 LIMIT 1",
-		       digest))
+	    store_row_exists(s,
+			     "SELECT 1 FROM images WHERE id = ?1 OR manifest = ?1 UNION ALL "
+			     "SELECT 1 FROM image_layers WHERE blob = ?1 LIMIT 1",
+			     digest) != 0) /* in doubt, keep */
 		return 0;
 	if (fstatat(dfd, name, &stb, AT_SYMLINK_NOFOLLOW) == 0) {
 		stats->bytes += (uint64_t)stb.st_size;
@@ -581,7 +567,7 @@ static int sweep_layer(struct store *s, int dfd, const char *name, struct store_
 	autofree char *chain = xasprintf(DIGEST_PREFIX "%s", name);
 
 	if (digest_is_hex64(name) &&
-	    row_exists(s, "SELECT 1 FROM layers WHERE chain_id = ?", chain))
+	    store_row_exists(s, "SELECT 1 FROM layers WHERE chain_id = ?", chain) != 0)
 		return 0;
 	stats->bytes += tree_size(dfd, name);
 	stats->layers++;

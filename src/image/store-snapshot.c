@@ -293,18 +293,11 @@ int store_snapshot_remove(struct store *s, const char *id, struct berth_err *err
 int store_snapshot_sweep(struct store *s, int dfd, const char *name, struct store_gc_stats *stats,
 			 struct berth_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	bool found = true;
 	autofree char *dir = NULL;
 	autofree char *merged = NULL;
 
-	if (store_prepare(s, "SELECT 1 FROM snapshots WHERE id = ?", &st, err) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	if (found)
-		return 0;
+	if (store_row_exists(s, "SELECT 1 FROM snapshots WHERE id = ?", name) != 0)
+		return 0; /* a row, or in doubt: keep */
 	dir = xasprintf("%s/snapshots/%s", s->root, name);
 	merged = xasprintf("%s/merged", dir);
 	if (snapshot_unmount(merged, err) < 0)

@@ -271,11 +271,6 @@ void store_unlock(struct store *s)
 
 /* ---- blobs ---- */
 
-char *store_blob_path(struct store *s, const char *digest)
-{
-	return xasprintf("%s/blobs/sha256/%s", s->root, digest_hex(digest));
-}
-
 char *store_layer_path(struct store *s, const char *chain_id)
 {
 	return xasprintf("%s/layers/%s", s->root, digest_hex(chain_id));
@@ -321,35 +316,34 @@ int store_blob_read(struct store *s, const char *digest, size_t max, char **out,
 	return 0;
 }
 
-static bool exists_by(struct store *s, const char *sql, const char *arg);
-
-bool store_layer_exists(struct store *s, const char *chain_id)
-{
-	return exists_by(s, "SELECT 1 FROM layers WHERE chain_id = ?", chain_id);
-}
-
-static bool exists_by(struct store *s, const char *sql, const char *arg)
+int store_row_exists(struct store *s, const char *sql, const char *arg)
 {
 	sqlite3_stmt *st = NULL;
 	struct berth_err ignored;
-	bool found;
+	int rc;
 
 	if (store_prepare(s, sql, &st, &ignored) < 0)
-		return false;
-	sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-	found = sqlite3_step(st) == SQLITE_ROW;
+		return -1;
+	sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return found;
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+bool store_layer_exists(struct store *s, const char *chain_id)
+{
+	return store_row_exists(s, "SELECT 1 FROM layers WHERE chain_id = ?", chain_id) == 1;
 }
 
 bool store_layer_with_diff_id(struct store *s, const char *diff_id)
 {
-	return exists_by(s, "SELECT 1 FROM layers WHERE diff_id = ? LIMIT 1", diff_id);
+	return store_row_exists(s, "SELECT 1 FROM layers WHERE diff_id = ? LIMIT 1", diff_id) == 1;
 }
 
 bool store_blob_is_layer(struct store *s, const char *digest)
 {
-	return exists_by(s, "SELECT 1 FROM image_layers WHERE blob = ? LIMIT 1", digest);
+	return store_row_exists(s, "SELECT 1 FROM image_layers WHERE blob = ? LIMIT 1", digest) ==
+	       1;
 }
 
 void store_chain_id(const char *parent, const char *diff_id, char out[DIGEST_STR_LEN + 1])
@@ -432,20 +426,10 @@ int blob_writer_begin(struct store_stage *st, struct blob_writer *w, struct bert
 
 int blob_writer_write(struct blob_writer *w, const void *buf, size_t len, struct berth_err *err)
 {
-	const char *p = buf;
-
 	digest_update(&w->hash, buf, len);
 	w->size += len;
-	while (len > 0) {
-		ssize_t n = write(w->fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return berth_err_set(err, errno, "write blob");
-		p += n;
-		len -= (size_t)n;
-	}
+	if (fs_write_all(w->fd, buf, len, -1) < 0)
+		return berth_err_set(err, errno, "write blob");
 	return 0;
 }
 

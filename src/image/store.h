@@ -64,7 +64,6 @@ int store_blob_open(struct store *s, const char *digest, struct berth_err *err);
 /* Reads a small blob (a manifest or config) whole; max bounds its size. */
 int store_blob_read(struct store *s, const char *digest, size_t max, char **out, size_t *len,
 		    struct berth_err *err);
-char *store_blob_path(struct store *s, const char *digest);
 char *store_layer_path(struct store *s, const char *chain_id);
 
 /* ---- staging: how loads, imports and (later) pulls add content ---- */
