@@ -14,6 +14,7 @@
 #include "engine/engine-internal.h"
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/fs.h"
 #include "util/human.h"
 #include "util/xalloc.h"
 
@@ -113,7 +114,7 @@ static void emit(struct log_writer *w, int stream, const char *line, size_t n)
 	len += strlen(tail);
 	if (w->size + len > w->max_size && w->size > 0)
 		rotate(w);
-	if (w->fd >= 0 && write(w->fd, rec, len) == (ssize_t)len)
+	if (w->fd >= 0 && fs_write_all(w->fd, rec, len, -1) == 0)
 		w->size += len;
 }
 

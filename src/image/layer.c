@@ -38,6 +38,7 @@
 
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/fs.h"
 #include "util/xalloc.h"
 
 #define STREAM_BUF_SIZE     (128 * 1024)
@@ -64,23 +65,6 @@ struct layer_stream {
 	int code;      /* errno of the last failure, 0 for a format error */
 	char why[512]; /* its message */
 };
-
-/* write(), or pwrite() at off when off >= 0, of all of buf. */
-static int write_full(int fd, const char *buf, size_t len, off_t off)
-{
-	while (len > 0) {
-		ssize_t n = off >= 0 ? pwrite(fd, buf, len, off) : write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-		off += off >= 0 ? n : 0;
-	}
-	return 0;
-}
 
 static void stream_set_archive_error(struct layer_stream *s, struct archive *a)
 {
@@ -149,7 +133,7 @@ static ssize_t stream_next(struct layer_stream *s)
 	if (s->hashing)
 		digest_update(&s->digest, s->buf, (size_t)n);
 	s->size += (uint64_t)n;
-	if (s->tee_fd >= 0 && write_full(s->tee_fd, s->buf, (size_t)n, -1) < 0) {
+	if (s->tee_fd >= 0 && fs_write_all(s->tee_fd, s->buf, (size_t)n, -1) < 0) {
 		s->code = errno;
 		snprintf(s->why, sizeof(s->why), "writing the uncompressed tar: %s",
 			 strerror(errno));
@@ -587,7 +571,7 @@ static int file_write_data(struct applier *ap, int fd, struct archive_entry *e)
 			return entry_fail(ap, 0, "%s", archive_error_string(ap->tar));
 		/* Sparse files come as blocks at offsets; the holes between
 		 * are never written, so they stay holes. */
-		if (write_full(fd, buf, size, off) < 0)
+		if (fs_write_all(fd, buf, size, off) < 0)
 			return entry_fail(ap, errno, "write");
 		if (off + (la_int64_t)size > end)
 			end = off + (la_int64_t)size;

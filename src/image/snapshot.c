@@ -38,6 +38,7 @@
 
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/fs.h"
 #include "util/path.h"
 #include "util/xalloc.h"
 
@@ -645,20 +646,6 @@ static int vfs_set_meta(struct vfs_copy *c, int sdir, int ddir, const char *name
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* copy_file_range (reflinks or in-kernel copies on most filesystems), and
  * read/write where it is refused; both move the fds' offsets, so the
  * fallback goes on from where the first stopped. */
@@ -680,9 +667,8 @@ static int copy_data(int in, int out)
 		} else {
 			n = read(in, buf, sizeof(buf));
 			if (n > 0) {
-				int r = write_all(out, buf, (size_t)n);
-				if (r < 0)
-					return r;
+				if (fs_write_all(out, buf, (size_t)n, -1) < 0)
+					return -errno;
 			}
 		}
 		if (n < 0 && errno == EINTR)

@@ -13,6 +13,24 @@
 #include "util/err.h"
 #include "util/xalloc.h"
 
+int fs_write_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = off >= 0 ? pwrite(fd, p, len, off) : write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+		off += off >= 0 ? n : 0;
+	}
+	return 0;
+}
+
 int fs_read_fd(int fd, size_t max, char **out, size_t *len, struct berth_err *err)
 {
 	autofree char *buf = NULL;

@@ -11,6 +11,10 @@ struct berth_err;
 /* Reads a whole file (at most max bytes) into a NUL-terminated buffer. */
 int fs_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
 		    struct berth_err *err);
+/* Writes all of buf to fd (write(2) when off < 0, else pwrite(2) at off),
+ * retrying short writes and EINTR. Returns 0, or -1 with errno set. */
+int fs_write_all(int fd, const void *buf, size_t len, off_t off);
+
 /* Reads what remains of fd, at most max bytes, NUL-terminated. */
 int fs_read_fd(int fd, size_t max, char **out, size_t *len, struct berth_err *err);
 int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct berth_err *err);
