@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/engine.h"
+#include "cli/listing.h"
 #include "engine/engine.h"
 #include "runtime/signals.h"
 #include "util/cleanup.h"
@@ -18,7 +19,6 @@
 #include "util/human.h"
 #include "util/json.h"
 #include "util/strv.h"
-#include "util/template.h"
 #include "util/xalloc.h"
 
 #define ENGINE_ERR 125
@@ -31,6 +31,7 @@ static int each(struct engine_cli *cli, char **args,
 {
 	struct engine *e;
 	autofree char *errors = NULL;
+	size_t len = 0;
 
 	if (engine_cli_engine(cli, &e, err) < 0)
 		return -1;
@@ -42,14 +43,7 @@ static int each(struct engine_cli *cli, char **args,
 				printf("%s\n", args[i]);
 			continue;
 		}
-		if (errors == NULL) {
-			errors = xstrdup(one.msg);
-		} else {
-			char *joined = xasprintf("%s; %s", errors, one.msg);
-
-			free(errors);
-			errors = joined;
-		}
+		listing_append(&errors, &len, "; ", one.msg);
 	}
 	if (errors != NULL)
 		return berth_err_set(err, 0, "%s", errors);
@@ -383,6 +377,28 @@ static int ps_filter(const struct engine_container *c, char **filters, bool *kee
 	return 0;
 }
 
+/* docker's default columns, and the headings of every field a
+ * "table TEMPLATE" may name. */
+static const struct listing_column ps_columns[] = {
+	{ "ID", "CONTAINER ID" },    { "Image", "IMAGE" },   { "Command", "COMMAND" },
+	{ "RunningFor", "CREATED" }, { "Status", "STATUS" }, { "Ports", "PORTS" },
+	{ "Names", "NAMES" },        { NULL, NULL },
+};
+
+static const struct listing_column ps_fields[] = {
+	{ "ID", "CONTAINER ID" },
+	{ "Image", "IMAGE" },
+	{ "Command", "COMMAND" },
+	{ "RunningFor", "CREATED" },
+	{ "CreatedAt", "CREATED AT" },
+	{ "Status", "STATUS" },
+	{ "State", "STATE" },
+	{ "Ports", "PORTS" },
+	{ "Names", "NAMES" },
+	{ "Labels", "LABELS" },
+	{ NULL, NULL },
+};
+
 static int ps_run(struct engine_cli *cli, void *o, char **args, struct berth_err *err)
 {
 	struct ps_opts *p = o;
@@ -418,41 +434,8 @@ static int ps_run(struct engine_cli *cli, void *o, char **args, struct berth_err
 		r = 0;
 		goto out;
 	}
-	if (format == NULL || strcmp(format, "table") == 0)
-		format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"
-			 "{{.Ports}}\t{{.Names}}";
-	if (strcmp(format, "json") == 0)
-		format = "{{json .}}";
-	{
-		struct tmpl *t = NULL;
-		autojson json_object *headers = json_object_new_object();
-		bool failed = false;
-
-		json_object_object_add(headers, "ID", json_object_new_string("CONTAINER ID"));
-		json_object_object_add(headers, "RunningFor", json_object_new_string("CREATED"));
-		json_object_object_add(headers, "Names", json_object_new_string("NAMES"));
-		json_object_object_add(headers, "CreatedAt", json_object_new_string("CREATED AT"));
-		if (tmpl_parse(format, &t, err) < 0)
-			goto out;
-		for (size_t i = 0; i < shown; i++) {
-			json_object *row = json_object_array_get_idx(rows, i);
-			autofree char *line = NULL;
-
-			if (tmpl_is_table(t)) {
-				if ((failed = tmpl_table_row(t, row, err) < 0))
-					break;
-				continue;
-			}
-			if ((failed = tmpl_exec(t, row, &line, err) < 0))
-				break;
-			printf("%s\n", line);
-		}
-		if (tmpl_is_table(t))
-			tmpl_table_flush(t, headers, stdout);
-		tmpl_free(t);
-		if (failed)
-			goto out;
-	}
+	if (listing_print_rows(format, rows, ps_columns, ps_fields, err) < 0)
+		goto out;
 	r = 0;
 out:
 	engine_containers_free(v, n);

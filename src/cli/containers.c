@@ -2,8 +2,6 @@
  * wait. Failures exit 125, as docker's do; `run` in the foreground exits
  * with the container's own status. */
 #include <errno.h>
-#include <fcntl.h>
-#include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,17 +11,13 @@
 #include <unistd.h>
 
 #include "cli/engine.h"
-#include "cli/listing.h"
 #include "cli/units.h"
 #include "engine/engine.h"
 #include "runtime/signals.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fs.h"
-#include "util/human.h"
-#include "util/json.h"
 #include "util/strv.h"
-#include "util/template.h"
 #include "util/xalloc.h"
 
 #define ENGINE_ERR 125

@@ -207,8 +207,7 @@ static void refresh(struct engine *e, struct engine_container *c)
 
 	if (c->state != ENGINE_RUNNING)
 		return;
-	if (c->monitor_pid > 0 && (kill(c->monitor_pid, 0) == 0 || errno == EPERM) &&
-	    engine_monitor_alive(e, c->id, c->monitor_pid))
+	if (c->monitor_pid > 0 && engine_monitor_alive(c->monitor_pid))
 		return;
 	/* Without its monitor nobody reaps it or keeps its output: stop what
 	 * is left of it, so the record and the host agree. */
@@ -401,6 +400,7 @@ static int write_bundle(struct engine *e, const struct engine_create_opts *o, co
 	autofree char *resolv_file = xasprintf("%s/resolv.conf", dir);
 	autofree char *cgpath = xasprintf("berth-%s", id);
 	autofree char *resolv = NULL;
+	autofree char *hostname_line = NULL;
 	autojson json_object *spec = NULL;
 	struct ocispec_opts so = {
 		.id = id,
@@ -435,16 +435,11 @@ static int write_bundle(struct engine *e, const struct engine_create_opts *o, co
 	if (strcmp(so.network, "host") != 0 ||
 	    fs_read_file("/etc/resolv.conf", 1 << 16, &resolv, NULL, err) < 0)
 		resolv = xstrdup("");
-	if (write_text(dir, "hostname", so.hostname, err) < 0 ||
+	hostname_line = xasprintf("%s\n", so.hostname);
+	if (write_text(dir, "hostname", hostname_line, err) < 0 ||
 	    write_text(dir, "hosts", hosts, err) < 0 ||
 	    write_text(dir, "resolv.conf", resolv, err) < 0)
 		return -1;
-	{
-		autofree char *with_nl = xasprintf("%s\n", so.hostname);
-
-		if (write_text(dir, "hostname", with_nl, err) < 0)
-			return -1;
-	}
 	if (ocispec_build(&so, image_config, &spec, err) < 0)
 		return -1;
 	if (json_object_object_get_ex(spec, "process", &process))

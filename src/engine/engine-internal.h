@@ -20,8 +20,8 @@ int engine_record_exit(struct engine *e, const char *id, int code, const char *e
 		       struct berth_err *err);
 int engine_delete_row(struct engine *e, const char *id, struct berth_err *err);
 struct runtime_ctx engine_runtime_ctx(struct engine *e);
-/* Whether pid is the monitor of container id (not a reused pid). */
-bool engine_monitor_alive(struct engine *e, const char *id, pid_t pid);
+/* Whether pid is a live monitor (not a zombie, not a reused pid). */
+bool engine_monitor_alive(pid_t pid);
 
 /* json-file logs (logs.c). */
 struct log_writer {

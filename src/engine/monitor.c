@@ -28,15 +28,13 @@
 
 #define MONITOR_COMM "berth-monitor"
 
-bool engine_monitor_alive(struct engine *e, const char *id, pid_t pid)
+bool engine_monitor_alive(pid_t pid)
 {
 	autofree char *path = xasprintf("/proc/%d/stat", (int)pid);
 	autofree char *stat = NULL;
 	struct berth_err ignored;
 	const char *close_paren;
 
-	(void)e;
-	(void)id;
 	/* "pid (comm) S ...": the name, and not a zombie nobody reaped yet. */
 	if (fs_read_file(path, 4096, &stat, NULL, &ignored) < 0)
 		return false;
@@ -58,20 +56,10 @@ struct monitor {
 	struct log_writer log;
 };
 
+/* A line on one of the pipes to the command that started the monitor. */
 static void sync_write(int fd, const char *msg)
 {
-	size_t len = strlen(msg);
-
-	while (len > 0) {
-		ssize_t n = write(fd, msg, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		msg += n;
-		len -= (size_t)n;
-	}
+	(void)fs_write_all(fd, msg, strlen(msg), -1);
 }
 
 /* Closes every fd but those in keep[] (-1 entries ignored). */
@@ -179,23 +167,10 @@ static void copy_out(struct monitor *m, int stream, int fd, bool *open_)
 		return;
 	}
 	log_writer_write(&m->log, stream, buf, (size_t)n);
-	if (m->attach[stream] >= 0) {
-		const char *p = buf;
-
-		while (n > 0) {
-			ssize_t w = write(m->attach[stream], p, (size_t)n);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				/* The attached client went away: keep logging. */
-				close(m->attach[stream]);
-				m->attach[stream] = -1;
-				break;
-			}
-			p += w;
-			n -= w;
-		}
+	/* The attached client went away: keep logging. */
+	if (m->attach[stream] >= 0 && fs_write_all(m->attach[stream], buf, (size_t)n, -1) < 0) {
+		close(m->attach[stream]);
+		m->attach[stream] = -1;
 	}
 }
 
