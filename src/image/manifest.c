@@ -137,27 +137,39 @@ static int descriptor_parse(json_object *o, const char *what, const char *path,
 	return 0;
 }
 
+/* What manifests and indexes begin with: a JSON object, schemaVersion 2,
+ * an optional mediaType (*mt, NULL when absent). */
+static int parse_document(const char *text, size_t len, const char *what, json_object **root,
+			  const char **mt, struct berth_err *err)
+{
+	int64_t version = 0;
+
+	if (json_parse_text(text, len, what, root, err) < 0)
+		return -1;
+	if (!json_object_is_type(*root, json_type_object))
+		return berth_err_set(err, 0, "%s: not a JSON object", what);
+	if (json_get_int64(*root, "schemaVersion", NULL, &version, err) < 0 ||
+	    json_get_string(*root, "mediaType", NULL, mt, err) < 0)
+		return berth_err_wrap(err, "%s", what);
+	if (version != 2)
+		return berth_err_set(err, 0, "%s: unsupported schemaVersion %lld", what,
+				     (long long)version);
+	return 0;
+}
+
 int manifest_parse(const char *text, size_t len, const char *what, struct manifest *out,
 		   struct berth_err *err)
 {
 	autojson json_object *root = NULL;
 	json_object *config = NULL, *layers = NULL;
 	const char *mt = NULL;
-	int64_t version = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (json_parse_text(text, len, what, &root, err) < 0)
+	if (parse_document(text, len, what, &root, &mt, err) < 0)
 		return -1;
-	if (!json_object_is_type(root, json_type_object))
-		return berth_err_set(err, 0, "%s: not a JSON object", what);
-	if (json_get_int64(root, "schemaVersion", NULL, &version, err) < 0 ||
-	    json_get_string(root, "mediaType", NULL, &mt, err) < 0 ||
-	    json_get_object(root, "config", NULL, &config, err) < 0 ||
+	if (json_get_object(root, "config", NULL, &config, err) < 0 ||
 	    json_get_array(root, "layers", NULL, &layers, err) < 0)
 		return berth_err_wrap(err, "%s", what);
-	if (version != 2)
-		return berth_err_set(err, 0, "%s: unsupported schemaVersion %lld", what,
-				     (long long)version);
 	if (mt == NULL)
 		mt = MT_OCI_MANIFEST; /* optional in OCI manifests */
 	if (!media_type_is_manifest(mt))
@@ -207,21 +219,13 @@ int image_index_parse(const char *text, size_t len, const char *what, struct ima
 	autojson json_object *root = NULL;
 	json_object *manifests = NULL;
 	const char *mt = NULL;
-	int64_t version = 0;
 	size_t n;
 
 	memset(out, 0, sizeof(*out));
-	if (json_parse_text(text, len, what, &root, err) < 0)
+	if (parse_document(text, len, what, &root, &mt, err) < 0)
 		return -1;
-	if (!json_object_is_type(root, json_type_object))
-		return berth_err_set(err, 0, "%s: not a JSON object", what);
-	if (json_get_int64(root, "schemaVersion", NULL, &version, err) < 0 ||
-	    json_get_string(root, "mediaType", NULL, &mt, err) < 0 ||
-	    json_get_array(root, "manifests", NULL, &manifests, err) < 0)
+	if (json_get_array(root, "manifests", NULL, &manifests, err) < 0)
 		return berth_err_wrap(err, "%s", what);
-	if (version != 2)
-		return berth_err_set(err, 0, "%s: unsupported schemaVersion %lld", what,
-				     (long long)version);
 	if (mt != NULL && !media_type_is_index(mt))
 		return berth_err_set(err, 0, "%s: unknown index media type %s", what, mt);
 	if (manifests == NULL)
