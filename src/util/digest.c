@@ -4,11 +4,8 @@
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "util/cleanup.h"
 #include "util/err.h"
-#include "util/xalloc.h"
 
 static void oom(void)
 {
@@ -64,30 +61,6 @@ void digest_buf(const void *buf, size_t len, char out[DIGEST_STR_LEN + 1])
 	digest_init(&ctx);
 	digest_update(&ctx, buf, len);
 	digest_final(&ctx, out);
-}
-
-int digest_fd(int fd, char out[DIGEST_STR_LEN + 1], struct berth_err *err)
-{
-	enum { BUF_SIZE = 1 << 16 };
-	autofree char *buf = xmalloc(BUF_SIZE);
-	struct digest_ctx ctx;
-
-	digest_init(&ctx);
-	for (;;) {
-		ssize_t n = read(fd, buf, BUF_SIZE);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			digest_free(&ctx);
-			return berth_err_set(err, errno, "read");
-		}
-		if (n == 0)
-			break;
-		digest_update(&ctx, buf, (size_t)n);
-	}
-	digest_final(&ctx, out);
-	return 0;
 }
 
 bool digest_is_hex64(const char *s)

@@ -27,9 +27,6 @@ void digest_free(struct digest_ctx *ctx);
 
 void digest_buf(const void *buf, size_t len, char out[DIGEST_STR_LEN + 1]);
 
-/* Hashes what remains of fd (read to the end). */
-int digest_fd(int fd, char out[DIGEST_STR_LEN + 1], struct berth_err *err);
-
 /* True for "sha256:" followed by exactly 64 lowercase hex digits. */
 bool digest_is_valid(const char *s);
 /* The same check with an error naming what was wrong ("unsupported digest

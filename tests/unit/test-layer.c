@@ -154,12 +154,14 @@ static int apply_tar(const char *tar, const char *dest, int tee_fd, uint64_t max
 static char *file_digest(const char *name)
 {
 	autofree char *p = tpath(name);
-	autoclose int fd = open(p, O_RDONLY | O_CLOEXEC);
+	autofree char *data = NULL;
 	char out[DIGEST_STR_LEN + 1];
 	struct berth_err err;
+	size_t len;
 
-	if (fd < 0 || digest_fd(fd, out, &err) < 0)
+	if (fs_read_file(p, (size_t)1 << 30, &data, &len, &err) < 0)
 		die(p);
+	digest_buf(data, len, out);
 	return xstrdup(out);
 }
 
