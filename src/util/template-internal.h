@@ -1,7 +1,8 @@
-/* What the template files share among themselves (template.c: lexer,
- * parser, evaluator; template-funcs.c: values, printing, the functions;
- * tabwrite.c: the column aligner). Not for use outside them: other layers
- * go through util/template.h. */
+/* What the template files share among themselves (template-lex.c: the
+ * lexer; template-parse.c: the parser and its node tree; template.c: the
+ * evaluator and the public API; template-funcs.c: values, printing, the
+ * functions; tabwrite.c: the column aligner). Not for use outside them:
+ * other layers go through util/template.h. */
 #pragma once
 
 #include <ctype.h>
@@ -161,3 +162,117 @@ struct func {
 
 /* The function called name, or NULL. */
 const struct func *tmpl_func_lookup(const char *name);
+
+/* ---------------------------------------------------------------------- */
+/* Positions and messages (template.c) */
+
+/* Fails with Go's "template: :LINE:COL: msg" for src[pos], on one line:
+ * control characters from the source become spaces. */
+__attribute__((format(printf, 4, 5))) int
+tmpl_src_fail(const char *src, size_t pos, struct berth_err *err, const char *fmt, ...);
+
+/* ---------------------------------------------------------------------- */
+/* Tokens (template-lex.c) */
+
+enum tok_type {
+	T_EOF,
+	T_TEXT,
+	T_LEFT,
+	T_RIGHT,
+	T_FIELD,
+	T_DOT,
+	T_VAR,
+	T_IDENT,
+	T_STRING,
+	T_NUMBER,
+	T_BOOL,
+	T_NIL,
+	T_PIPE,
+	T_LPAREN,
+	T_RPAREN,
+	T_DECLARE,
+	T_ASSIGN,
+	T_COMMA,
+	/* keywords */
+	T_IF,
+	T_ELSE,
+	T_END,
+	T_RANGE,
+	T_WITH,
+	T_BREAK,
+	T_CONTINUE,
+};
+
+struct tok {
+	enum tok_type type;
+	bool spaced;     /* whitespace before it, inside an action */
+	size_t pos, end; /* its bytes in the source */
+	char *val;       /* T_TEXT: text after escapes and trimming; T_STRING: the
+			  * unquoted value; T_FIELD: the name; others: the source */
+	size_t len;      /* bytes in val (a string literal may hold NUL) */
+};
+
+/* The tokens of src[0, n), the last one T_EOF, in *toks (free with
+ * tmpl_toks_free); on failure nothing is returned. */
+int tmpl_lex(const char *src, size_t n, struct tok **toks, size_t *ntoks, struct berth_err *err);
+void tmpl_toks_free(struct tok *toks, size_t ntoks);
+
+/* ---------------------------------------------------------------------- */
+/* The node tree (template-parse.c); the evaluator in template.c walks it. */
+
+enum arg_type { A_DOT, A_FIELD, A_VAR, A_FUNC, A_LIT, A_NIL, A_PIPE };
+
+struct pipe;
+struct arg {
+	enum arg_type type;
+	size_t pos, end;
+	char *name;            /* A_VAR: "$x" */
+	const struct func *fn; /* A_FUNC */
+	json_object *lit;      /* A_LIT */
+	struct pipe *pipe;     /* A_PIPE: "(...)" */
+	char **fields;         /* A_FIELD: the chain from dot; others: ".X.Y" after */
+};
+
+struct cmd {
+	size_t pos, end;
+	struct arg *args;
+	size_t nargs;
+};
+
+struct pipe {
+	size_t pos, end;
+	char *decl[2]; /* "$x :=" or, in range, "$i, $v :=" */
+	size_t ndecl;
+	bool assign; /* "=" rather than ":=" */
+	struct cmd *cmds;
+	size_t ncmds;
+};
+
+enum node_type { N_TEXT, N_ACTION, N_IF, N_RANGE, N_WITH, N_BREAK, N_CONTINUE };
+
+struct node;
+struct list {
+	struct node *v;
+	size_t n;
+};
+
+struct node {
+	enum node_type type;
+	size_t pos;
+	char *text; /* N_TEXT */
+	size_t len;
+	struct pipe *pipe;     /* action and blocks */
+	struct list body, alt; /* blocks: the list, and the {{else}} list */
+};
+
+struct tmpl {
+	char *src; /* the template after "table", for positions in messages */
+	struct list root;
+	bool table;
+	struct buf rows; /* table mode: each executed row and its '\n' */
+};
+
+/* Parses toks into t->root; t->src is the source positions refer to. */
+int tmpl_parse_tree(struct tmpl *t, const struct tok *toks, size_t ntoks, struct berth_err *err);
+/* Frees a list's nodes, their pipelines and nested lists. */
+void tmpl_list_clear(struct list *l);

@@ -1,7 +1,8 @@
 /* ocispec: the config.json of an engine container. Image configs are JSON
  * literals, the rootfs a temporary directory with its own /etc/passwd and
- * /etc/group; every document built is also handed to the runtime's own
- * parser (spec_parse), which must accept it. */
+ * /etc/group (see ocispec-fixtures.h); every document built is also handed
+ * to the runtime's own parser (spec_parse), which must accept it. The
+ * seccomp profile conversion is in test-ocispec-seccomp.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine/ocispec.h"
+#include "ocispec-fixtures.h"
 #include "runtime/caps.h"
 #include "runtime/cgroup/resources.h"
 #include "runtime/spec.h"
@@ -21,97 +23,11 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
-#define ID          "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define DOCKER_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define DOCKER_CAPS                                                                                \
 	"CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,CAP_SETGID,"       \
 	"CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,"         \
 	"CAP_AUDIT_WRITE"
-#define REAL_PROFILE "/usr/share/containers/seccomp.json"
-
-/* A NULL-terminated vector of literals, as the options take them. */
-#define STRV(...) ((char **)(const char *[]){ __VA_ARGS__, NULL })
-
-static char tmpdir[64];
-static char rootfs[128];
-
-static void cleanup_tmpdir(void)
-{
-	if (tmpdir[0] != '\0')
-		fs_rm_rf(tmpdir, NULL);
-}
-
-static void write_file(const char *dir, const char *name, const char *text)
-{
-	autofree char *path = xasprintf("%s/%s", dir, name);
-	struct berth_err err = { 0 };
-
-	if (fs_write_file_replace(path, text, strlen(text), 0644, &err) < 0) {
-		fprintf(stderr, "write %s: %s\n", path, err.msg);
-		exit(1);
-	}
-}
-
-static void make_dir(const char *path)
-{
-	struct berth_err err = { 0 };
-
-	if (fs_mkdir_p(path, 0755, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
-		exit(1);
-	}
-}
-
-static json_object *parse(const char *text)
-{
-	json_object *o = NULL;
-	struct berth_err err = { 0 };
-
-	if (json_parse_text(text, strlen(text), "literal", &o, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
-		exit(1);
-	}
-	return o;
-}
-
-/* The value at a dotted path of object keys, or NULL. */
-static json_object *at(json_object *o, const char *path)
-{
-	autofree char *copy = xstrdup(path);
-	char *save = NULL;
-
-	for (char *k = strtok_r(copy, ".", &save); k != NULL && o != NULL;
-	     k = strtok_r(NULL, ".", &save))
-		if (!json_object_object_get_ex(o, k, &o))
-			o = NULL;
-	return o;
-}
-
-static const char *str_at(json_object *o, const char *path)
-{
-	json_object *v = at(o, path);
-	return v != NULL ? json_object_get_string(v) : NULL;
-}
-
-/* An array's elements joined with sep ("" for an absent array, so a
- * comparison says what was there). */
-static char *join_sep(json_object *a, const char *sep)
-{
-	char *s = xstrdup("");
-
-	for (size_t i = 0; a != NULL && i < json_object_array_length(a); i++) {
-		char *n = xasprintf("%s%s%s", s, i > 0 ? sep : "",
-				    json_object_get_string(json_object_array_get_idx(a, i)));
-		free(s);
-		s = n;
-	}
-	return s;
-}
-
-static char *join_at(json_object *o, const char *path)
-{
-	return join_sep(at(o, path), ",");
-}
 
 static json_object *mount_at(json_object *doc, const char *dest)
 {
@@ -123,54 +39,6 @@ static json_object *mount_at(json_object *doc, const char *dest)
 			return m;
 	}
 	return NULL;
-}
-
-static struct ocispec_opts base_opts(void)
-{
-	return (struct ocispec_opts){ .id = ID, .rootfs = rootfs, .network = "none" };
-}
-
-static const char *const image_sh = "{\"config\":{\"Cmd\":[\"sh\"]}}";
-
-/* Builds with an image config literal (NULL: no image config). */
-static int build(const struct ocispec_opts *o, const char *image, json_object **doc,
-		 struct berth_err *err)
-{
-	autojson json_object *img = image != NULL ? parse(image) : NULL;
-
-	*doc = NULL;
-	memset(err, 0, sizeof(*err));
-	return ocispec_build(o, img, doc, err);
-}
-
-/* Builds, checks the runtime parses it, and returns the document. */
-static json_object *build_ok(const struct ocispec_opts *o, const char *image, const char *what)
-{
-	struct berth_err err = { 0 };
-	json_object *doc = NULL;
-	struct spec *s = NULL;
-	int r = build(o, image, &doc, &err);
-
-	CHECK(r == 0, "%s: builds (%s)", what, r == 0 ? "" : err.msg);
-	if (r != 0)
-		return NULL;
-	r = spec_parse(doc, tmpdir, &s, &err);
-	CHECK(r == 0, "%s: the runtime's parser accepts it (%s)", what, r == 0 ? "" : err.msg);
-	spec_free(s);
-	return doc;
-}
-
-static void check_build_error(const struct ocispec_opts *o, const char *image, const char *want,
-			      const char *what)
-{
-	struct berth_err err = { 0 };
-	json_object *doc = NULL;
-	int r = build(o, image, &doc, &err);
-
-	CHECK(r < 0 && strstr(err.msg, want) != NULL && strchr(err.msg, '\n') == NULL,
-	      "%s: error \"%s\" names \"%s\"", what, err.msg, want);
-	CHECK(doc == NULL, "%s: no document on failure", what);
-	json_object_put(doc);
 }
 
 /* ---- args ------------------------------------------------------------------ */
@@ -786,192 +654,6 @@ static void test_labels(void)
 	check_build_error(&o, image_sh, "\"=v\"", "labels: empty key");
 }
 
-/* ---- seccomp -------------------------------------------------------------------- */
-
-/* Every GOARCH this file knows, so the arch filters give the same answer
- * on any machine. */
-#define ALL_ARCHES                                                                                 \
-	"[\"amd64\",\"arm64\",\"386\",\"arm\",\"ppc64le\",\"s390x\",\"riscv64\",\"loong64\"]"
-
-static const char *const small_profile =
-    "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,\"defaultErrno\":\"ENOSYS\","
-    " \"archMap\":[{\"architecture\":\"SCMP_ARCH_X86_64\","
-    "               \"subArchitectures\":[\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"]},"
-    "              "
-    "{\"architecture\":\"SCMP_ARCH_AARCH64\",\"subArchitectures\":[\"SCMP_ARCH_ARM\"]}],"
-    " \"syscalls\":["
-    "  {\"names\":[\"read\",\"write\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[],"
-    "   \"comment\":\"\",\"includes\":{},\"excludes\":{}},"
-    "  {\"names\":[\"chroot\"],\"action\":\"SCMP_ACT_ALLOW\","
-    "   \"includes\":{\"caps\":[\"CAP_SYS_CHROOT\"]}},"
-    "  {\"names\":[\"chroot\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,\"errno\":\"EPERM\","
-    "   \"excludes\":{\"caps\":[\"CAP_SYS_CHROOT\"]}},"
-    "  {\"names\":[\"reboot\"],\"action\":\"SCMP_ACT_ALLOW\","
-    "   \"includes\":{\"caps\":[\"CAP_SYS_BOOT\",\"CAP_KILL\"]}},"
-    "  {\"names\":[\"acct\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13,"
-    "   \"excludes\":{\"caps\":[\"CAP_SYS_PACCT\"]}},"
-    "  {\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\","
-    "   \"args\":[{\"index\":0,\"value\":8,\"valueTwo\":0,\"op\":\"SCMP_CMP_EQ\"}]},"
-    "  "
-    "{\"names\":[\"getpid\"],\"action\":\"SCMP_ACT_ALLOW\",\"includes\":{\"minKernel\":\"999.0\"}},"
-    "  "
-    "{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_ALLOW\",\"includes\":{\"minKernel\":\"3.10\"}},"
-    "  "
-    "{\"names\":[\"getuid\"],\"action\":\"SCMP_ACT_ALLOW\",\"excludes\":{\"minKernel\":\"3.10\"}},"
-    "  {\"names\":[\"uname\"],\"action\":\"SCMP_ACT_ALLOW\",\"includes\":{\"arches\":" ALL_ARCHES
-    "}},"
-    "  {\"name\":\"gettid\",\"action\":\"SCMP_ACT_ALLOW\",\"excludes\":{\"arches\":" ALL_ARCHES
-    "}},"
-    "  {\"names\":[\"kill\"],\"action\":\"SCMP_ACT_ALLOW\",\"errnoRet\":5},"
-    "  {\"name\":\"tgkill\",\"action\":\"SCMP_ACT_ALLOW\",\"args\":null}"
-    " ]}";
-
-/* The rules as "names action [errnoRet] [nargs]" joined by ";". */
-static char *rules_summary(json_object *doc)
-{
-	json_object *calls = at(doc, "linux.seccomp.syscalls");
-	char *s = xstrdup("");
-
-	for (size_t i = 0; calls != NULL && i < json_object_array_length(calls); i++) {
-		json_object *c = json_object_array_get_idx(calls, i);
-		autofree char *names = join_at(c, "names");
-		json_object *args = at(c, "args");
-		autofree char *nargs = args != NULL
-					   ? xasprintf(" args=%zu", json_object_array_length(args))
-					   : xstrdup("");
-		char *n = xasprintf("%s%s%s %s%s%s%s", s, i > 0 ? ";" : "", names,
-				    str_at(c, "action"), at(c, "errnoRet") ? " " : "",
-				    at(c, "errnoRet") ? str_at(c, "errnoRet") : "", nargs);
-		free(s);
-		s = n;
-		CHECK(json_object_object_length(c) <= 4 && at(c, "includes") == NULL &&
-			  at(c, "excludes") == NULL && at(c, "comment") == NULL,
-		      "seccomp: rule %zu has only names, action, errnoRet, args", i);
-	}
-	return s;
-}
-
-static void test_seccomp(void)
-{
-	autofree char *profile = xasprintf("%s/profile.json", tmpdir);
-	autofree char *bad_profile = xasprintf("%s/bad-profile.json", tmpdir);
-	char **drop_chroot = STRV("SYS_CHROOT");
-	char **add_boot = STRV("SYS_BOOT", "SYS_PACCT");
-	struct ocispec_opts o = base_opts();
-	autojson json_object *doc = NULL;
-	struct berth_err err = { 0 };
-	struct spec *s = NULL;
-
-	write_file(tmpdir, "profile.json", small_profile);
-	o.seccomp_profile = profile;
-	doc = build_ok(&o, image_sh, "seccomp: small profile, default caps");
-	{
-		autofree char *got = rules_summary(doc);
-		CHECK_STR(got,
-			  "read,write SCMP_ACT_ALLOW;chroot SCMP_ACT_ALLOW;acct SCMP_ACT_ERRNO 13;"
-			  "personality SCMP_ACT_ALLOW args=1;getppid SCMP_ACT_ALLOW;"
-			  "uname SCMP_ACT_ALLOW;kill SCMP_ACT_ALLOW;tgkill SCMP_ACT_ALLOW",
-			  "seccomp: rules filtered by caps, kernel and arch");
-	}
-	CHECK_STR(str_at(doc, "linux.seccomp.defaultAction"), "SCMP_ACT_ERRNO",
-		  "seccomp: defaultAction");
-	CHECK_STR(str_at(doc, "linux.seccomp.defaultErrnoRet"), "38", "seccomp: defaultErrnoRet");
-	CHECK(at(doc, "linux.seccomp.defaultErrno") == NULL &&
-		  at(doc, "linux.seccomp.archMap") == NULL,
-	      "seccomp: profile-only keys are not copied");
-	{
-		autofree char *archs = join_at(doc, "linux.seccomp.architectures");
-#if defined(__x86_64__)
-		CHECK_STR(archs, "SCMP_ARCH_X86_64,SCMP_ARCH_X86,SCMP_ARCH_X32",
-			  "seccomp: archMap of x86_64");
-#elif defined(__aarch64__)
-		CHECK_STR(archs, "SCMP_ARCH_AARCH64,SCMP_ARCH_ARM", "seccomp: archMap of aarch64");
-#else
-		CHECK(1, "seccomp: archMap (%s)", archs);
-#endif
-	}
-	{
-		json_object *calls = at(doc, "linux.seccomp.syscalls");
-		json_object *pers = calls ? json_object_array_get_idx(calls, 3) : NULL;
-		CHECK_STR(str_at(pers, "args"),
-			  "[ { \"index\": 0, \"value\": 8, \"valueTwo\": 0, "
-			  "\"op\": \"SCMP_CMP_EQ\" } ]",
-			  "seccomp: args copied as they are");
-	}
-	if (spec_parse(doc, tmpdir, &s, &err) == 0) {
-		CHECK(s->seccomp != NULL, "seccomp: the runtime parses the converted profile");
-		spec_free(s);
-	}
-	json_object_put(doc);
-
-	o.cap_drop = drop_chroot;
-	o.cap_add = add_boot;
-	doc = build_ok(&o, image_sh, "seccomp: small profile, caps changed");
-	{
-		autofree char *got = rules_summary(doc);
-		CHECK_STR(got,
-			  "read,write SCMP_ACT_ALLOW;chroot SCMP_ACT_ERRNO 1;reboot SCMP_ACT_ALLOW;"
-			  "personality SCMP_ACT_ALLOW args=1;getppid SCMP_ACT_ALLOW;"
-			  "uname SCMP_ACT_ALLOW;kill SCMP_ACT_ALLOW;tgkill SCMP_ACT_ALLOW",
-			  "seccomp: rules follow --cap-drop/--cap-add");
-	}
-	json_object_put(doc);
-	doc = NULL;
-
-	o = base_opts();
-	o.seccomp_profile = bad_profile;
-	check_build_error(&o, image_sh, bad_profile, "seccomp: missing profile file");
-	write_file(tmpdir, "bad-profile.json", "{\"defaultAction\":\"SCMP_ACT_ALLOW\",");
-	check_build_error(&o, image_sh, "invalid JSON", "seccomp: profile not JSON");
-	write_file(tmpdir, "bad-profile.json",
-		   "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"name\":\"a\","
-		   "\"names\":[\"b\"],\"action\":\"SCMP_ACT_ERRNO\"}]}");
-	check_build_error(&o, image_sh, "syscalls[0]: both name and names",
-			  "seccomp: name and names");
-	write_file(tmpdir, "bad-profile.json",
-		   "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"b\"],"
-		   "\"action\":\"SCMP_ACT_ERRNO\",\"includes\":{\"minKernel\":\"new\"}}]}");
-	check_build_error(&o, image_sh, "syscalls[0].includes.minKernel: invalid kernel version",
-			  "seccomp: bad minKernel");
-	write_file(tmpdir, "bad-profile.json",
-		   "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_X86\"],"
-		   "\"archMap\":[{\"architecture\":\"SCMP_ARCH_X86_64\"}]}");
-	check_build_error(&o, image_sh, "both architectures and archMap",
-			  "seccomp: both arch keys");
-	write_file(tmpdir, "bad-profile.json", "{\"syscalls\":[]}");
-	check_build_error(&o, image_sh, "defaultAction: required", "seccomp: no defaultAction");
-	write_file(tmpdir, "bad-profile.json",
-		   "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"b\"]}]}");
-	check_build_error(&o, image_sh, "syscalls[0].action: required",
-			  "seccomp: rule without action");
-
-	if (access(REAL_PROFILE, R_OK) != 0) {
-		printf("# skip: %s not installed (golang-github-containers-common)\n",
-		       REAL_PROFILE);
-		return;
-	}
-	o.seccomp_profile = REAL_PROFILE;
-	doc = build_ok(&o, image_sh, "seccomp: " REAL_PROFILE);
-	{
-		json_object *calls = at(doc, "linux.seccomp.syscalls");
-		const char *handle_action = NULL;
-		for (size_t i = 0; calls != NULL && i < json_object_array_length(calls); i++) {
-			json_object *c = json_object_array_get_idx(calls, i);
-			autofree char *names = join_at(c, "names");
-			if (strcmp(names, "open_by_handle_at") == 0)
-				handle_action = str_at(c, "action");
-		}
-		CHECK(calls != NULL && json_object_array_length(calls) > 10,
-		      "seccomp: the real profile converts to many rules");
-		CHECK_STR(handle_action, "SCMP_ACT_ERRNO",
-			  "seccomp: open_by_handle_at refused without CAP_DAC_READ_SEARCH");
-	}
-	if (spec_parse(doc, tmpdir, &s, &err) == 0) {
-		CHECK(s->seccomp != NULL, "seccomp: the runtime loads the real profile's rules");
-		spec_free(s);
-	}
-}
-
 /* ---- one full document through the runtime's parser ------------------------------ */
 
 static void test_full_parse(void)
@@ -1033,40 +715,7 @@ static void test_full_parse(void)
 
 int main(void)
 {
-	autofree char *etc = NULL, *run = NULL;
-
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/berth-test-ocispec-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
-	atexit(cleanup_tmpdir);
-	snprintf(rootfs, sizeof(rootfs), "%s/root", tmpdir);
-	etc = xasprintf("%s/etc", rootfs);
-	run = xasprintf("%s/run", tmpdir);
-	make_dir(etc);
-	make_dir(run);
-	write_file(run, "hosts", "127.0.0.1 localhost\n");
-	write_file(run, "hostname", "box\n");
-	write_file(run, "resolv.conf", "nameserver 192.0.2.1\n");
-	write_file(etc, "passwd",
-		   "root:x:0:0:root:/root:/bin/sh\n"
-		   "# a comment\n"
-		   "\n"
-		   "+x::::::\n"
-		   "bob:x:1000:1000:Bob:/home/bob:/bin/sh\r\n"
-		   "svc:x:1001:1001:::/bin/false\n"
-		   "bob:x:2000:2000:second bob:/nowhere:/bin/sh\n");
-	write_file(etc, "group",
-		   "root:x:0:root\n"
-		   "wheel:x:10:root,bob\n"
-		   "staff:x:50:alice,bob\n"
-		   "bob:x:1000:\n"
-		   "svc:x:1001:\n"
-		   "audio:x:29:svc\n"
-		   "bad:x:notanumber:bob\n"
-		   "bobby:x:60:bobby\n");
-
+	fixtures_begin();
 	test_args();
 	test_env();
 	test_cwd_hostname();
@@ -1075,7 +724,6 @@ int main(void)
 	test_mounts();
 	test_linux();
 	test_labels();
-	test_seccomp();
 	test_full_parse();
 	return TEST_DONE();
 }

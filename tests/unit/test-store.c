@@ -1,130 +1,26 @@
-/* The image store (image/store.h) on fake images made by hand: configs and
- * manifests staged with store_stage_put, layers as directories written
- * straight into the stage. Covers the schema version, staging, lookups as
- * docker resolves them, tags, rmi, prune, gc, chain ids, df and snapshots
- * (vfs always; overlay when root and the kernel has it). Everything lives in
- * one mkdtemp directory under /tmp, unmounted and removed at the end. */
-#include <dirent.h>
+/* The image store (image/store.h) on fake images made by hand (see
+ * store-fixtures.h). Covers the schema version, staging, lookups as docker
+ * resolves them, tags, rmi, prune, gc, chain ids and df; snapshots are in
+ * test-store-snapshot.c. Everything lives in one mkdtemp directory under
+ * /tmp, removed at the end. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "image/manifest.h"
 #include "image/store.h"
+#include "store-fixtures.h"
 #include "test.h"
 #include "util/cleanup.h"
 #include "util/digest.h"
 #include "util/err.h"
-#include "util/fs.h"
-#include "util/mountinfo.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
-
-static char tmp[] = "/tmp/berth-store-XXXXXX";
-static char *root; /* tmp/root: the store under test */
-
-/* A path under the test directory, in a static buffer (one of eight). */
-static const char *p(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *p(const char *fmt, ...)
-{
-	static char bufs[8][4096];
-	static int next;
-	char *b = bufs[next++ % 8];
-	int n = snprintf(b, sizeof(bufs[0]), "%s/", tmp);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(b + n, sizeof(bufs[0]) - (size_t)n, fmt, ap);
-	va_end(ap);
-	return b;
-}
-
-/* Unmounts whatever a failed check left mounted under tmp (deepest first),
- * then removes tmp. */
-static void cleanup(void)
-{
-	struct berth_err err = { 0 };
-	struct mountinfo mi = { 0 };
-	size_t plen = strlen(tmp);
-	bool all = true;
-
-	if (tmp[plen - 1] == 'X')
-		return;
-	if (mountinfo_read(NULL, &mi, &err) == 0) {
-		for (size_t i = mi.n; i > 0; i--) {
-			const char *pt = mi.v[i - 1].point;
-
-			if (strncmp(pt, tmp, plen) == 0 && pt[plen] == '/' &&
-			    umount2(pt, MNT_DETACH) < 0) {
-				printf("# cleanup: umount %s: %s\n", pt, strerror(errno));
-				all = false;
-			}
-		}
-		mountinfo_free(&mi);
-	}
-	/* A mount left behind would let rm -rf reach into the layers it shows. */
-	if (all && fs_rm_rf(tmp, &err) < 0)
-		printf("# cleanup: %s\n", err.msg);
-	free(root);
-	root = NULL;
-}
-
-static void must(bool ok, const char *what)
-{
-	if (!ok) {
-		printf("Bail out! %s: %s\n", what, strerror(errno));
-		cleanup();
-		exit(1);
-	}
-}
-
-static bool exists(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0;
-}
-
-/* Creates (or truncates) path with data; 0 or -1 with errno. */
-static int put(const char *path, const char *data)
-{
-	autoclose int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	size_t len = strlen(data);
-
-	return fd >= 0 && write(fd, data, len) == (ssize_t)len ? 0 : -1;
-}
-
-static bool has(const struct berth_err *err, const char *needle)
-{
-	return strstr(err->msg, needle) != NULL;
-}
-
-/* Entries of a directory but . and .. */
-static int count_entries(int dirfd)
-{
-	autoclosedir DIR *d = NULL;
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct dirent *de;
-	int n = 0;
-
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			n++;
-	return n;
-}
 
 static int user_version(const char *db_path)
 {
@@ -154,145 +50,6 @@ static int set_user_version(const char *db_path, int v)
 	return rc;
 }
 
-/* ---- fake images ---- */
-
-/* A layer: its "tar" (the blob, taken as uncompressed so the diff id is the
- * blob's digest), the unpacked size recorded for it, and one file named
- * after it (NAME.txt holding the content) in its directory. */
-struct fake_layer {
-	const char *name;
-	uint64_t size;
-};
-
-struct fake_image {
-	char id[DIGEST_STR_LEN + 1];
-	char manifest[DIGEST_STR_LEN + 1];
-	char blob[4][DIGEST_STR_LEN + 1];
-	char chain[4][DIGEST_STR_LEN + 1];
-	size_t n;
-};
-
-static void layer_digest(const struct fake_layer *l, char out[DIGEST_STR_LEN + 1])
-{
-	digest_buf(l->name, strlen(l->name), out);
-}
-
-static char *config_text(const char *salt, const char *created, const struct fake_layer *layers,
-			 size_t n)
-{
-	char *ids = xstrdup("");
-	char *text;
-
-	for (size_t i = 0; i < n; i++) {
-		char d[DIGEST_STR_LEN + 1];
-		char *next;
-
-		layer_digest(&layers[i], d);
-		next = xasprintf("%s%s\"%s\"", ids, i ? "," : "", d);
-		free(ids);
-		ids = next;
-	}
-	text = xasprintf("{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"%s\","
-			 "\"config\":{},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[%s]},"
-			 "\"comment\":\"%s\"}",
-			 created, ids, salt);
-	free(ids);
-	return text;
-}
-
-static void stage_layer_dir(struct store_stage *st, const char *chain, const char *name)
-{
-	autofree char *file = xasprintf("%s.txt", name);
-	autoclose int dfd = -1;
-	autoclose int fd = -1;
-
-	must(mkdirat(st->layersfd, digest_hex(chain), 0755) == 0, "mkdir staged layer");
-	dfd = openat(st->layersfd, digest_hex(chain), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	must(dfd >= 0, "open staged layer");
-	fd = openat(dfd, file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	must(fd >= 0, "create layer file");
-	must(write(fd, name, strlen(name)) == (ssize_t)strlen(name), "write layer file");
-}
-
-/* Stages and commits one image; 0 or -1 with err filled by the store. */
-static int make_image(struct store *s, const char *salt, int64_t created, const char *created_s,
-		      const struct fake_layer *layers, size_t n, const char *tag,
-		      struct fake_image *out, struct berth_err *err)
-{
-	struct store_stage st;
-	struct store_new_layer nl[4] = { 0 };
-	struct store_new_image img = { 0 };
-	struct descriptor cfgd = { 0 }, ld[4] = { 0 };
-	autofree char *cfg = config_text(salt, created_s, layers, n);
-	autofree char *manifest = NULL;
-	char *tags[2] = { (char *)tag, NULL };
-	int r = -1;
-
-	must(n <= 4, "at most four layers");
-	memset(out, 0, sizeof(*out));
-	if (store_stage_begin(s, &st, err) < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (store_stage_put(&st, layers[i].name, strlen(layers[i].name), nl[i].blob, err) <
-		    0)
-			goto out;
-		memcpy(nl[i].diff_id, nl[i].blob, sizeof(nl[i].diff_id));
-		store_chain_id(i ? nl[i - 1].chain_id : NULL, nl[i].diff_id, nl[i].chain_id);
-		nl[i].media_type = (char *)MT_OCI_LAYER;
-		nl[i].blob_size = nl[i].tar_size = strlen(layers[i].name);
-		nl[i].size = layers[i].size;
-		stage_layer_dir(&st, nl[i].chain_id, layers[i].name);
-		nl[i].staged = true;
-		ld[i].media_type = (char *)MT_OCI_LAYER;
-		memcpy(ld[i].digest, nl[i].blob, sizeof(ld[i].digest));
-		ld[i].size = (int64_t)nl[i].blob_size;
-		memcpy(out->blob[i], nl[i].blob, sizeof(out->blob[i]));
-		memcpy(out->chain[i], nl[i].chain_id, sizeof(out->chain[i]));
-	}
-	if (store_stage_put(&st, cfg, strlen(cfg), img.id, err) < 0)
-		goto out;
-	cfgd.media_type = (char *)MT_OCI_CONFIG;
-	memcpy(cfgd.digest, img.id, sizeof(cfgd.digest));
-	cfgd.size = (int64_t)strlen(cfg);
-	manifest = manifest_build(MT_OCI_MANIFEST, &cfgd, ld, n);
-	if (store_stage_put(&st, manifest, strlen(manifest), img.manifest, err) < 0)
-		goto out;
-	img.manifest_media_type = (char *)MT_OCI_MANIFEST;
-	img.created = created;
-	img.layers = nl;
-	img.n_layers = n;
-	img.tags = tag != NULL ? tags : NULL;
-	if (store_stage_commit(&st, &img, 1, err) < 0)
-		goto out;
-	memcpy(out->id, img.id, sizeof(out->id));
-	memcpy(out->manifest, img.manifest, sizeof(out->manifest));
-	out->n = n;
-	r = 0;
-out:
-	store_stage_end(&st);
-	return r;
-}
-
-static const char *blob_file(const char *digest)
-{
-	return p("root/blobs/sha256/%s", digest_hex(digest));
-}
-
-static const char *layer_dir(const char *chain)
-{
-	return p("root/layers/%s", digest_hex(chain));
-}
-
-static bool image_exists(struct store *s, const char *what)
-{
-	struct store_image img = { 0 };
-	struct berth_err err = { 0 };
-	bool found = store_image_lookup(s, what, &img, &err) == 0;
-
-	store_image_clear(&img);
-	return found;
-}
-
 /* The tags of what, joined by ' ', or "(error: ...)" / "" for none. */
 static char *tags_of(struct store *s, const char *what)
 {
@@ -315,10 +72,6 @@ static char *tags_of(struct store *s, const char *what)
 }
 
 /* ---- the tests ---- */
-
-static const struct fake_layer L1 = { "layer-one", 1000 };
-static const struct fake_layer L2 = { "layer-two", 2000 };
-static const struct fake_layer L3 = { "layer-three", 3000 };
 
 static struct fake_image A, B, C, F, G;
 
@@ -930,216 +683,12 @@ static void test_gc(struct store *s)
 	      "once released, the stage goes too: %s", r ? err.msg : "ok");
 }
 
-static void test_snapshots_vfs(struct store *s)
-{
-	struct berth_err err = { 0 };
-	struct store_snapshot sn = { 0 }, *list = NULL;
-	struct store_removed rm = { 0 };
-	struct store_image img = { 0 };
-	struct store_df df;
-	size_t n = 0;
-	autofree char *content = NULL;
-	autofree char *id64 = NULL;
-	size_t len = 0;
-	int r;
-
-	r = store_snapshot_create(s, "x", "snap1", &sn, &err);
-	CHECK(r == 0, "vfs snapshot of x: %s", r ? err.msg : "ok");
-	must(r == 0, "vfs snapshot");
-	CHECK_STR(sn.id, "snap1", "snapshot id");
-	CHECK_STR(sn.image_id, G.id, "snapshot image id");
-	CHECK_STR(sn.driver, "vfs", "snapshot driver");
-	CHECK_STR(sn.mountpoint, p("root/snapshots/snap1/merged"), "snapshot mount point");
-	CHECK(sn.created > 0, "created time set");
-	r = fs_read_file(p("root/snapshots/snap1/merged/layer-one.txt"), 4096, &content, &len,
-			 &err);
-	CHECK(r == 0 && len == strlen(L1.name) && memcmp(content, L1.name, len) == 0,
-	      "the layer's file is copied into merged");
-	store_snapshot_clear(&sn);
-	CHECK(!exists(p("root/snapshots/snap1/upper")), "vfs makes no upper dir");
-
-	r = store_snapshot_list(s, &list, &n, &err);
-	CHECK(r == 0 && n == 1 && strcmp(list[0].id, "snap1") == 0, "store_snapshot_list");
-	for (size_t i = 0; i < n; i++)
-		store_snapshot_clear(&list[i]);
-	free(list);
-	r = store_snapshot_get(s, "nosuch", &sn, &err);
-	CHECK(r < 0 && err.code == ENOENT, "store_snapshot_get of a missing id: %s", err.msg);
-
-	r = store_image_lookup(s, G.id, &img, &err);
-	CHECK(r == 0 && img.snapshots == 1, "the image counts one snapshot");
-	store_image_clear(&img);
-
-	r = store_df(s, &df, &err);
-	CHECK(r == 0 && df.snapshots == 1 && df.images_active == 1,
-	      "df: one snapshot, one active image");
-	{
-		struct stat d, f;
-
-		must(stat(p("root/snapshots/snap1/merged"), &d) == 0 &&
-			 stat(p("root/snapshots/snap1/merged/layer-one.txt"), &f) == 0,
-		     "stat merged");
-		CHECK(df.snapshots_size == (uint64_t)(d.st_size + f.st_size),
-		      "df: snapshot size is its copy (%llu)",
-		      (unsigned long long)df.snapshots_size);
-	}
-	CHECK(df.images_reclaimable == 0, "df: nothing reclaimable (%llu)",
-	      (unsigned long long)df.images_reclaimable);
-
-	must(store_lock(s, LOCK_EX, &err) == 0, "store_lock EX");
-	r = store_snapshot_create(s, "x", "snap-locked", NULL, &err);
-	/* KNOWN BUG: store_snapshot_create takes LOCK_SH over whatever the caller
-	 * held and, as prev != 0, leaves it there: a caller holding LOCK_EX
-	 * silently loses its exclusive lock. */
-	CHECK(r == 0 && s->lockmode == LOCK_EX,
-	      "KNOWN BUG: snapshot create under an exclusive lock keeps it exclusive (lockmode "
-	      "%d): %s",
-	      s->lockmode, r ? err.msg : "ok");
-	store_unlock(s);
-	if (r == 0)
-		must(store_snapshot_remove(s, "snap-locked", &err) == 0, "remove snap-locked");
-
-	r = store_snapshot_create(s, "x", "snap1", NULL, &err);
-	CHECK(r < 0 && err.code == EEXIST && has(&err, "already exists"), "duplicate id: %s",
-	      err.msg);
-	CHECK(exists(p("root/snapshots/snap1/merged/layer-one.txt")),
-	      "a refused duplicate leaves the first alone");
-	r = store_snapshot_create(s, "nosuch", "snap2", NULL, &err);
-	CHECK(r < 0 && err.code == ENOENT && !exists(p("root/snapshots/snap2")),
-	      "a snapshot of a missing image is refused and leaves nothing: %s", err.msg);
-
-	static const char *const bad[] = { "", ".hidden", "a/b", "..", "../x", "a b", "a:b", "é" };
-	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		r = store_snapshot_create(s, "x", bad[i], NULL, &err);
-		CHECK(r < 0 && err.code == EINVAL && has(&err, "invalid snapshot id"),
-		      "snapshot id \"%s\" refused: %s", bad[i], err.msg);
-		r = store_snapshot_remove(s, bad[i], &err);
-		CHECK(r < 0 && err.code == EINVAL, "remove of \"%s\" refused: %s", bad[i], err.msg);
-	}
-	id64 = xmalloc(66);
-	memset(id64, 'a', 65);
-	id64[65] = '\0';
-	r = store_snapshot_create(s, "x", id64, NULL, &err);
-	CHECK(r < 0 && err.code == EINVAL, "a 65-character id is refused");
-	id64[64] = '\0';
-	r = store_snapshot_create(s, "x", id64, NULL, &err);
-	CHECK(r == 0, "a 64-character id is fine: %s", r ? err.msg : "ok");
-	r = store_snapshot_remove(s, id64, &err);
-	CHECK(r == 0 && !exists(p("root/snapshots/%s", id64)), "and removable");
-
-	r = store_image_remove(s, G.id, false, &rm, &err);
-	CHECK(r < 0 && err.code == EBUSY && has(&err, "snapshot"),
-	      "rmi by id of an image a snapshot uses: %s", err.msg);
-	store_removed_clear(&rm);
-	r = store_image_remove(s, "x", false, &rm, &err);
-	CHECK(r < 0 && err.code == EBUSY, "rmi by its only name: %s", err.msg);
-	store_removed_clear(&rm);
-	CHECK(image_exists(s, "x"), "the image and its name stay");
-
-	r = store_snapshot_remove(s, "snap1", &err);
-	CHECK(r == 0, "store_snapshot_remove: %s", r ? err.msg : "ok");
-	CHECK(!exists(p("root/snapshots/snap1")), "the snapshot directory is gone");
-	r = store_snapshot_remove(s, "snap1", &err);
-	CHECK(r < 0 && err.code == ENOENT, "removing it again: %s", err.msg);
-}
-
-static bool mounted_at(const char *path)
-{
-	struct mountinfo mi = { 0 };
-	struct berth_err err = { 0 };
-	bool found = false;
-
-	must(mountinfo_read(NULL, &mi, &err) == 0, "read mountinfo");
-	for (size_t i = 0; i < mi.n; i++)
-		if (strcmp(mi.v[i].point, path) == 0)
-			found = true;
-	mountinfo_free(&mi);
-	return found;
-}
-
-static void test_snapshots_overlay(void)
-{
-	struct berth_err err = { 0 };
-	struct store *s = NULL;
-	struct store_snapshot sn = { 0 };
-	autofree char *content = NULL;
-	autofree char *merged = NULL;
-	size_t len = 0;
-	int r;
-
-	if (geteuid() != 0 || snapshot_driver_detect() != SNAPSHOT_OVERLAY) {
-		printf("# skip overlay snapshots: needs root and overlayfs\n");
-		return;
-	}
-	must(store_open(root, "overlay", &s, &err) == 0, "store_open overlay");
-	r = store_snapshot_create(s, "x", "ov1", &sn, &err);
-	CHECK(r == 0, "overlay snapshot of x: %s", r ? err.msg : "ok");
-	if (r < 0) {
-		store_close(s);
-		return;
-	}
-	merged = xstrdup(sn.mountpoint);
-	CHECK_STR(sn.driver, "overlay", "snapshot driver");
-	store_snapshot_clear(&sn);
-	CHECK(mounted_at(merged), "merged is a mount point in /proc/self/mountinfo");
-	r = fs_read_file(p("root/snapshots/ov1/merged/layer-one.txt"), 4096, &content, &len, &err);
-	CHECK(r == 0 && len == strlen(L1.name) && memcmp(content, L1.name, len) == 0,
-	      "merged shows the layer's file");
-	r = put(p("root/snapshots/ov1/merged/new.txt"), "new");
-	CHECK(r == 0 && exists(p("root/snapshots/ov1/upper/new.txt")) &&
-		  !exists(p("root/layers/%s/new.txt", digest_hex(G.chain[0]))),
-	      "a write lands in upper, not in the layer");
-	r = store_snapshot_mount(s, "ov1", &err);
-	CHECK(r == 0, "store_snapshot_mount of a mounted snapshot is a no-op: %s",
-	      r ? err.msg : "ok");
-	r = store_snapshot_remove(s, "ov1", &err);
-	CHECK(r == 0, "store_snapshot_remove: %s", r ? err.msg : "ok");
-	CHECK(!mounted_at(merged), "it is unmounted");
-	CHECK(!exists(p("root/snapshots/ov1")), "its directory is gone");
-	CHECK(exists(p("root/layers/%s/layer-one.txt", digest_hex(G.chain[0]))),
-	      "the layer is intact");
-	store_close(s);
-}
-
-static void test_remove_last(struct store *s)
-{
-	struct berth_err err = { 0 };
-	struct store_removed rm = { 0 };
-	struct store_image *imgs = NULL;
-	struct store_df df;
-	size_t n = 0;
-	int r;
-
-	r = store_image_remove(s, "x", false, &rm, &err);
-	CHECK(r == 0 && strv_len(rm.deleted) == 1 && strv_len(rm.untagged) == 1,
-	      "once no snapshot uses it, rmi x deletes G: %s", r ? err.msg : "ok");
-	store_removed_clear(&rm);
-	CHECK(!exists(blob_file(G.blob[0])) && !exists(layer_dir(G.chain[0])),
-	      "the last image's layer blob and directory are gone");
-	r = store_image_list(s, &imgs, &n, &err);
-	CHECK(r == 0 && n == 0, "the store is empty (%zu)", n);
-	store_images_free(imgs, n);
-	r = store_df(s, &df, &err);
-	CHECK(r == 0 && df.images == 0 && df.layers == 0 && df.blobs == 0 && df.images_size == 0,
-	      "df of an empty store");
-	{
-		autoclose int bfd =
-		    open(p("root/blobs/sha256"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		autoclose int lfd = open(p("root/layers"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-		CHECK(count_entries(bfd) == 0 && count_entries(lfd) == 0,
-		      "no blob or layer left on disk");
-	}
-}
-
 int main(void)
 {
 	struct berth_err err = { 0 };
 	struct store *s = NULL;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	must(mkdtemp(tmp) != NULL, "mkdtemp");
-	root = xasprintf("%s/root", tmp);
+	fixtures_begin();
 
 	test_open();
 	test_chain_id();
@@ -1154,9 +703,6 @@ int main(void)
 	test_remove(s);
 	test_prune(s);
 	test_gc(s);
-	test_snapshots_vfs(s);
-	test_snapshots_overlay();
-	test_remove_last(s);
 	store_close(s);
 	cleanup();
 	return TEST_DONE();
