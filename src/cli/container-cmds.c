@@ -23,11 +23,9 @@
 
 #define ENGINE_ERR 125
 
-/* Runs fn on every argument, printing each one that worked (as docker
- * echoes names back); errors are joined into one line. */
-static int each(struct engine_cli *cli, char **args,
-		int (*fn)(struct engine *e, const char *what, void *o, struct berth_err *err),
-		void *o, bool echo, struct berth_err *err)
+int engine_cli_each(struct engine_cli *cli, char **args,
+		    int (*fn)(struct engine *e, const char *what, void *o, struct berth_err *err),
+		    void *o, bool echo, struct berth_err *err)
 {
 	struct engine *e;
 	autofree char *errors = NULL;
@@ -49,29 +47,6 @@ static int each(struct engine_cli *cli, char **args,
 		return berth_err_set(err, 0, "%s", errors);
 	return 0;
 }
-
-/* ---- start ---- */
-
-static int start_one(struct engine *e, const char *what, void *o, struct berth_err *err)
-{
-	(void)o;
-	return engine_start(e, what, NULL, NULL, err);
-}
-
-static int start_run(struct engine_cli *cli, void *o, char **args, struct berth_err *err)
-{
-	return each(cli, args, start_one, o, true, err);
-}
-
-const struct engine_cmd engine_cmd_start = {
-	.name = "start",
-	.args = "CONTAINER [CONTAINER...]",
-	.summary = "Start one or more stopped containers",
-	.min_args = 1,
-	.max_args = -1,
-	.err_status = ENGINE_ERR,
-	.run = start_run,
-};
 
 /* ---- stop ---- */
 
@@ -99,7 +74,7 @@ static int stop_one(struct engine *e, const char *what, void *o, struct berth_er
 
 static int stop_run(struct engine_cli *cli, void *o, char **args, struct berth_err *err)
 {
-	return each(cli, args, stop_one, o, true, err);
+	return engine_cli_each(cli, args, stop_one, o, true, err);
 }
 
 const struct engine_cmd engine_cmd_stop = {
@@ -140,7 +115,7 @@ static int kill_run(struct engine_cli *cli, void *o, char **args, struct berth_e
 	k->sig = k->signal != NULL ? signal_parse(k->signal) : SIGKILL;
 	if (k->sig <= 0)
 		return berth_err_set(err, 0, "invalid signal: %s", k->signal);
-	return each(cli, args, kill_one, o, true, err);
+	return engine_cli_each(cli, args, kill_one, o, true, err);
 }
 
 const struct engine_cmd engine_cmd_kill = {
@@ -165,18 +140,22 @@ static const struct cli_opt rm_table[] = {
 	{ "force", 'f', CLI_OPT_BOOL, offsetof(struct rm_opts, force), NULL,
 	  "force the removal of a running container (SIGKILL)" },
 	{ "volumes", 'v', CLI_OPT_BOOL, offsetof(struct rm_opts, volumes), NULL,
-	  "remove anonymous volumes (Berth has none yet)" },
+	  "remove the anonymous volumes of the container" },
 	CLI_OPT_END,
 };
 
 static int rm_one(struct engine *e, const char *what, void *o, struct berth_err *err)
 {
-	return engine_remove(e, what, ((struct rm_opts *)o)->force, err);
+	const struct rm_opts *r = o;
+
+	if (r->volumes)
+		return engine_remove_volumes(e, what, r->force, err);
+	return engine_remove(e, what, r->force, err);
 }
 
 static int rm_run(struct engine_cli *cli, void *o, char **args, struct berth_err *err)
 {
-	return each(cli, args, rm_one, o, true, err);
+	return engine_cli_each(cli, args, rm_one, o, true, err);
 }
 
 const struct engine_cmd engine_cmd_rm = {
@@ -206,7 +185,7 @@ static int wait_one(struct engine *e, const char *what, void *o, struct berth_er
 
 static int wait_run(struct engine_cli *cli, void *o, char **args, struct berth_err *err)
 {
-	return each(cli, args, wait_one, o, false, err);
+	return engine_cli_each(cli, args, wait_one, o, false, err);
 }
 
 const struct engine_cmd engine_cmd_wait = {
@@ -259,10 +238,13 @@ static char *status_text(const struct engine_container *c, time_t now)
 	switch (c->state) {
 	case ENGINE_RUNNING:
 		human_duration((double)(now - c->started_ns / 1000000000), buf);
-		return xasprintf("Up %s", buf);
+		return xasprintf(c->paused ? "Up %s (Paused)" : "Up %s", buf);
 	case ENGINE_EXITED:
 		human_since(c->finished_ns / 1000000000, now, buf);
 		return xasprintf("Exited (%d) %s", c->exit_code, buf);
+	case ENGINE_RESTARTING:
+		human_since(c->finished_ns / 1000000000, now, buf);
+		return xasprintf("Restarting (%d) %s", c->exit_code, buf);
 	default:
 		return xstrdup("Created");
 	}
@@ -327,7 +309,7 @@ static json_object *ps_row(const struct engine_container *c, bool trunc, time_t 
 	json_object_object_add(o, "Names", json_object_new_string(c->name));
 	json_object_object_add(o, "Ports", json_object_new_string(""));
 	json_object_object_add(o, "RunningFor", json_object_new_string(since));
-	json_object_object_add(o, "State", json_object_new_string(engine_state_name(c->state)));
+	json_object_object_add(o, "State", json_object_new_string(engine_container_status(c)));
 	json_object_object_add(o, "Status", json_object_new_string(status));
 	return o;
 }
@@ -360,7 +342,7 @@ static int ps_filter(const struct engine_container *c, char **filters, bool *kee
 			return berth_err_set(err, 0, "bad format of filter (expected name=value)");
 		v++;
 		if (k == 6 && strncmp(f, "status", 6) == 0)
-			*keep &= strcmp(engine_state_name(c->state), v) == 0;
+			*keep &= strcmp(engine_container_status(c), v) == 0;
 		else if (k == 4 && strncmp(f, "name", 4) == 0)
 			*keep &= strstr(c->name, v) != NULL;
 		else if (k == 2 && strncmp(f, "id", 2) == 0)
@@ -421,8 +403,8 @@ static int ps_run(struct engine_cli *cli, void *o, char **args, struct berth_err
 			break;
 		if (ps_filter(&v[i], p->filters, &keep, err) < 0)
 			goto out;
-		if (!keep ||
-		    (!p->all && limit < 0 && p->filters == NULL && v[i].state != ENGINE_RUNNING))
+		if (!keep || (!p->all && limit < 0 && p->filters == NULL &&
+			      v[i].state != ENGINE_RUNNING && v[i].state != ENGINE_RESTARTING))
 			continue;
 		json_object_array_add(rows, ps_row(&v[i], !p->no_trunc, now));
 		shown++;
@@ -459,7 +441,8 @@ const struct engine_cmd engine_cmd_ps = {
 
 struct logs_opts {
 	bool follow, timestamps;
-	const char *tail;
+	const char *tail, *since, *until;
+	int64_t since_ns, until_ns; /* parsed; 0: none */
 };
 
 static const struct cli_opt logs_table[] = {
@@ -469,11 +452,31 @@ static const struct cli_opt logs_table[] = {
 	  "show timestamps" },
 	{ "tail", 'n', CLI_OPT_STRING, offsetof(struct logs_opts, tail), "N",
 	  "number of lines to show from the end (default all)" },
+	{ "since", 0, CLI_OPT_STRING, offsetof(struct logs_opts, since), "TIME",
+	  "show logs since a timestamp (2013-01-02T13:23:37Z) or a relative time (42m)" },
+	{ "until", 0, CLI_OPT_STRING, offsetof(struct logs_opts, until), "TIME",
+	  "show logs before a timestamp (2013-01-02T13:23:37Z) or a relative time (42m)" },
 	CLI_OPT_END,
 };
 
+/* Whether a record's time is outside --since/--until (docker: before since
+ * is skipped, after until is not shown). */
+static bool record_filtered(const struct logs_opts *l, const char *when)
+{
+	struct berth_err ignored;
+	int64_t sec;
+	long nsec;
+
+	if (l->since_ns == 0 && l->until_ns == 0)
+		return false;
+	if (when == NULL || human_parse_rfc3339(when, &sec, &nsec, &ignored) < 0)
+		return true;
+	return (l->since_ns != 0 && sec * 1000000000 + nsec < l->since_ns) ||
+	       (l->until_ns != 0 && sec * 1000000000 + nsec > l->until_ns);
+}
+
 /* Prints one json-file record; returns false for a line that is not one. */
-static bool print_record(const char *line, bool timestamps)
+static bool print_record(const char *line, const struct logs_opts *l)
 {
 	autojson json_object *o = json_tokener_parse(line);
 	const char *log = NULL, *stream = NULL, *when = NULL;
@@ -484,8 +487,10 @@ static bool print_record(const char *line, bool timestamps)
 		return false;
 	json_get_string(o, "stream", NULL, &stream, &ignored);
 	json_get_string(o, "time", NULL, &when, &ignored);
+	if (record_filtered(l, when))
+		return true;
 	f = stream != NULL && strcmp(stream, "stderr") == 0 ? stderr : stdout;
-	if (timestamps && when != NULL)
+	if (l->timestamps && when != NULL)
 		fprintf(f, "%s ", when);
 	fputs(log, f);
 	return true;
@@ -493,7 +498,7 @@ static bool print_record(const char *line, bool timestamps)
 
 /* Prints the records of the log file from offset *off, keeping at most
  * tail of them (tail < 0: all); advances *off past complete lines. */
-static void print_from(const char *path, off_t *off, long tail, bool timestamps)
+static void print_from(const char *path, off_t *off, long tail, const struct logs_opts *l)
 {
 	autofclose FILE *f = fopen(path, "re");
 	autostrv char **lines = NULL;
@@ -512,7 +517,7 @@ static void print_from(const char *path, off_t *off, long tail, bool timestamps)
 	}
 	free(line);
 	for (size_t i = tail >= 0 && (size_t)tail < n ? n - (size_t)tail : 0; i < n; i++)
-		print_record(lines[i], timestamps);
+		print_record(lines[i], l);
 	fflush(stdout);
 	fflush(stderr);
 }
@@ -533,11 +538,18 @@ static int logs_run(struct engine_cli *cli, void *o, char **args, struct berth_e
 		if (*l->tail == '\0' || *end != '\0' || tail < 0)
 			return berth_err_set(err, 0, "invalid --tail %s: a number or all", l->tail);
 	}
+	if (l->since != NULL && engine_timestamp_parse(l->since, (int64_t)time(NULL) * 1000000000,
+						       &l->since_ns, err) < 0)
+		return berth_err_wrap(err, "invalid value for \"since\"");
+	if (l->until != NULL && engine_timestamp_parse(l->until, (int64_t)time(NULL) * 1000000000,
+						       &l->until_ns, err) < 0)
+		return berth_err_wrap(err, "invalid value for \"until\"");
 	if (engine_cli_engine(cli, &e, err) < 0 || engine_lookup(e, args[0], &c, err) < 0)
 		return -1;
 	path = engine_log_path(e, c.id);
-	print_from(path, &off, tail, l->timestamps);
-	while (l->follow) {
+	print_from(path, &off, tail, l);
+	/* docker stops following once --until has passed */
+	while (l->follow && (l->until_ns == 0 || (int64_t)time(NULL) * 1000000000 <= l->until_ns)) {
 		struct engine_container now = { 0 };
 		bool running;
 
@@ -546,7 +558,7 @@ static int logs_run(struct engine_cli *cli, void *o, char **args, struct berth_e
 		running = now.state == ENGINE_RUNNING;
 		engine_container_clear(&now);
 		usleep(50000);
-		print_from(path, &off, -1, l->timestamps);
+		print_from(path, &off, -1, l);
 		if (!running)
 			break;
 	}

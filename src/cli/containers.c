@@ -7,16 +7,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/attach.h"
+#include "cli/create-resources.h"
 #include "cli/engine.h"
 #include "cli/units.h"
+#include "engine/attach.h"
 #include "engine/engine.h"
 #include "runtime/signals.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -30,12 +35,30 @@ struct create_cli {
 	const char *stop_signal, *cidfile;
 	int stop_timeout;
 	char **env, **env_files, **labels, **cap_add, **cap_drop, **security_opts, **log_opts;
+	/* attaching and restarting */
+	bool sig_proxy;
+	const char *restart, *detach_keys;
+	char **attach;
+	/* mounts */
+	char **volumes, **mounts, **tmpfs;
+	struct create_resources_cli res; /* --memory, --cpus, --ulimit, --init, ... */
 };
 
 #define CREATE_OPTS                                                                                \
 	{ "env",        'e',                                                                       \
 	  CLI_OPT_STRV, offsetof(struct create_cli, env),                                          \
 	  "K=V",        "set an environment variable" },                                           \
+	    { "volume",           'v',                                                             \
+	      CLI_OPT_STRV,       offsetof(struct create_cli, volumes),                            \
+	      "[SRC:]DST[:OPTS]", "bind mount a host path or mount a volume" },                    \
+	    { "mount",                                                                             \
+	      0,                                                                                   \
+	      CLI_OPT_STRV,                                                                        \
+	      offsetof(struct create_cli, mounts),                                                 \
+	      "type=bind|volume|tmpfs,...",                                                        \
+	      "attach a filesystem mount to the container" },                                      \
+	    { "tmpfs",        0, CLI_OPT_STRV, offsetof(struct create_cli, tmpfs), "DST[:OPTS]",   \
+	      "mount a tmpfs" },                                                                   \
 	    { "env-file",   0,                                                                     \
 	      CLI_OPT_STRV, offsetof(struct create_cli, env_files),                                \
 	      "FILE",       "read environment variables from a file" },                            \
@@ -78,7 +101,7 @@ struct create_cli {
 	      "drop a capability" },                                                               \
 	    { "security-opt", 0,                                                                   \
 	      CLI_OPT_STRV,   offsetof(struct create_cli, security_opts),                          \
-	      "OPT",          "no-new-privileges" },                                               \
+	      "OPT",          "no-new-privileges, seccomp=unconfined|FILE" },                      \
 	    { "network",      0,                                                                   \
 	      CLI_OPT_STRING, offsetof(struct create_cli, network),                                \
 	      "MODE",         "none (default) or host" },                                          \
@@ -100,8 +123,20 @@ struct create_cli {
 		    "write the container id to the file"                                           \
 	}
 
+/* Flags of this file's own, beside the ones other files add. */
+#define ATTACH_OPTS                                                                                \
+	{ "attach",     'a',                                                                       \
+	  CLI_OPT_STRV, offsetof(struct create_cli, attach),                                       \
+	  "STREAM",     "attach stdin, stdout or stderr" },                                        \
+	{                                                                                          \
+		"restart", 0, CLI_OPT_STRING, offsetof(struct create_cli, restart), "POLICY",      \
+		    "no, on-failure[:N], always or unless-stopped"                                 \
+	}
+
 static const struct cli_opt create_table[] = {
 	CREATE_OPTS,
+	ATTACH_OPTS,
+	CREATE_RESOURCE_OPTS(struct create_cli, res),
 	CLI_OPT_END,
 };
 
@@ -109,12 +144,19 @@ static const struct cli_opt run_table[] = {
 	{ "detach", 'd', CLI_OPT_BOOL, offsetof(struct create_cli, detach), NULL,
 	  "run in the background and print the container id" },
 	CREATE_OPTS,
+	ATTACH_OPTS,
+	CREATE_RESOURCE_OPTS(struct create_cli, res),
+	{ "sig-proxy", 0, CLI_OPT_BOOL, offsetof(struct create_cli, sig_proxy), NULL,
+	  "forward received signals to the container (default true)" },
+	{ "detach-keys", 0, CLI_OPT_STRING, offsetof(struct create_cli, detach_keys), "KEYS",
+	  "the keys that detach (default ctrl-p,ctrl-q)" },
 	CLI_OPT_END,
 };
 
 static void create_defaults(void *o)
 {
 	((struct create_cli *)o)->stop_timeout = -1;
+	((struct create_cli *)o)->sig_proxy = true;
 }
 
 /* --env-file: KEY=VALUE lines, '#' comments, a bare KEY takes the caller's
@@ -173,14 +215,82 @@ static int parse_log_opts(char **opts, struct engine_create_opts *o, struct bert
 	return 0;
 }
 
+/* -a: which streams `run` attaches (default stdout and stderr, and stdin
+ * with -i); -d attaches none. */
+static int parse_attach(struct create_cli *c, struct engine_create_opts *o, struct berth_err *err)
+{
+	if (c->attach != NULL && c->detach)
+		return berth_err_set(err, 0, "Conflicting options: -a and -d");
+	for (size_t i = 0; c->attach != NULL && c->attach[i] != NULL; i++) {
+		if (strcasecmp(c->attach[i], "stdin") == 0)
+			o->attach_stdin = true;
+		else if (strcasecmp(c->attach[i], "stdout") == 0)
+			o->attach_stdout = true;
+		else if (strcasecmp(c->attach[i], "stderr") == 0)
+			o->attach_stderr = true;
+		else
+			return berth_err_set(err, 0,
+					     "invalid argument \"%s\" for \"-a, --attach\" flag: "
+					     "valid streams are STDIN, STDOUT and STDERR",
+					     c->attach[i]);
+	}
+	if (c->attach == NULL && !c->detach) {
+		o->attach_stdin = c->interactive;
+		o->attach_stdout = o->attach_stderr = true;
+	}
+	o->tty = c->tty;
+	o->interactive = c->interactive;
+	/* docker: run -i attached ends the container's stdin with the
+	 * client's. */
+	o->stdin_once = c->interactive && o->attach_stdin;
+	return 0;
+}
+
+/* --restart no|always|unless-stopped|on-failure[:N] */
+static int parse_restart(const char *spec, bool rm, struct engine_create_opts *o,
+			 struct berth_err *err)
+{
+	const char *colon;
+	char *end;
+	long n = 0;
+
+	if (spec == NULL || strcmp(spec, "no") == 0 || spec[0] == '\0')
+		return 0;
+	if (rm)
+		return berth_err_set(err, 0, "Conflicting options: --restart and --rm");
+	colon = strchr(spec, ':');
+	if (colon != NULL) {
+		n = strtol(colon + 1, &end, 10);
+		if (colon[1] == '\0' || *end != '\0' || n < 0)
+			return berth_err_set(err, 0, "invalid restart policy format: %s", spec);
+	}
+	if (strncmp(spec, "on-failure", colon ? (size_t)(colon - spec) : strlen(spec)) == 0 &&
+	    (colon ? (size_t)(colon - spec) : strlen(spec)) == strlen("on-failure")) {
+		o->restart_policy = "on-failure";
+		o->restart_max = (int)n;
+		return 0;
+	}
+	if (colon != NULL)
+		return berth_err_set(err, 0,
+				     "invalid restart policy %s: maximum retry count can only be "
+				     "used with 'on-failure'",
+				     spec);
+	if (strcmp(spec, "always") == 0 || strcmp(spec, "unless-stopped") == 0) {
+		o->restart_policy = spec;
+		return 0;
+	}
+	return berth_err_set(err, 0,
+			     "invalid restart policy: unknown policy '%s'; use one of "
+			     "'no', 'always', 'on-failure', or 'unless-stopped'",
+			     spec);
+}
+
 static int to_engine_opts(struct create_cli *c, char **args, struct engine_create_opts *o,
 			  char ***env, struct berth_err *err)
 {
 	memset(o, 0, sizeof(*o));
-	if (c->tty || c->interactive)
-		return berth_err_set(err, 0,
-				     "-i and -t are not supported yet: run detached (-d) "
-				     "or with output only");
+	if (parse_attach(c, o, err) < 0 || parse_restart(c->restart, c->rm, o, err) < 0)
+		return -1;
 	if (c->pull != NULL && strcmp(c->pull, "missing") != 0 && strcmp(c->pull, "never") != 0)
 		return berth_err_set(err, 0,
 				     "--pull %s: only missing and never (pulling from registries "
@@ -190,15 +300,9 @@ static int to_engine_opts(struct create_cli *c, char **args, struct engine_creat
 		return -1;
 	for (size_t i = 0; c->env != NULL && c->env[i] != NULL; i++)
 		strv_push(env, c->env[i]);
-	for (size_t i = 0; c->security_opts != NULL && c->security_opts[i] != NULL; i++) {
-		if (strcmp(c->security_opts[i], "no-new-privileges") == 0 ||
-		    strcmp(c->security_opts[i], "no-new-privileges:true") == 0 ||
-		    strcmp(c->security_opts[i], "no-new-privileges=true") == 0)
-			o->no_new_privileges = true;
-		else
-			return berth_err_set(err, 0, "--security-opt %s: not supported yet",
-					     c->security_opts[i]);
-	}
+	if (create_security_opts(c->security_opts, o, err) < 0 ||
+	    create_resources_parse(&c->res, o, err) < 0)
+		return -1;
 	if (c->stop_signal != NULL && signal_parse(c->stop_signal) <= 0)
 		return berth_err_set(err, 0, "invalid signal: %s", c->stop_signal);
 	if (parse_log_opts(c->log_opts, o, err) < 0)
@@ -217,6 +321,9 @@ static int to_engine_opts(struct create_cli *c, char **args, struct engine_creat
 	o->auto_remove = c->rm;
 	o->cap_add = c->cap_add;
 	o->cap_drop = c->cap_drop;
+	o->volumes = c->volumes;
+	o->mounts = c->mounts;
+	o->tmpfs = c->tmpfs;
 	o->network = c->network;
 	o->stop_signal = c->stop_signal;
 	o->stop_timeout = c->stop_timeout;
@@ -235,8 +342,14 @@ static int do_create(struct engine_cli *cli, struct create_cli *c, char **args,
 				     "container ID file found, make sure the other "
 				     "container isn't running or delete %s",
 				     c->cidfile);
-	if (to_engine_opts(c, args, &o, &env, err) < 0 || engine_cli_engine(cli, &e, err) < 0 ||
-	    engine_create(e, &o, out, err) < 0)
+	if (to_engine_opts(c, args, &o, &env, err) < 0)
+		return -1;
+	/* The config file's log rotation, unless --log-opt says otherwise. */
+	if (o.log_max_size == 0)
+		o.log_max_size = (uint64_t)cli->config_log_max_size;
+	if (o.log_max_file == 0)
+		o.log_max_file = cli->config_log_max_file;
+	if (engine_cli_engine(cli, &e, err) < 0 || engine_create(e, &o, out, err) < 0)
 		return -1;
 	if (c->cidfile != NULL &&
 	    fs_write_file_atomic(c->cidfile, out->id, strlen(out->id), 0644, err) < 0)
@@ -255,85 +368,61 @@ static int create_run(struct engine_cli *cli, void *o, char **args, struct berth
 	return 0;
 }
 
-/* Waits for the monitor to record the exit (EOF on done_fd), forwarding
- * SIGINT and SIGTERM to the container as docker's --sig-proxy does. */
-static int wait_done(struct engine *e, const char *id, int done_fd, int *code,
-		     struct berth_err *err)
-{
-	sigset_t mask, old;
-	char buf[64];
-	size_t got = 0;
-	int status = -1;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, &old);
-	for (;;) {
-		struct pollfd p = { .fd = done_fd, .events = POLLIN };
-		struct timespec ts = { 0, 0 };
-		int sig, r = poll(&p, 1, 100);
-
-		while ((sig = sigtimedwait(&mask, NULL, &ts)) > 0) {
-			struct berth_err ignored;
-
-			engine_kill(e, id, sig, &ignored);
-		}
-		if (r < 0 && errno != EINTR)
-			break;
-		if (r > 0) {
-			ssize_t n = read(done_fd, buf + got, sizeof(buf) - 1 - got);
-
-			if (n <= 0)
-				break;
-			got += (size_t)n;
-		}
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	buf[got] = '\0';
-	if (sscanf(buf, "exit %d", &status) == 1) {
-		*code = status;
-		return 0;
-	}
-	return engine_wait(e, id, code, err);
-}
-
 static int run_run(struct engine_cli *cli, void *o, char **args, struct berth_err *err)
 {
 	struct create_cli *c = o;
 	struct engine_container ct = { 0 };
+	struct engine_attach_opts ao;
 	struct engine *e;
-	static const int attach[2] = { STDOUT_FILENO, STDERR_FILENO };
-	autoclose int done = -1;
-	int code = 0;
+	autoclose int mine = -1;
+	int theirs = -1, code;
 
+	if (c->tty && c->interactive && !c->detach && !isatty(STDIN_FILENO))
+		return berth_err_set(err, 0, "the input device is not a TTY");
 	if (do_create(cli, c, args, &ct, err) < 0)
 		return -1;
 	if (engine_cli_engine(cli, &e, err) < 0)
 		goto fail;
-	fflush(stdout);
-	if (engine_start(e, ct.id, c->detach ? NULL : attach, c->detach ? NULL : &done, err) < 0) {
-		struct berth_err ignored;
-
-		/* docker: a command that cannot run is 127 (not found) or 126. */
-		if (strstr(err->msg, "no such file") || strstr(err->msg, "No such file") ||
-		    strstr(err->msg, "not found"))
-			err->exit_status = 127;
-		else if (strstr(err->msg, "ermission denied"))
-			err->exit_status = 126;
-		if (c->rm)
-			engine_remove(e, ct.id, true, &ignored);
-		goto fail;
-	}
 	if (c->detach) {
+		if (engine_start(e, ct.id, -1, err) < 0)
+			goto start_failed;
 		printf("%s\n", ct.id);
 		engine_container_clear(&ct);
 		return 0;
 	}
-	if (wait_done(e, ct.id, done, &code, err) < 0)
+	engine_attach_opts_init(&ao);
+	ao.tty = c->tty;
+	json_get_bool(ct.config, "AttachStdin", NULL, &ao.in, err);
+	json_get_bool(ct.config, "AttachStdout", NULL, &ao.out, err);
+	json_get_bool(ct.config, "AttachStderr", NULL, &ao.err, err);
+	berth_err_clear(err);
+	ao.sig_proxy = c->sig_proxy;
+	if (c->detach_keys != NULL && engine_attach_detach_keys(c->detach_keys, &ao, err) < 0)
+		goto fail;
+	if (engine_attach_pair(&ao, &mine, &theirs, err) < 0)
+		goto fail;
+	fflush(stdout);
+	code = engine_start(e, ct.id, theirs, err);
+	close(theirs);
+	if (code < 0)
+		goto start_failed;
+	code = cli_attach_relay(e, ct.id, mine, &ao, err);
+	if (code < 0)
 		goto fail;
 	engine_container_clear(&ct);
 	return code;
+start_failed : {
+	struct berth_err ignored;
+
+	/* docker: a command that cannot run is 127 (not found) or 126. */
+	if (strstr(err->msg, "no such file") || strstr(err->msg, "No such file") ||
+	    strstr(err->msg, "not found"))
+		err->exit_status = 127;
+	else if (strstr(err->msg, "ermission denied"))
+		err->exit_status = 126;
+	if (c->rm)
+		engine_remove(e, ct.id, true, &ignored);
+}
 fail:
 	engine_container_clear(&ct);
 	return -1;

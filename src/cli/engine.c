@@ -1,5 +1,6 @@
 /* The engine's global flags, config file, command table and dispatch. */
 #include "cli/engine.h"
+#include "cli/units.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -22,10 +23,14 @@ struct engine_group {
 
 /* Top-level commands, in help order. */
 static const struct engine_cmd *const top_cmds[] = {
-	&engine_cmd_run,    &engine_cmd_create, &engine_cmd_start, &engine_cmd_ps,
-	&engine_cmd_logs,   &engine_cmd_stop,   &engine_cmd_kill,  &engine_cmd_rm,
-	&engine_cmd_wait,   &engine_cmd_images, &engine_cmd_load,  &engine_cmd_save,
-	&engine_cmd_import, &engine_cmd_tag,    &engine_cmd_rmi,   &engine_cmd_history,
+	&engine_cmd_run,    &engine_cmd_create,  &engine_cmd_start,   &engine_cmd_ps,
+	&engine_cmd_attach, &engine_cmd_restart, &engine_cmd_exec,    &engine_cmd_logs,
+	&engine_cmd_stop,   &engine_cmd_kill,    &engine_cmd_rm,      &engine_cmd_wait,
+	&engine_cmd_images, &engine_cmd_load,    &engine_cmd_save,    &engine_cmd_import,
+	&engine_cmd_tag,    &engine_cmd_rmi,     &engine_cmd_history, &engine_cmd_cp,
+	&engine_cmd_diff,   &engine_cmd_export,  &engine_cmd_commit,  &engine_cmd_inspect,
+	&engine_cmd_rename, &engine_cmd_pause,   &engine_cmd_unpause, &engine_cmd_port,
+	&engine_cmd_top,    &engine_cmd_stats,   &engine_cmd_info,    &engine_cmd_version,
 };
 
 /* `berth image X` and `berth system X`: docker's management commands. */
@@ -47,8 +52,43 @@ static const struct {
 	{ "image", "mount", &engine_cmd_image_mount },
 	{ "image", "unmount", &engine_cmd_image_unmount },
 	{ "image", "umount", &engine_cmd_image_unmount },
+	{ "container", "ls", &engine_cmd_ps },
+	{ "container", "ps", &engine_cmd_ps },
+	{ "container", "list", &engine_cmd_ps },
+	{ "container", "run", &engine_cmd_run },
+	{ "container", "create", &engine_cmd_create },
+	{ "container", "start", &engine_cmd_start },
+	{ "container", "stop", &engine_cmd_stop },
+	{ "container", "kill", &engine_cmd_kill },
+	{ "container", "rm", &engine_cmd_rm },
+	{ "container", "remove", &engine_cmd_rm },
+	{ "container", "wait", &engine_cmd_wait },
+	{ "container", "logs", &engine_cmd_logs },
+	{ "container", "inspect", &engine_cmd_container_inspect },
+	{ "container", "rename", &engine_cmd_rename },
+	{ "container", "pause", &engine_cmd_pause },
+	{ "container", "unpause", &engine_cmd_unpause },
+	{ "container", "port", &engine_cmd_port },
+	{ "container", "prune", &engine_cmd_container_prune },
+	{ "container", "top", &engine_cmd_top },
+	{ "container", "stats", &engine_cmd_stats },
+	{ "container", "cp", &engine_cmd_cp },
+	{ "container", "diff", &engine_cmd_diff },
+	{ "container", "export", &engine_cmd_export },
+	{ "container", "commit", &engine_cmd_commit },
+	{ "system", "boot", &engine_cmd_system_boot },
+	{ "container", "attach", &engine_cmd_attach },
+	{ "container", "exec", &engine_cmd_exec },
+	{ "container", "restart", &engine_cmd_restart },
 	{ "system", "df", &engine_cmd_system_df },
 	{ "system", "prune", &engine_cmd_system_prune },
+	{ "volume", "create", &engine_cmd_volume_create },
+	{ "volume", "ls", &engine_cmd_volume_ls },
+	{ "volume", "list", &engine_cmd_volume_ls },
+	{ "volume", "inspect", &engine_cmd_volume_inspect },
+	{ "volume", "rm", &engine_cmd_volume_rm },
+	{ "volume", "remove", &engine_cmd_volume_rm },
+	{ "volume", "prune", &engine_cmd_volume_prune },
 };
 
 struct global_opts {
@@ -73,11 +113,12 @@ static void engine_usage(FILE *f)
 		   "A container engine with docker's command line.\n\nCommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(top_cmds); i++)
 		fprintf(f, "   %-10s %s\n", top_cmds[i]->name, top_cmds[i]->summary);
+	fprintf(f, "   %-10s %s\n", "container", "manage containers (berth container --help)");
 	fprintf(f, "   %-10s %s\n", "image", "manage images (berth image --help)");
 	fprintf(f, "   %-10s %s\n", "system", "storage usage and cleanup (berth system --help)");
+	fprintf(f, "   %-10s %s\n", "volume", "manage volumes (berth volume --help)");
 	fprintf(f, "   %-10s %s\n", "runtime",
 		"the OCI runtime, with runc's command line (berth runtime --help)");
-	fprintf(f, "   %-10s %s\n", "version", "print the version");
 	fprintf(f, "\nGlobal options:\n");
 	cli_args_help(f, global_table);
 }
@@ -187,6 +228,19 @@ int engine_config_read(struct engine_cli *cli, const char *path, bool must_exist
 		} else if (strcmp(key, "storage-driver") == 0) {
 			free(cli->config_driver);
 			cli->config_driver = xstrdup(value);
+		} else if (strcmp(key, "log-max-size") == 0) {
+			if (cli_parse_size(value, &cli->config_log_max_size) < 0 ||
+			    cli->config_log_max_size <= 0)
+				return berth_err_set(err, 0, "%s:%d: invalid log-max-size \"%s\"",
+						     path, lineno, value);
+		} else if (strcmp(key, "log-max-file") == 0) {
+			char *end;
+			long n = strtol(value, &end, 10);
+
+			if (*value == '\0' || *end != '\0' || n < 1 || n > 1000)
+				return berth_err_set(err, 0, "%s:%d: invalid log-max-file \"%s\"",
+						     path, lineno, value);
+			cli->config_log_max_file = (int)n;
 		} else {
 			return berth_err_set(err, 0, "%s:%d: unknown key \"%s\"", path, lineno,
 					     key);
@@ -270,7 +324,8 @@ static int dispatch(struct engine_cli *cli, int argc, char **argv, struct berth_
 	const char *name = argv[0];
 	autofree char *prog = NULL;
 
-	if (strcmp(name, "image") == 0 || strcmp(name, "system") == 0)
+	if (strcmp(name, "image") == 0 || strcmp(name, "system") == 0 ||
+	    strcmp(name, "container") == 0 || strcmp(name, "volume") == 0)
 		return run_group(cli, name, argc - 1, argv + 1, err);
 	if (strcmp(name, "help") == 0) {
 		engine_usage(stdout);

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cli/args.h"
 
@@ -20,6 +21,8 @@ struct engine_cli {
 	const char *root;                  /* store root; NULL: the default */
 	const char *driver;                /* snapshot driver; NULL: detected */
 	char *config_root, *config_driver; /* from the config file */
+	int64_t config_log_max_size;       /* log-max-size =, 0: the default */
+	int config_log_max_file;           /* log-max-file =, 0: the default */
 	struct store *store;               /* opened on first use */
 	struct engine *engine;             /* likewise */
 };
@@ -49,6 +52,16 @@ struct engine_cmd {
 	int (*run)(struct engine_cli *cli, void *opts, char **args, struct berth_err *err);
 };
 
+/* Runs fn on every argument, printing each one that worked (as docker
+ * echoes names back); the errors are joined into one line
+ * (container-cmds.c). */
+int engine_cli_each(struct engine_cli *cli, char **args,
+		    int (*fn)(struct engine *e, const char *what, void *o, struct berth_err *err),
+		    void *o, bool echo, struct berth_err *err);
+/* Docker's prompt: the question, " [y/N] ", and a line from stdin; only
+ * "y" or "Y" goes ahead (system.c). */
+bool engine_cli_confirm(const char *question);
+
 /* Parses flags for c and runs it; prog is "berth images" for usage. */
 int engine_cmd_main(struct engine_cli *cli, const struct engine_cmd *c, const char *prog, int argc,
 		    char **argv, struct berth_err *err);
@@ -64,8 +77,20 @@ int engine_main(int argc, char **argv, struct berth_err *err);
 int engine_config_read(struct engine_cli *cli, const char *path, bool must_exist,
 		       struct berth_err *err);
 
+/* volumes.c */
+extern const struct engine_cmd engine_cmd_volume_create, engine_cmd_volume_ls,
+    engine_cmd_volume_inspect, engine_cmd_volume_rm, engine_cmd_volume_prune;
 /* image-io.c */
 extern const struct engine_cmd engine_cmd_load, engine_cmd_save, engine_cmd_import;
+/* container-fs.c */
+extern const struct engine_cmd engine_cmd_cp, engine_cmd_diff, engine_cmd_export, engine_cmd_commit;
+/* attach.c, exec.c */
+extern const struct engine_cmd engine_cmd_attach, engine_cmd_restart, engine_cmd_exec,
+    engine_cmd_system_boot;
+/* container-inspect.c, container-manage.c, container-info.c, system-info.c */
+extern const struct engine_cmd engine_cmd_inspect, engine_cmd_container_inspect, engine_cmd_rename,
+    engine_cmd_pause, engine_cmd_unpause, engine_cmd_container_prune, engine_cmd_top,
+    engine_cmd_stats, engine_cmd_port, engine_cmd_info, engine_cmd_version;
 /* containers.c */
 extern const struct engine_cmd engine_cmd_create, engine_cmd_run, engine_cmd_start, engine_cmd_ps,
     engine_cmd_logs, engine_cmd_stop, engine_cmd_kill, engine_cmd_rm, engine_cmd_wait;

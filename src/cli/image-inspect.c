@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli/engine.h"
+#include "cli/inspect.h"
 #include "cli/json-print.h"
 #include "cli/listing.h"
 #include "image/reference.h"
@@ -232,7 +233,7 @@ static json_object *inspect_object(struct store *s, const struct store_image *im
  * \u003c, \u003e and \u0026, U+2028 and U+2029 escaped, and \b and \f as
  * \u0008 and \u000c; inspect output keeps that text. Those bytes occur only
  * inside strings, so escaping json-c's text is exact. */
-static void print_json_go(json_object *o)
+void inspect_print_json(json_object *o)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -272,25 +273,59 @@ static const struct cli_opt inspect_table_opts[] = {
 	CLI_OPT_END,
 };
 
-/* One image's object into all; a missing image is noted in missing. */
-static int inspect_one(struct store *s, const char *what, json_object *all, char **missing,
-		       size_t *missing_len, struct berth_err *err)
+int inspect_image_object(struct store *s, const char *what, json_object **out,
+			 struct berth_err *err)
 {
 	struct store_image img = { 0 };
 	autojson json_object *cfg = NULL;
 
-	if (store_image_lookup(s, what, &img, err) < 0) {
-		if (err->code != ENOENT)
-			return -1;
-		listing_append(missing, missing_len, "; ", err->msg);
-		return 0;
-	}
+	if (store_image_lookup(s, what, &img, err) < 0)
+		return -1;
 	if (store_image_config(s, img.id, &cfg, err) < 0) {
 		store_image_clear(&img);
 		return -1;
 	}
-	json_object_array_add(all, inspect_object(s, &img, cfg));
+	*out = inspect_object(s, &img, cfg);
 	store_image_clear(&img);
+	return 0;
+}
+
+int inspect_print(const char *format, json_object *all, struct berth_err *err)
+{
+	struct tmpl *t = NULL;
+	int r = 0;
+
+	if (format == NULL) {
+		inspect_print_json(all);
+		return 0;
+	}
+	if (tmpl_parse(format, &t, err) < 0)
+		return -1;
+	for (size_t i = 0; r == 0 && i < json_object_array_length(all); i++) {
+		autofree char *out = NULL;
+
+		r = tmpl_exec(t, json_object_array_get_idx(all, i), &out, err);
+		if (r == 0)
+			printf("%s\n", out);
+	}
+	tmpl_free(t);
+	return r;
+}
+
+/* One image's object into all; a missing image is noted in missing. */
+static int inspect_one(struct store *s, const char *what, json_object *all, char **missing,
+		       size_t *missing_len, struct berth_err *err)
+{
+	json_object *o = NULL;
+
+	if (inspect_image_object(s, what, &o, err) < 0) {
+		if (err->code != ENOENT)
+			return -1;
+		listing_append(missing, missing_len, "; ", err->msg);
+		berth_err_clear(err);
+		return 0;
+	}
+	json_object_array_add(all, o);
 	return 0;
 }
 
@@ -306,22 +341,14 @@ static int inspect_run(struct engine_cli *cli, void *o, char **args, struct bert
 
 	if (engine_store(cli, &s, err) < 0)
 		return -1;
+	/* A bad template fails before anything is looked up. */
 	if (opts->format != NULL && tmpl_parse(opts->format, &t, err) < 0)
 		return -1;
+	tmpl_free(t);
 	for (size_t i = 0; r == 0 && args[i] != NULL; i++)
 		r = inspect_one(s, args[i], all, &missing, &missing_len, err);
-	for (size_t i = 0; r == 0 && t != NULL && i < json_object_array_length(all); i++) {
-		autofree char *out = NULL;
-
-		r = tmpl_exec(t, json_object_array_get_idx(all, i), &out, err);
-		if (r == 0)
-			printf("%s\n", out);
-	}
-	tmpl_free(t);
-	if (r < 0)
+	if (r < 0 || inspect_print(opts->format, all, err) < 0)
 		return -1;
-	if (opts->format == NULL)
-		print_json_go(all);
 	if (missing != NULL) {
 		berth_err_set(err, 0, "%s", missing);
 		err->code = ENOENT;

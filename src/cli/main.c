@@ -18,13 +18,15 @@ static int berth_main(int argc, char **argv, struct berth_err *err)
 
 	if (cmd == NULL)
 		return engine_main(argc - 1, argv + 1, err);
-	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 ||
-	    strcmp(cmd, "-v") == 0) {
+	/* `berth version` is docker's Client/Server report (system-info.c). */
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-v") == 0) {
 		printf("berth version %s\nspec: 1.2.0\n", BERTH_VERSION);
 		return 0;
 	}
 	if (strcmp(cmd, "__monitor") == 0)
 		return engine_monitor_main(argc - 2, argv + 2);
+	if (strcmp(cmd, "__monitor-exit") == 0)
+		return engine_monitor_exit_main(argc - 2, argv + 2);
 	if (strcmp(cmd, "runtime") == 0)
 		return runtime_main("berth runtime", argc - 2, argv + 2, err);
 	return engine_main(argc - 1, argv + 1, err);

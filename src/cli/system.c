@@ -24,9 +24,7 @@
 
 /* ---- berth image prune, berth system prune ---- */
 
-/* Docker's prompt: the question, " [y/N] ", and a line from stdin; only "y"
- * or "Y" (spaces aside) goes ahead. */
-static bool confirm(const char *question)
+bool engine_cli_confirm(const char *question)
 {
 	autofree char *line = NULL;
 	size_t cap = 0;
@@ -122,10 +120,11 @@ static int image_prune_run(struct engine_cli *cli, void *o, char **args, struct 
 	if (opts->filters != NULL)
 		return berth_err_set(err, 0, "image prune: --filter is not supported yet");
 	if (!opts->force &&
-	    !confirm(opts->all ? "WARNING! This will remove all images without at least one "
-				 "container associated to them.\nAre you sure you want to continue?"
-			       : "WARNING! This will remove all dangling images.\nAre you sure you "
-				 "want to continue?"))
+	    !engine_cli_confirm(
+		opts->all ? "WARNING! This will remove all images without at least one "
+			    "container associated to them.\nAre you sure you want to continue?"
+			  : "WARNING! This will remove all dangling images.\nAre you sure you "
+			    "want to continue?"))
 		return 0;
 	if (engine_store(cli, &s, err) < 0 || prune_images(s, opts->all, &reclaimed, err) < 0)
 		return -1;
@@ -155,7 +154,7 @@ static bool system_prune_confirm(bool all)
 	    all ? "all images without at least one snapshot associated to them"
 		: "all dangling images");
 
-	return confirm(q);
+	return engine_cli_confirm(q);
 }
 
 static int system_prune_run(struct engine_cli *cli, void *o, char **args, struct berth_err *err)

@@ -12,7 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/container-mounts.h"
 #include "engine/engine-internal.h"
+#include "engine/ocispec-init.h"
+#include "engine/ocispec-resources.h"
 #include "engine/ocispec.h"
 #include "image/store-internal.h"
 #include "runtime/container.h"
@@ -33,6 +36,8 @@ const char *engine_state_name(enum engine_state s)
 		return "running";
 	case ENGINE_EXITED:
 		return "exited";
+	case ENGINE_RESTARTING:
+		return "restarting";
 	}
 	return "unknown";
 }
@@ -43,6 +48,8 @@ static enum engine_state state_parse(const char *s)
 		return ENGINE_RUNNING;
 	if (s != NULL && strcmp(s, "exited") == 0)
 		return ENGINE_EXITED;
+	if (s != NULL && strcmp(s, "restarting") == 0)
+		return ENGINE_RESTARTING;
 	return ENGINE_CREATED;
 }
 
@@ -146,7 +153,7 @@ static int random_id(char out[ENGINE_ID_LEN + 1], struct berth_err *err)
 }
 
 /* Docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
-static int check_name(const char *name, struct berth_err *err)
+int engine_check_name(const char *name, struct berth_err *err)
 {
 	size_t n = strlen(name);
 
@@ -173,7 +180,7 @@ bad:
 
 #define COLUMNS                                                                                    \
 	"id, name, image_id, image, config, created_ns, state, pid, monitor_pid, exit_code, "      \
-	"started_ns, finished_ns, error"
+	"started_ns, finished_ns, error, restart_count, manually_stopped"
 
 static void read_row(sqlite3_stmt *st, struct engine_container *c)
 {
@@ -196,6 +203,8 @@ static void read_row(sqlite3_stmt *st, struct engine_container *c)
 	c->started_ns = sqlite3_column_int64(st, 10);
 	c->finished_ns = sqlite3_column_int64(st, 11);
 	c->error = xstrdup((const char *)sqlite3_column_text(st, 12));
+	c->restart_count = sqlite3_column_int(st, 13);
+	c->manually_stopped = sqlite3_column_int(st, 14) != 0;
 }
 
 /* A monitor that is gone while its container is marked running died
@@ -205,10 +214,12 @@ static void refresh(struct engine *e, struct engine_container *c)
 {
 	struct berth_err ignored;
 
-	if (c->state != ENGINE_RUNNING)
+	if (c->state != ENGINE_RUNNING && c->state != ENGINE_RESTARTING)
 		return;
-	if (c->monitor_pid > 0 && engine_monitor_alive(c->monitor_pid))
+	if (c->monitor_pid > 0 && engine_monitor_alive(c->monitor_pid, c->id)) {
+		c->paused = c->state == ENGINE_RUNNING && engine_container_paused(e, c->id);
 		return;
+	}
 	/* Without its monitor nobody reaps it or keeps its output: stop what
 	 * is left of it, so the record and the host agree. */
 	{
@@ -240,14 +251,14 @@ int engine_lookup(struct engine *e, const char *what, struct engine_container *o
 	if (store_prepare(e->store,
 			  "SELECT " COLUMNS ", 0 FROM containers WHERE id = ?1 UNION ALL "
 			  "SELECT " COLUMNS ", 1 FROM containers WHERE name = ?2 UNION ALL "
-			  "SELECT " COLUMNS ", 2 FROM containers WHERE id GLOB ?3 ORDER BY 14",
+			  "SELECT " COLUMNS ", 2 FROM containers WHERE id GLOB ?3 ORDER BY 16",
 			  &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, what, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, prefix, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int rank = sqlite3_column_int(st, 13);
+		int rank = sqlite3_column_int(st, 15);
 
 		if (found && rank == 2 &&
 		    strcmp(out->id, (const char *)sqlite3_column_text(st, 0))) {
@@ -367,6 +378,19 @@ static json_object *record_config(const struct engine_create_opts *o)
 	json_object_object_add(c, "Labels", strv_json(o->labels));
 	json_object_object_add(c, "Tty", json_object_new_boolean(o->tty));
 	json_object_object_add(c, "OpenStdin", json_object_new_boolean(o->interactive));
+	json_object_object_add(c, "StdinOnce", json_object_new_boolean(o->stdin_once));
+	json_object_object_add(c, "AttachStdin", json_object_new_boolean(o->attach_stdin));
+	json_object_object_add(c, "AttachStdout", json_object_new_boolean(o->attach_stdout));
+	json_object_object_add(c, "AttachStderr", json_object_new_boolean(o->attach_stderr));
+	{
+		json_object *policy = json_object_new_object();
+
+		json_object_object_add(policy, "Name",
+				       json_object_new_string(o->restart_policy ?: "no"));
+		json_object_object_add(policy, "MaximumRetryCount",
+				       json_object_new_int(o->restart_max));
+		json_object_object_add(c, "RestartPolicy", policy);
+	}
 	json_object_object_add(c, "StopSignal", json_object_new_string(o->stop_signal ?: ""));
 	json_object_object_add(c, "StopTimeout", json_object_new_int(o->stop_timeout));
 	json_object_object_add(c, "AutoRemove", json_object_new_boolean(o->auto_remove));
@@ -375,21 +399,30 @@ static json_object *record_config(const struct engine_create_opts *o)
 	json_object_object_add(c, "Privileged", json_object_new_boolean(o->privileged));
 	json_object_object_add(c, "CapAdd", strv_json(o->cap_add));
 	json_object_object_add(c, "CapDrop", strv_json(o->cap_drop));
+	ocispec_resources_record(&o->res, c);
+	json_object_object_add(c, "SecurityOpt", strv_json(o->security_opts));
+	json_object_object_add(c, "Init", o->init ? json_object_new_boolean(true) : NULL);
 	json_object_object_add(c, "LogMaxSize", json_object_new_int64((int64_t)o->log_max_size));
 	json_object_object_add(c, "LogMaxFile", json_object_new_int(o->log_max_file));
 	return c;
 }
 
+/* config.json is synced (a container must not come back from a crash
+ * with an empty one); the small generated files are only replaced
+ * atomically: a sync each would cost more than the rest of create. */
 static int write_text(const char *dir, const char *name, const char *text, struct berth_err *err)
 {
 	autofree char *path = xasprintf("%s/%s", dir, name);
 
-	return fs_write_file_atomic(path, text, strlen(text), 0644, err);
+	if (strcmp(name, "config.json") == 0)
+		return fs_write_file_atomic(path, text, strlen(text), 0644, err);
+	return fs_write_file_replace(path, text, strlen(text), 0644, err);
 }
 
 /* The bundle: config.json and the files bind mounted at /etc. */
 static int write_bundle(struct engine *e, const struct engine_create_opts *o, const char *id,
-			const char *rootfs, json_object *image_config, json_object **args,
+			const char *rootfs, json_object *image_config,
+			const struct mount_spec_list *mounts, json_object **args,
 			struct berth_err *err)
 {
 	autofree char *dir = engine_container_dir(e, id);
@@ -398,7 +431,8 @@ static int write_bundle(struct engine *e, const struct engine_create_opts *o, co
 	autofree char *hostname_file = xasprintf("%s/hostname", dir);
 	autofree char *hosts_file = xasprintf("%s/hosts", dir);
 	autofree char *resolv_file = xasprintf("%s/resolv.conf", dir);
-	autofree char *cgpath = xasprintf("berth-%s", id);
+	autofree char *cgpath = ocispec_cgroups_path(o->res.cgroup_parent, id);
+	autofree char *init = NULL;
 	autofree char *resolv = NULL;
 	autofree char *hostname_line = NULL;
 	autojson json_object *spec = NULL;
@@ -423,6 +457,12 @@ static int write_bundle(struct engine *e, const struct engine_create_opts *o, co
 		.hostname_file = hostname_file,
 		.hosts_file = hosts_file,
 		.resolv_file = resolv_file,
+		.mounts = mounts,
+		.res = &o->res,
+		.shm_size = o->res.shm_size > 0 ? (uint64_t)o->res.shm_size : 0,
+		.seccomp_profile =
+		    o->seccomp != NULL && strcmp(o->seccomp, "unconfined") != 0 ? o->seccomp : NULL,
+		.seccomp_default = o->seccomp == NULL,
 	};
 	const char *text;
 	json_object *process = NULL;
@@ -440,12 +480,17 @@ static int write_bundle(struct engine *e, const struct engine_create_opts *o, co
 	    write_text(dir, "hosts", hosts, err) < 0 ||
 	    write_text(dir, "resolv.conf", resolv, err) < 0)
 		return -1;
+	if (o->init && ocispec_init_find(&init, err) < 0)
+		return -1;
 	if (ocispec_build(&so, image_config, &spec, err) < 0)
 		return -1;
 	if (json_object_object_get_ex(spec, "process", &process))
 		json_object_object_get_ex(process, "args", args);
 	if (*args != NULL)
 		json_object_get(*args);
+	/* After taking args: Path and Args stay the user's command. */
+	if (init != NULL && ocispec_init_apply(spec, init, err) < 0)
+		return -1;
 	text = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PLAIN |
 							JSON_C_TO_STRING_NOSLASHESCAPE);
 	return write_text(dir, "config.json", text, err);
@@ -491,6 +536,7 @@ int engine_create(struct engine *e, const struct engine_create_opts *o,
 	struct store_snapshot sn = { 0 };
 	autojson json_object *image_config = NULL;
 	autojson json_object *config = record_config(o);
+	struct engine_mounts mounts = { 0 };
 	json_object *args = NULL;
 	char id[ENGINE_ID_LEN + 1];
 	autofree char *name = NULL;
@@ -503,7 +549,10 @@ int engine_create(struct engine *e, const struct engine_create_opts *o,
 				     "network %s: only --network none and --network host are "
 				     "supported yet (bridge networking comes later)",
 				     o->network);
-	if (o->name != NULL && check_name(o->name[0] == '/' ? o->name + 1 : o->name, err) < 0)
+	if (o->name != NULL &&
+	    engine_check_name(o->name[0] == '/' ? o->name + 1 : o->name, err) < 0)
+		return -1;
+	if (ocispec_resources_check(&o->res, err) < 0)
 		return -1;
 	if (store_image_lookup(e->store, o->image, &img, err) < 0)
 		return -1;
@@ -511,6 +560,10 @@ int engine_create(struct engine *e, const struct engine_create_opts *o,
 		goto fail;
 	if (random_id(id, err) < 0)
 		goto fail;
+	/* Bad mount flags fail here, before anything is made. */
+	if (engine_mounts_plan(e->store, o, image_config, &mounts, err) < 0)
+		goto fail;
+	engine_mounts_record(&mounts, config);
 	name = o->name ? xstrdup(o->name[0] == '/' ? o->name + 1 : o->name) : random_name();
 	json_object_object_add(config, "Image", json_object_new_string(o->image));
 	/* The row first: it claims the name (UNIQUE), so two creates with one
@@ -538,7 +591,8 @@ int engine_create(struct engine *e, const struct engine_create_opts *o,
 	if (store_snapshot_create(e->store, img.id, id, &sn, err) < 0)
 		goto fail;
 	snap = true;
-	if (write_bundle(e, o, id, sn.mountpoint, image_config, &args, err) < 0)
+	if (engine_mounts_prepare(e->store, &mounts, sn.mountpoint, err) < 0 ||
+	    write_bundle(e, o, id, sn.mountpoint, image_config, &mounts.list, &args, err) < 0)
 		goto fail;
 	/* Path and Args as the process will run. */
 	if (args != NULL) {
@@ -559,6 +613,7 @@ int engine_create(struct engine *e, const struct engine_create_opts *o,
 	}
 	store_snapshot_clear(&sn);
 	store_image_clear(&img);
+	engine_mounts_clear(&mounts);
 	return engine_lookup(e, id, out, err);
 fail:
 	if (snap)
@@ -567,6 +622,8 @@ fail:
 		fs_rm_rf(dir, &ignored);
 	if (row)
 		engine_delete_row(e, id, &ignored);
+	engine_mounts_undo(e->store, &mounts);
+	engine_mounts_clear(&mounts);
 	store_snapshot_clear(&sn);
 	store_image_clear(&img);
 	return -1;
@@ -594,6 +651,38 @@ struct runtime_ctx engine_runtime_ctx(struct engine *e)
 	return (struct runtime_ctx){ .root = e->runtime_root };
 }
 
+/* Stop and kill tell the restart policy to leave the container alone
+ * (docker's HasBeenManuallyStopped); a monitor sleeping before a restart
+ * is woken to see it. */
+static void mark_stopped(struct engine *e, const struct engine_container *c)
+{
+	struct berth_err ignored;
+
+	engine_update(e, c->id, "manually_stopped = 1", 0, 0, 0, NULL, &ignored);
+	if (c->state == ENGINE_RESTARTING && c->monitor_pid > 0)
+		kill(c->monitor_pid, SIGUSR1);
+	/* docker unpauses what it stops or kills: a frozen process cannot
+	 * act on the signal, not even die of SIGKILL. */
+	if (c->paused) {
+		struct runtime_ctx ctx = engine_runtime_ctx(e);
+
+		container_resume(&ctx, c->id, &ignored);
+	}
+}
+
+static int stop_signal(const struct engine_container *c, struct berth_err *err)
+{
+	const char *signame = NULL;
+	int sig;
+
+	if (json_get_string(c->config, "StopSignal", NULL, &signame, err) != 1 || !signame[0])
+		return SIGTERM;
+	sig = signal_parse(signame);
+	if (sig <= 0)
+		return berth_err_set(err, 0, "invalid stop signal %s", signame);
+	return sig;
+}
+
 int engine_kill(struct engine *e, const char *what, int sig, struct berth_err *err)
 {
 	struct engine_container c = { 0 };
@@ -602,20 +691,23 @@ int engine_kill(struct engine *e, const char *what, int sig, struct berth_err *e
 
 	if (engine_lookup(e, what, &c, err) < 0)
 		return -1;
-	if (c.state != ENGINE_RUNNING) {
+	if (c.state != ENGINE_RUNNING && c.state != ENGINE_RESTARTING) {
 		berth_err_set(err, 0, "Cannot kill container: %s: container %.12s is not running",
 			      what, c.id);
 		engine_container_clear(&c);
 		return -1;
 	}
-	r = container_kill(&ctx, c.id, sig, false, err);
+	if (sig == SIGKILL || sig == stop_signal(&c, err))
+		mark_stopped(e, &c);
+	r = c.state == ENGINE_RESTARTING ? 0 : container_kill(&ctx, c.id, sig, false, err);
 	engine_container_clear(&c);
 	return r;
 }
 
-/* Polls until the container is no longer running, at most timeout_ms (-1:
- * forever). 1 stopped, 0 still running. */
-static int wait_exited(struct engine *e, const char *id, int timeout_ms, int *code,
+/* Polls until the container is no longer running (nor, with settled,
+ * waiting to restart), at most timeout_ms (-1: forever). 1 stopped, 0
+ * still running. */
+static int wait_exited(struct engine *e, const char *id, bool settled, int timeout_ms, int *code,
 		       struct berth_err *err)
 {
 	for (int waited = 0;; waited += 20) {
@@ -628,7 +720,7 @@ static int wait_exited(struct engine *e, const char *id, int timeout_ms, int *co
 		if (code != NULL)
 			*code = c.exit_code;
 		engine_container_clear(&c);
-		if (st != ENGINE_RUNNING)
+		if (st != ENGINE_RUNNING && (!settled || st != ENGINE_RESTARTING))
 			return 1;
 		if (timeout_ms >= 0 && waited >= timeout_ms)
 			return 0;
@@ -640,22 +732,18 @@ int engine_stop(struct engine *e, const char *what, int timeout, struct berth_er
 {
 	struct engine_container c = { 0 };
 	struct runtime_ctx ctx = engine_runtime_ctx(e);
-	const char *signame = NULL;
-	int sig = SIGTERM, r;
+	int sig, r;
 
 	if (engine_lookup(e, what, &c, err) < 0)
 		return -1;
-	if (c.state != ENGINE_RUNNING) {
+	if (c.state != ENGINE_RUNNING && c.state != ENGINE_RESTARTING) {
 		engine_container_clear(&c);
 		return 0; /* docker: stopping a stopped container succeeds */
 	}
-	if (json_get_string(c.config, "StopSignal", NULL, &signame, err) == 1 && signame[0]) {
-		sig = signal_parse(signame);
-		if (sig <= 0) {
-			berth_err_set(err, 0, "invalid stop signal %s", signame);
-			engine_container_clear(&c);
-			return -1;
-		}
+	sig = stop_signal(&c, err);
+	if (sig < 0) {
+		engine_container_clear(&c);
+		return -1;
 	}
 	if (timeout < 0) {
 		int64_t t = -1;
@@ -663,11 +751,13 @@ int engine_stop(struct engine *e, const char *what, int timeout, struct berth_er
 		json_get_int64(c.config, "StopTimeout", NULL, &t, err);
 		timeout = t >= 0 ? (int)t : 10;
 	}
-	container_kill(&ctx, c.id, sig, false, err);
-	r = wait_exited(e, c.id, timeout * 1000, NULL, err);
+	mark_stopped(e, &c);
+	if (c.state == ENGINE_RUNNING)
+		container_kill(&ctx, c.id, sig, false, err);
+	r = wait_exited(e, c.id, true, timeout * 1000, NULL, err);
 	if (r == 0) {
 		container_kill(&ctx, c.id, SIGKILL, false, err);
-		r = wait_exited(e, c.id, -1, NULL, err);
+		r = wait_exited(e, c.id, true, -1, NULL, err);
 	}
 	engine_container_clear(&c);
 	return r < 0 ? -1 : 0;
@@ -680,12 +770,28 @@ int engine_wait(struct engine *e, const char *what, int *exit_code, struct berth
 
 	if (engine_lookup(e, what, &c, err) < 0)
 		return -1;
-	r = wait_exited(e, c.id, -1, exit_code, err);
+	r = wait_exited(e, c.id, false, -1, exit_code, err);
 	engine_container_clear(&c);
 	return r < 0 ? -1 : 0;
 }
 
+/* volumes: 1 removes the anonymous volumes, 0 keeps them, -1 removes them
+ * when the container was run with --rm (docker's auto-remove does). */
+static int remove_container(struct engine *e, const char *what, bool force, int volumes,
+			    struct berth_err *err);
+
 int engine_remove(struct engine *e, const char *what, bool force, struct berth_err *err)
+{
+	return remove_container(e, what, force, -1, err);
+}
+
+int engine_remove_volumes(struct engine *e, const char *what, bool force, struct berth_err *err)
+{
+	return remove_container(e, what, force, 1, err);
+}
+
+static int remove_container(struct engine *e, const char *what, bool force, int volumes,
+			    struct berth_err *err)
 {
 	struct engine_container c = { 0 };
 	struct runtime_ctx ctx = engine_runtime_ctx(e);
@@ -694,18 +800,19 @@ int engine_remove(struct engine *e, const char *what, bool force, struct berth_e
 
 	if (engine_lookup(e, what, &c, err) < 0)
 		return -1;
-	if (c.state == ENGINE_RUNNING) {
+	if (c.state == ENGINE_RUNNING || c.state == ENGINE_RESTARTING) {
 		if (!force) {
-			berth_err_set(
-			    err, 0,
-			    "cannot remove container \"/%s\": container is running: stop the "
-			    "container before removing or force remove",
-			    c.name);
+			berth_err_set(err, 0,
+				      "cannot remove container \"/%s\": container is %s: stop the "
+				      "container before removing or force remove",
+				      c.name, engine_state_name(c.state));
 			err->code = EBUSY;
 			goto out;
 		}
-		container_kill(&ctx, c.id, SIGKILL, false, err);
-		if (wait_exited(e, c.id, 10000, NULL, err) <= 0)
+		mark_stopped(e, &c);
+		if (c.state == ENGINE_RUNNING)
+			container_kill(&ctx, c.id, SIGKILL, false, err);
+		if (wait_exited(e, c.id, true, 10000, NULL, err) <= 0)
 			goto out;
 	}
 	/* Runtime state a dead monitor left. */
@@ -714,6 +821,17 @@ int engine_remove(struct engine *e, const char *what, bool force, struct berth_e
 	if (store_snapshot_remove(e->store, c.id, err) < 0 && err->code != ENOENT)
 		goto out;
 	dir = engine_container_dir(e, c.id);
+	if (volumes < 0) {
+		bool auto_remove = false;
+
+		json_get_bool(c.config, "AutoRemove", NULL, &auto_remove, err);
+		berth_err_clear(err);
+		volumes = auto_remove;
+	}
+	/* Before the row goes: whoever sees the container gone sees its
+	 * anonymous volumes gone too. */
+	if (volumes > 0 && engine_mounts_remove_anonymous(e->store, c.id, c.config, err) < 0)
+		goto out;
 	if (fs_rm_rf(dir, err) < 0 || engine_delete_row(e, c.id, err) < 0)
 		goto out;
 	r = 0;

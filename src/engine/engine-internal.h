@@ -9,6 +9,8 @@
 #include "runtime/container.h"
 
 int64_t engine_now_ns(void);
+/* Docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (EINVAL otherwise). */
+int engine_check_name(const char *name, struct berth_err *err);
 /* ROOT/containers/ID: the bundle (config.json, hostname, hosts,
  * resolv.conf) and the json-file logs. */
 char *engine_container_dir(struct engine *e, const char *id);
@@ -20,8 +22,10 @@ int engine_record_exit(struct engine *e, const char *id, int code, const char *e
 		       struct berth_err *err);
 int engine_delete_row(struct engine *e, const char *id, struct berth_err *err);
 struct runtime_ctx engine_runtime_ctx(struct engine *e);
-/* Whether pid is a live monitor (not a zombie, not a reused pid). */
-bool engine_monitor_alive(pid_t pid);
+/* Whether pid is the live monitor of container id: not a zombie, and the
+ * id in its command line (every program of the monitor has it there, so
+ * a reused pid, even another container's monitor, is told apart). */
+bool engine_monitor_alive(pid_t pid, const char *id);
 
 /* json-file logs (logs.c). */
 struct log_writer {

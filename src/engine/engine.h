@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "engine/ocispec-resources.h"
+
 struct berth_err;
 struct store;
 
@@ -44,12 +46,30 @@ struct engine_create_opts {
 	int stop_timeout;      /* seconds; -1: default 10 */
 	uint64_t log_max_size; /* bytes; 0: 10 MiB */
 	int log_max_file;      /* 0: 3 */
+	/* --restart: "no" (NULL), "always", "unless-stopped", "on-failure"
+	 * with restart_max retries (0: no limit) */
+	const char *restart_policy;
+	int restart_max;
+	bool stdin_once; /* run -i attached: stdin ends with the client's */
+	bool attach_stdin, attach_stdout, attach_stderr; /* recorded for inspect */
+	/* -v, --mount, --tmpfs as given (docker's syntax, parsed by
+	 * mount-spec.c); the volumes they name are created by create. */
+	char **volumes, **mounts, **tmpfs;
+	/* --memory, --cpus, --pids-limit, --ulimit, --device, --shm-size,
+	 * --cgroup-parent, ... (ocispec-resources.h) */
+	struct ocispec_resources res;
+	/* --security-opt seccomp=: NULL docker's default profile (built in,
+	 * seccomp-default.c), "unconfined", or a profile file */
+	const char *seccomp;
+	char **security_opts; /* as given: SecurityOpt */
+	bool init;            /* --init: berth-init as pid 1 (ocispec-init.h) */
 };
 
 enum engine_state {
 	ENGINE_CREATED,
 	ENGINE_RUNNING,
 	ENGINE_EXITED,
+	ENGINE_RESTARTING, /* exited; the monitor starts it again after a back-off */
 };
 const char *engine_state_name(enum engine_state s);
 
@@ -66,6 +86,9 @@ struct engine_container {
 	int exit_code;
 	int64_t started_ns, finished_ns;
 	char *error;
+	int restart_count;     /* restarts by the restart policy since the last start */
+	bool manually_stopped; /* stop or kill said so: no restart until started again */
+	bool paused;           /* running, with its cgroup frozen (container-ops.c) */
 };
 void engine_container_clear(struct engine_container *c);
 void engine_containers_free(struct engine_container *v, size_t n);
@@ -74,11 +97,11 @@ int engine_create(struct engine *e, const struct engine_create_opts *o,
 		  struct engine_container *out, struct berth_err *err);
 
 /* Starts the container's monitor, which creates and starts it through the
- * runtime. With attach_fds (stdout, stderr of the caller), the monitor also
- * copies the container's output there; *done_fd (when not NULL) gets a pipe
- * that reaches EOF once the monitor has recorded the exit. */
-int engine_start(struct engine *e, const char *what, const int attach_fds[2], int *done_fd,
-		 struct berth_err *err);
+ * runtime. attach_fd (-1: none) is one end of a SOCK_SEQPACKET socketpair
+ * on which the caller already sent its ATTACH_HELLO (engine/attach.h): the
+ * monitor takes it as an attached client from before the container's
+ * first output. */
+int engine_start(struct engine *e, const char *what, int attach_fd, struct berth_err *err);
 
 /* Finds a container by full id, unique id prefix, or name (with or without
  * the leading '/'). "No such container: X" (ENOENT) otherwise. Refreshes its
@@ -95,11 +118,108 @@ int engine_stop(struct engine *e, const char *what, int timeout, struct berth_er
 int engine_wait(struct engine *e, const char *what, int *exit_code, struct berth_err *err);
 /* Removes a stopped container (force: kills a running one first). */
 int engine_remove(struct engine *e, const char *what, bool force, struct berth_err *err);
+/* The same, also removing the container's anonymous volumes (rm -v; a
+ * --rm container's go with it in any case, as docker's do). */
+int engine_remove_volumes(struct engine *e, const char *what, bool force, struct berth_err *err);
 
-/* `berth __monitor ROOT DRIVER RUN_ROOT ID SYNC_FD DONE_FD OUT_FD ERR_FD`:
- * the monitor process, which engine_start executes. Never returns on
- * success. */
+/* `berth __monitor ROOT DRIVER RUN_ROOT ID SYNC_FD CLIENT_FD`: the
+ * monitor process, which engine_start executes; `berth __monitor-exit
+ * ...`: what it becomes when the container has exited (monitor.c). Never
+ * return on success. */
 int engine_monitor_main(int argc, char **argv);
+int engine_monitor_exit_main(int argc, char **argv);
+
+/* RUN_ROOT/ID: a running container's run directory; attach.sock in it is
+ * its monitor's attach socket. */
+char *engine_run_dir(struct engine *e, const char *id);
+char *engine_attach_path(struct engine *e, const char *id);
 
 /* The json-file log of a container. */
 char *engine_log_path(struct engine *e, const char *id);
+
+/* ---- container-ops.c: rename, pause, prune, stats ---- */
+
+/* "created", "running", "paused", "restarting" or "exited": docker's
+ * State.Status. */
+const char *engine_container_status(const struct engine_container *c);
+/* ROOT/containers/ID/FILE (hostname, hosts, resolv.conf, config.json). */
+char *engine_container_path(struct engine *e, const char *id, const char *file);
+/* Docker's rename: the new name's rules, "Conflict. ..." (EEXIST) when
+ * another container has it. */
+int engine_rename(struct engine *e, const char *what, const char *new_name, struct berth_err *err);
+/* Freezes / thaws the container's cgroup (docker pause / unpause). */
+int engine_pause(struct engine *e, const char *what, struct berth_err *err);
+int engine_unpause(struct engine *e, const char *what, struct berth_err *err);
+/* Whether the runtime has the container's processes frozen. */
+bool engine_container_paused(struct engine *e, const char *id);
+/* The host pids of a running container's processes (its cgroup's);
+ * "Container ID is not running" otherwise. */
+int engine_container_pids(struct engine *e, const char *what, pid_t **pids, size_t *n,
+			  struct berth_err *err);
+/* Docker's label test: "k" (present) or "k=v". */
+bool engine_container_has_label(const struct engine_container *c, const char *want);
+
+/* container prune: the stopped containers created before until_ns (0: any)
+ * whose labels pass (labels: each must match; labels_not: none may).
+ * *deleted gets their ids, *reclaimed the bytes their writable layers
+ * held. */
+struct engine_prune_filter {
+	int64_t until_ns;
+	char **labels, **labels_not;
+};
+int engine_prune(struct engine *e, const struct engine_prune_filter *f, char ***deleted,
+		 uint64_t *reclaimed, struct berth_err *err);
+
+/* Bytes the container's writable layer holds (docker's SizeRw). */
+uint64_t engine_container_size_rw(struct engine *e, const char *id);
+
+/* One sample of a container's resource use, as docker's stats shows it. */
+struct engine_stats {
+	uint64_t cpu_ns;    /* the container's cpu time */
+	uint64_t system_ns; /* the host's cpu time over all cpus (/proc/stat) */
+	unsigned online_cpus;
+	uint64_t mem_usage; /* without the inactive page cache, as docker */
+	uint64_t mem_limit; /* the cgroup's, at most the host's memory */
+	uint64_t blk_read, blk_write;
+	uint64_t pids;
+};
+/* data: the runtime's stats "data" object (cgroup v1 or v2); host_mem: the
+ * host's memory, the limit of a container without one. */
+void engine_stats_from_json(json_object *data, uint64_t host_mem, struct engine_stats *out);
+int engine_stats_read(struct engine *e, const char *id, struct engine_stats *out,
+		      struct berth_err *err);
+/* docker's CPU %: the container's share of the host's cpu time between two
+ * samples, times the online cpus; 0 when nothing moved. */
+double engine_stats_cpu_percent(const struct engine_stats *prev, const struct engine_stats *now);
+double engine_stats_mem_percent(const struct engine_stats *s);
+
+/* docker's --since/--until: a Go duration before now ("10m", "1h30m"), an
+ * RFC 3339 time (local time when it has no zone; "2024-05-01",
+ * "2024-05-01T10:00"), or Unix seconds ("1700000000", "1700000000.5").
+ * *out_ns: nanoseconds since the epoch. */
+int engine_timestamp_parse(const char *s, int64_t now_ns, int64_t *out_ns, struct berth_err *err);
+
+/* Config.Env as docker shows it: the image's Env with the -e values
+ * replacing or appended (docker's ReplaceOrAppendEnvValues); a bare "K"
+ * takes its value from the process env that ran (resolved at create), or
+ * removes K. */
+char **engine_env_merge(char *const *image_env, char *const *user_env, char *const *process_env);
+
+/* `exec`: a process in a running container (exec.c). */
+struct engine_exec_opts {
+	char **cmd;          /* argv */
+	char **env;          /* "K=V", added to the container's */
+	const char *user;    /* user[:group], resolved in the container; NULL: its own */
+	const char *workdir; /* NULL: the container's */
+	bool tty, interactive, detach, privileged;
+};
+/* Runs the process with the caller's stdio (stdin only with interactive;
+ * with a tty the caller's terminal is relayed to a pty made inside the
+ * container) and puts its exit status in *status; detach leaves it
+ * running on its own and returns at once. */
+int engine_exec(struct engine *e, const char *what, const struct engine_exec_opts *o, int *status,
+		struct berth_err *err);
+
+/* Starts the containers whose restart policy asks for it after a reboot
+ * (restart.c); *started gets their names, *failed "NAME: error" lines. */
+int engine_boot(struct engine *e, char ***started, char ***failed, struct berth_err *err);

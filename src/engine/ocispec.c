@@ -20,6 +20,9 @@
 #include <sys/types.h>
 #include <sys/utsname.h>
 
+#include "engine/ocispec-mounts.h"
+#include "engine/ocispec-resources.h"
+#include "engine/seccomp-default.h"
 #include "runtime/caps.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -895,6 +898,18 @@ static int build_seccomp(const char *file, const struct capset *caps, json_objec
 	return 0;
 }
 
+/* docker's default profile, converted as a file would be. */
+static int build_seccomp_default(const struct capset *caps, json_object **out,
+				 struct berth_err *err)
+{
+	autojson json_object *prof = seccomp_default_profile(), *s = json_object_new_object();
+
+	if (convert_profile(prof, caps, s, err) < 0)
+		return berth_err_wrap(err, "default seccomp profile");
+	*out = steal_ptr(s);
+	return 0;
+}
+
 static int build_linux(const struct ocispec_opts *o, const struct capset *caps,
 		       json_object *linux_obj, struct berth_err *err)
 {
@@ -917,6 +932,11 @@ static int build_linux(const struct ocispec_opts *o, const struct capset *caps,
 	if (o->seccomp_profile != NULL && o->seccomp_profile[0] != '\0') {
 		json_object *s = NULL;
 		if (build_seccomp(o->seccomp_profile, caps, &s, err) < 0)
+			return -1;
+		json_object_object_add(linux_obj, "seccomp", s);
+	} else if (o->seccomp_default) {
+		json_object *s = NULL;
+		if (build_seccomp_default(caps, &s, err) < 0)
 			return -1;
 		json_object_object_add(linux_obj, "seccomp", s);
 	}
@@ -991,9 +1011,13 @@ int ocispec_build(const struct ocispec_opts *o, json_object *image_config, json_
 	json_object_object_add(doc, "root", build_root(o));
 	json_object_object_add(doc, "hostname", json_object_new_string(hostname));
 	json_object_object_add(doc, "mounts", build_mounts(o));
+	if (ocispec_mounts_add(o->mounts, json_object_object_get(doc, "mounts"), err) < 0)
+		return -1;
 	linux_obj = json_object_new_object();
 	json_object_object_add(doc, "linux", linux_obj);
-	if (build_linux(o, &caps, linux_obj, err) < 0 || build_annotations(o->labels, doc, err) < 0)
+	if (build_linux(o, &caps, linux_obj, err) < 0 ||
+	    build_annotations(o->labels, doc, err) < 0 ||
+	    ocispec_resources_apply(o->res, doc, err) < 0)
 		return -1;
 	*out = steal_ptr(doc);
 	return 0;

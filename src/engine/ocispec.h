@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 struct berth_err;
+struct mount_spec_list;
+struct ocispec_resources;
 
 /* What `berth run`/`create` say about one container, already parsed. */
 struct ocispec_opts {
@@ -40,7 +42,16 @@ struct ocispec_opts {
 	const char *hostname_file, *hosts_file, *resolv_file;
 	uint64_t shm_size;           /* bytes; 0: 64 MiB */
 	const char *seccomp_profile; /* a JSON file (docker/containers format) or NULL:
-				      * no seccomp (the engine adds the default later) */
+				      * seccomp_default says */
+	/* -v, --mount, --tmpfs and the image's volumes, resolved (volumes have
+	 * their host_path); NULL: none. Added by ocispec-mounts.c. */
+	const struct mount_spec_list *mounts;
+	/* --memory, --cpus, --ulimit, --device...: linux.resources,
+	 * process.rlimits, linux.devices (ocispec-resources.c); NULL: none. */
+	const struct ocispec_resources *res;
+	/* No seccomp_profile: docker's default profile, built in
+	 * (seccomp-default.c), unless privileged. */
+	bool seccomp_default;
 };
 
 /* Builds the config. image_config is the image's config JSON (the whole

@@ -71,6 +71,20 @@ static const char *const migrations[] = {
 	"  started_ns INTEGER NOT NULL DEFAULT 0,"
 	"  finished_ns INTEGER NOT NULL DEFAULT 0,"
 	"  error TEXT NOT NULL DEFAULT '');",
+	/* 3: restart policies: how often the monitor restarted the container,
+	 * and whether a user stopped it (docker's HasBeenManuallyStopped:
+	 * unless-stopped and always leave such a container alone at boot). */
+	"ALTER TABLE containers ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE containers ADD COLUMN manually_stopped INTEGER NOT NULL DEFAULT 0;",
+	/* 4: volumes (the engine's, ROOT/volumes/NAME/_data); which containers
+	 * use one is computed from the containers' recorded Mounts. */
+	"CREATE TABLE volumes ("
+	"  name TEXT PRIMARY KEY,"
+	"  driver TEXT NOT NULL DEFAULT 'local',"
+	"  labels TEXT NOT NULL DEFAULT '{}',"
+	"  options TEXT NOT NULL DEFAULT '{}',"
+	"  created_ns INTEGER NOT NULL,"
+	"  anonymous INTEGER NOT NULL DEFAULT 0);",
 };
 
 int store_sql_err(struct store *s, const char *what, struct berth_err *err)
@@ -165,6 +179,10 @@ static int store_open_db(struct store *s, struct berth_err *err)
 	/* Several berth processes share the database: wait for each other's
 	 * short transactions rather than fail. */
 	sqlite3_busy_timeout(s->db, 60000);
+	/* Most berth commands live for milliseconds: closing must not
+	 * checkpoint the WAL (two syncs) every time; the commits that fill it
+	 * checkpoint it as SQLite's autocheckpoint decides. */
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	if (store_exec(s, "PRAGMA journal_mode = WAL", err) < 0 ||
 	    store_exec(s, "PRAGMA synchronous = NORMAL", err) < 0 ||
 	    store_exec(s, "PRAGMA foreign_keys = ON", err) < 0)

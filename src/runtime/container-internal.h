@@ -54,6 +54,9 @@ int create_begin(const struct runtime_ctx *ctx, const struct create_opts *o, str
 int write_pid_file(const char *path, pid_t pid, struct berth_err *err);
 
 /* The state and (s != NULL) the config stored at create. */
+/* Compiled seccomp filters are cached in ROOT/.seccomp-cache (seccomp.h);
+ * called before a spec is parsed. */
+void runtime_seccomp_cache(const struct runtime_ctx *ctx);
 int load_container(const struct runtime_ctx *ctx, const char *id, struct container_state **st,
 		   struct spec **s, struct berth_err *err);
 int load_cgroup(const struct container_state *st, struct cgroup **cg, struct berth_err *err);

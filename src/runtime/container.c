@@ -94,6 +94,13 @@ static int read_stored_config(const struct runtime_ctx *ctx, const char *id, jso
 	return json_parse_text(text, len, path, doc, err);
 }
 
+void runtime_seccomp_cache(const struct runtime_ctx *ctx)
+{
+	autofree char *dir = xasprintf("%s/.seccomp-cache", ctx->root);
+
+	seccomp_cache_dir(dir);
+}
+
 int load_container(const struct runtime_ctx *ctx, const char *id,
 			  struct container_state **st, struct spec **s, struct berth_err *err)
 {
@@ -102,6 +109,7 @@ int load_container(const struct runtime_ctx *ctx, const char *id,
 	if (s != NULL) {
 		autojson json_object *doc = NULL;
 
+		runtime_seccomp_cache(ctx);
 		if (read_stored_config(ctx, id, &doc, err) < 0 ||
 		    spec_parse_stored(doc, (*st)->bundle, s, err) < 0) {
 			state_free(*st);

@@ -372,6 +372,7 @@ int create_begin(const struct runtime_ctx *ctx, const struct create_opts *o,
 	if (ctx->systemd_cgroup)
 		return berth_err_set(err, 0, "--systemd-cgroup: the systemd cgroup driver is "
 				     "not supported yet");
+	runtime_seccomp_cache(ctx);
 	if (spec_load(o->bundle != NULL ? o->bundle : ".", &s, err) < 0)
 		return -1;
 	j->s = s;

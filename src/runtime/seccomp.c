@@ -7,19 +7,38 @@
  * contradiction only libseccomp can see (two rules with equal conditions and
  * different actions, a comparison an architecture cannot express) is reported
  * against its JSON path before any process exists. Applying can then fail
- * only because the kernel refuses the load. */
+ * only because the kernel refuses the load.
+ *
+ * The filter is compiled to BPF once, while parsing, and loaded with the
+ * seccomp(2) system call: building docker's default profile with
+ * libseccomp costs more than the rest of a container's start. The BPF is
+ * also kept in a cache under the state root (seccomp_cache_dir), named by
+ * the sha256 of the profile as parsed, the libseccomp version and the
+ * machine, so the next container with the same profile skips libseccomp's
+ * build altogether. */
 #include "runtime/seccomp.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #include <seccomp.h>
 #include "util/cleanup.h"
+#include "util/digest.h"
 #include "util/err.h"
+#include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strv.h"
@@ -142,7 +161,27 @@ struct seccomp_config {
 	size_t n_syscalls;
 	bool notify_declared; /* some entry names SCMP_ACT_NOTIFY */
 	bool has_notify;      /* ... for a syscall that is really filtered */
+	struct sock_filter *bpf; /* the compiled filter */
+	size_t bpf_len;          /* instructions */
 };
+
+/* The kernel's flag for each entry of flags[] (same order). */
+static const unsigned kernel_flags[] = {
+	SECCOMP_FILTER_FLAG_TSYNC,
+	SECCOMP_FILTER_FLAG_LOG,
+	SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+	1U << 5, /* SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (Linux 6.0) */
+};
+#define FLAG_NEW_LISTENER (1U << 3) /* SECCOMP_FILTER_FLAG_NEW_LISTENER */
+#define FLAG_TSYNC_ESRCH  (1U << 4) /* SECCOMP_FILTER_FLAG_TSYNC_ESRCH */
+
+static char *cache_dir;
+
+void seccomp_cache_dir(const char *dir)
+{
+	free(cache_dir);
+	cache_dir = dir != NULL ? xstrdup(dir) : NULL;
+}
 
 static const char *const *names_list(const char **cache, const void *table, size_t n,
 				     size_t stride)
@@ -226,6 +265,7 @@ void seccomp_config_free(struct seccomp_config *c)
 	free(c->listener_path);
 	free(c->listener_metadata);
 	free(c->path);
+	free(c->bpf);
 	free(c);
 }
 
@@ -587,6 +627,82 @@ static int filter_build(const struct seccomp_config *c, scmp_filter_ctx *out,
 	return 0;
 }
 
+/* The compiled program, as libseccomp would load it. */
+static int filter_export(scmp_filter_ctx ctx, struct seccomp_config *c, struct berth_err *err)
+{
+	autoclose int fd = memfd_create("seccomp-bpf", MFD_CLOEXEC);
+	autofree char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	if (fd < 0)
+		return berth_err_set(err, errno, "seccomp: memfd_create");
+	r = seccomp_export_bpf(ctx, fd);
+	if (r < 0)
+		return berth_err_set(err, -r, "%s: compile the filter", c->path);
+	if (lseek(fd, 0, SEEK_SET) < 0 || fs_read_fd(fd, 1 << 20, &text, &len, err) < 0)
+		return -1;
+	if (len == 0 || len % sizeof(struct sock_filter) != 0 ||
+	    len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return berth_err_set(err, E2BIG, "%s: the filter has %zu instructions (at most %d)",
+				     c->path, len / sizeof(struct sock_filter), BPF_MAXINSNS);
+	c->bpf = (struct sock_filter *)steal_ptr(text);
+	c->bpf_len = len / sizeof(struct sock_filter);
+	return 0;
+}
+
+/* DIR/HEX.bpf for the profile obj; NULL without a cache. */
+static char *cache_path(json_object *obj)
+{
+	const struct scmp_version *v = seccomp_version();
+	struct digest_ctx d;
+	struct utsname u;
+	char id[DIGEST_STR_LEN + 1], head[128];
+	const char *text;
+
+	if (cache_dir == NULL || v == NULL || uname(&u) < 0)
+		return NULL;
+	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
+	snprintf(head, sizeof(head), "berth-seccomp-1 %u.%u.%u %s", v->major, v->minor, v->micro,
+		 u.machine);
+	digest_init(&d);
+	digest_update(&d, head, strlen(head) + 1);
+	digest_update(&d, text, strlen(text));
+	digest_final(&d, id);
+	digest_free(&d);
+	return xasprintf("%s/%s.bpf", cache_dir, digest_hex(id));
+}
+
+/* 0 when the cache had the program; -1 (not an error) when not. */
+static int cache_read(struct seccomp_config *c, json_object *obj)
+{
+	autofree char *path = cache_path(obj);
+	autofree char *text = NULL;
+	struct berth_err ignored;
+	size_t len = 0;
+
+	if (path == NULL || fs_read_file(path, BPF_MAXINSNS * sizeof(struct sock_filter), &text,
+					 &len, &ignored) < 0)
+		return -1;
+	if (len == 0 || len % sizeof(struct sock_filter) != 0)
+		return -1;
+	c->bpf = (struct sock_filter *)steal_ptr(text);
+	c->bpf_len = len / sizeof(struct sock_filter);
+	return 0;
+}
+
+/* Best effort: a cache that cannot be written is only slower. */
+static void cache_write(const struct seccomp_config *c, json_object *obj)
+{
+	autofree char *path = cache_path(obj);
+	struct berth_err ignored;
+
+	if (path == NULL || fs_mkdir_p(cache_dir, 0700, &ignored) < 0)
+		return;
+	fs_write_file_atomic(path, (const char *)c->bpf, c->bpf_len * sizeof(struct sock_filter), 0600,
+			     &ignored);
+}
+
 int seccomp_config_parse(json_object *obj, const char *path, struct seccomp_config **out,
 			 struct berth_err *err)
 {
@@ -617,29 +733,37 @@ int seccomp_config_parse(json_object *obj, const char *path, struct seccomp_conf
 	if (r < 0)
 		return -1;
 
-	if (filter_build(c, &ctx, err) < 0)
-		return -1;
+	if (cache_read(c, obj) < 0) {
+		if (filter_build(c, &ctx, err) < 0 || filter_export(ctx, c, err) < 0)
+			return -1;
+		cache_write(c, obj);
+	}
 	*out = steal_ptr(c);
 	return 0;
 }
 
 int seccomp_config_apply(const struct seccomp_config *c, int *notify_fd, struct berth_err *err)
 {
-	autofilter scmp_filter_ctx ctx = NULL;
-	int r;
+	struct sock_fprog prog = { .len = (unsigned short)c->bpf_len, .filter = c->bpf };
+	unsigned kflags = 0;
+	long r;
 
 	*notify_fd = -1;
-	if (filter_build(c, &ctx, err) < 0)
-		return -1;
-	r = seccomp_load(ctx);
-	if (r < 0)
-		return berth_err_set(err, -r, "load seccomp filter");
+	for (size_t k = 0; k < ARRAY_SIZE(flags); k++)
+		if (c->flags & (1U << k))
+			kflags |= kernel_flags[k];
 	if (c->has_notify) {
-		r = seccomp_notify_fd(ctx);
-		if (r < 0)
-			return berth_err_set(err, -r, "seccomp: get listener fd");
-		*notify_fd = r;
+		kflags |= FLAG_NEW_LISTENER;
+		/* With TSYNC a listener needs ESRCH for a failed sync (as
+		 * libseccomp asks for it). */
+		if (kflags & SECCOMP_FILTER_FLAG_TSYNC)
+			kflags |= FLAG_TSYNC_ESRCH;
 	}
+	r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, kflags, &prog);
+	if (r < 0)
+		return berth_err_set(err, errno, "load seccomp filter");
+	if (c->has_notify)
+		*notify_fd = (int)r;
 	return 0;
 }
 

@@ -10,6 +10,10 @@
 struct berth_err;
 struct seccomp_config;
 
+/* Where compiled filters are cached (a directory made on first use; NULL:
+ * no cache). The runtime sets its state root's .seccomp-cache. */
+void seccomp_cache_dir(const char *dir);
+
 int seccomp_config_parse(json_object *obj, const char *path, struct seccomp_config **out,
 			 struct berth_err *err);
 void seccomp_config_free(struct seccomp_config *c);

@@ -1,6 +1,6 @@
 /* Content digests: "sha256:<64 lowercase hex>", the only algorithm the OCI
  * image spec requires and the one every registry and tool uses. Hashing is
- * OpenSSL's (EVP), streamed so blobs of any size are hashed as they pass. */
+ * OpenSSL's, streamed so blobs of any size are hashed as they pass. */
 #pragma once
 
 #include <stdbool.h>
@@ -13,7 +13,7 @@ struct berth_err;
 #define DIGEST_STR_LEN (sizeof(DIGEST_PREFIX) - 1 + DIGEST_HEX_LEN) /* without the NUL */
 
 struct digest_ctx {
-	void *md; /* EVP_MD_CTX */
+	void *md; /* SHA256_CTX */
 };
 
 /* Starts a sha256 stream. Never fails short of running out of memory, which

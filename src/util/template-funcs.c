@@ -975,7 +975,7 @@ static int fn_eq(struct val *a, size_t n, struct val *out, struct berth_err *err
 #define COMPARE_FN(name, order, test)                                                              \
 	static int name(struct val *a, size_t n, struct val *out, struct berth_err *err)           \
 	{                                                                                          \
-		int res;                                                                           \
+		int res = 0;                                                                       \
 		if (compare(&a[0], &a[1], order, &res, err) < 0)                                   \
 			return -1;                                                                 \
 		*out = val_bool(test);                                                             \

@@ -1,6 +1,9 @@
 #include "util/unixsock.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -12,35 +15,106 @@ union fd_control {
 	struct cmsghdr align;
 };
 
-int unixsock_connect(const char *path)
+/* The address of path. One longer than sun_path (a deep run directory)
+ * is reached through its directory: *dirfd gets an O_PATH fd of it and
+ * the address names /proc/self/fd/N/BASE. */
+static int sock_addr(const char *path, struct sockaddr_un *addr, int *dirfd)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd;
+	const char *slash = strrchr(path, '/');
 
-	if (strlen(path) >= sizeof(addr.sun_path)) {
+	*dirfd = -1;
+	memset(addr, 0, sizeof(*addr));
+	addr->sun_family = AF_UNIX;
+	if (strlen(path) < sizeof(addr->sun_path)) {
+		memcpy(addr->sun_path, path, strlen(path) + 1);
+		return 0;
+	}
+	if (slash == NULL || slash == path) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	memcpy(addr.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	while (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		if (errno != EINTR) {
-			int saved = errno;
-			close(fd);
-			errno = saved;
+	{
+		char dir[PATH_MAX];
+		size_t n = (size_t)(slash - path);
+
+		if (n >= sizeof(dir)) {
+			errno = ENAMETOOLONG;
 			return -1;
 		}
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+		*dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (*dirfd < 0)
+			return -1;
 	}
+	if ((size_t)snprintf(addr->sun_path, sizeof(addr->sun_path), "/proc/self/fd/%d/%s", *dirfd,
+			     slash + 1) >= sizeof(addr->sun_path)) {
+		close(*dirfd);
+		*dirfd = -1;
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int unixsock_connect_type(const char *path, int type)
+{
+	struct sockaddr_un addr;
+	int fd, dirfd, saved;
+
+	if (sock_addr(path, &addr, &dirfd) < 0)
+		return -1;
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		while (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+			if (errno != EINTR) {
+				saved = errno;
+				close(fd);
+				fd = -1;
+				errno = saved;
+				break;
+			}
+		}
+	}
+	saved = errno;
+	if (dirfd >= 0)
+		close(dirfd);
+	errno = saved;
+	return fd;
+}
+
+int unixsock_connect(const char *path)
+{
+	return unixsock_connect_type(path, SOCK_STREAM);
+}
+
+int unixsock_listen(const char *path, int type, int backlog)
+{
+	struct sockaddr_un addr;
+	int fd, dirfd, saved;
+
+	if (sock_addr(path, &addr, &dirfd) < 0)
+		return -1;
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	if (fd >= 0 &&
+	    (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, backlog) < 0)) {
+		saved = errno;
+		close(fd);
+		fd = -1;
+		errno = saved;
+	}
+	saved = errno;
+	if (dirfd >= 0)
+		close(dirfd);
+	errno = saved;
 	return fd;
 }
 
 ssize_t unixsock_send_fd(int sock, const void *buf, size_t len, int fd)
 {
 	union fd_control cbuf;
-	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t r;
 
 	if (fd >= 0) {
@@ -62,8 +136,8 @@ ssize_t unixsock_send_fd(int sock, const void *buf, size_t len, int fd)
 
 ssize_t unixsock_recv_fd(int sock, void *buf, size_t cap, int *fd)
 {
-	union fd_control cbuf = {0};
-	struct iovec iov = {.iov_base = buf, .iov_len = cap};
+	union fd_control cbuf = { 0 };
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
 	struct msghdr msg = {
 		.msg_iov = &iov,
 		.msg_iovlen = 1,

@@ -6,8 +6,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* A connected SOCK_STREAM socket (close-on-exec), or -1. */
+/* A connected SOCK_STREAM socket (close-on-exec), or -1. Paths longer
+ * than sun_path work too (through /proc/self/fd of their directory). */
 int unixsock_connect(const char *path);
+/* The same with another type (SOCK_SEQPACKET). */
+int unixsock_connect_type(const char *path, int type);
+/* A socket bound to path and listening (close-on-exec), or -1. */
+int unixsock_listen(const char *path, int type, int backlog);
 
 /* One sendmsg of buf (len > 0 on stream sockets: ancillary data travels
  * with real bytes) with fd attached when fd >= 0; EINTR retried, no

@@ -3,41 +3,7 @@
 # kill, rm, wait), each run against a real container made from an image
 # imported from busybox-static, with its monitor process.
 
-load image-helpers
-
-setup() {
-	image_setup
-	export BERTH_RUN_ROOT=$IMG_DIR/run
-	import_busybox busybox
-}
-
-# Everything the test's containers made goes: containers (killed), their
-# cgroups, mounts and monitors.
-teardown() {
-	local id
-	if [ -n "${STORE:-}" ] && [ -f "$STORE/berth.db" ]; then
-		for id in $(sqlite3 "$STORE/berth.db" "select id from containers" 2>/dev/null); do
-			timeout 30 "$BERTH" --root "$STORE" rm -f "$id" >/dev/null 2>&1
-			assert_no_cgroup "$id" || true
-		done
-	fi
-	image_teardown
-}
-
-assert_no_cgroup() {
-	local left
-	left=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "berth-$1" 2>/dev/null)
-	[ -z "$left" ] || fail "cgroup left: $left"
-}
-
-# monitors of this test's store
-monitors() {
-	local p
-	for p in $(pgrep -x berth-monitor); do
-		grep -qF "$IMG_DIR" "/proc/$p/environ" 2>/dev/null && echo "$p"
-	done
-	return 0
-}
+load container-helpers
 
 @test "run --rm: the output, the exit status, and nothing left behind" {
 	b_ok run --rm busybox echo hello from a container
@@ -107,7 +73,7 @@ monitors() {
 	b_ok wait web
 	assert_eq "$output" 7
 	[ -z "$(monitors)" ] || fail "the monitor did not exit"
-	assert_no_cgroup "$id"
+	assert_no_cgroup "berth-$id"
 	b_ok rm web
 	b_ok ps -a -q
 	assert_eq "$output" ""
@@ -219,6 +185,19 @@ monitors() {
 	[ "$(stat -c %s "$log")" -le 2048 ] || fail "log larger than max-size"
 	b_ok logs --tail 1 chatty
 	assert_eq "$output" "line 199"
+	# the same from the config file; a flag still wins
+	printf 'log-max-size = 1k\nlog-max-file = 3\n' >"$IMG_DIR/berth.conf"
+	BERTH_CONFIG=$IMG_DIR/berth.conf b_ok run --name conf busybox \
+		sh -c 'i=0; while [ $i -lt 200 ]; do echo line $i; i=$((i + 1)); done'
+	id=$(sqlite3 "$STORE/berth.db" "select id from containers where name = 'conf'")
+	log=$STORE/containers/$id/$id-json.log
+	[ -f "$log.2" ] || fail "config file's max-file not applied"
+	[ ! -e "$log.3" ] || fail "more files than the config's max-file"
+	[ "$(stat -c %s "$log")" -le 1024 ] || fail "log larger than the config's max-size"
+	printf 'log-max-size = lots\n' >"$IMG_DIR/berth.conf"
+	BERTH_CONFIG=$IMG_DIR/berth.conf b run --rm busybox true
+	assert_eq "$status" 1
+	assert_eq "$stderr" "berth: $IMG_DIR/berth.conf:1: invalid log-max-size \"lots\""
 }
 
 @test "rmi refuses an image a container uses; ps filters" {
@@ -257,5 +236,5 @@ monitors() {
 	b_ok ps --format '{{.Names}} {{.State}}'
 	assert_eq "$output" "orphan running"
 	b_ok rm -f orphan
-	assert_no_cgroup "$id"
+	assert_no_cgroup "berth-$id"
 }

@@ -300,8 +300,9 @@ leftover_mounts() {
 	return 0
 }
 
+# (The cache of compiled seccomp filters is the runtime's to keep.)
 leftover_state() {
-	[ -d "$STATE_ROOT" ] && ls -A "$STATE_ROOT"
+	[ -d "$STATE_ROOT" ] && ls -A "$STATE_ROOT" | grep -vx '.seccomp-cache'
 	return 0
 }
 

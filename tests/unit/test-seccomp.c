@@ -477,6 +477,63 @@ static int body_default_errno(void)
 	return 0;
 }
 
+/* The compiled-filter cache: the first parse writes DIR/HEX.bpf, the next
+ * one with the same profile reads it (the filter then behaves the same),
+ * a different profile gets a file of its own, and a broken file is built
+ * again rather than loaded. */
+static void test_cache(void)
+{
+	const char *errno38 = "{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['getcwd',"
+			      "'mkdir'],'action':'SCMP_ACT_ERRNO','errnoRet':38}]}";
+	autofree char *dir = xasprintf("%s/cache", tmpdir);
+	autofree char *cmd = NULL;
+	char first[512] = "";
+	FILE *ls;
+	int st, n = 0;
+
+	seccomp_cache_dir(dir);
+	st = run_filtered(errno38, body_errno38);
+	CHECK(exited(st, 0), "built and cached: the filter works (status %#x)", st);
+	cmd = xasprintf("ls %s", dir);
+	ls = popen(cmd, "r");
+	while (ls != NULL && fgets(first, sizeof(first), ls) != NULL)
+		n++;
+	if (ls != NULL)
+		pclose(ls);
+	CHECK(n == 1 && strlen(first) == 64 + 4 + 1, "one cache file named by a digest: %s", first);
+	st = run_filtered(errno38, body_errno38);
+	CHECK(exited(st, 0), "read from the cache: the filter works (status %#x)", st);
+	first[strcspn(first, "\n")] = '\0';
+	{
+		autofree char *path = xasprintf("%s/%s", dir, first);
+		struct stat sb;
+		int fd = open(path, O_WRONLY | O_TRUNC);
+
+		CHECK(fd >= 0 && write(fd, "garbage", 7) == 7, "cache file broken on purpose");
+		if (fd >= 0)
+			close(fd);
+		st = run_filtered(errno38, body_errno38);
+		CHECK(exited(st, 0), "a broken cache file is rebuilt, not loaded (status %#x)", st);
+		CHECK(stat(path, &sb) == 0 && sb.st_size > 7 && sb.st_size % 8 == 0,
+		      "and rewritten (%lld bytes)", (long long)sb.st_size);
+	}
+	st = run_filtered("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['getppid'],"
+			  "'action':'SCMP_ACT_ERRNO'}]}",
+			  body_eperm);
+	CHECK(exited(st, 0), "another profile (status %#x)", st);
+	ls = popen(cmd, "r");
+	n = 0;
+	while (ls != NULL && fgets(first, sizeof(first), ls) != NULL)
+		n++;
+	if (ls != NULL)
+		pclose(ls);
+	CHECK(n == 2, "another profile, another cache file (%d files)", n);
+	seccomp_cache_dir(NULL);
+	free(cmd);
+	cmd = xasprintf("rm -rf %s", dir);
+	CHECK(system(cmd) == 0, "cache removed");
+}
+
 static void test_apply(void)
 {
 	int st;
@@ -748,6 +805,7 @@ int main(void)
 	test_accessors();
 	test_unknown_syscall_warns();
 	test_apply();
+	test_cache();
 	test_notify_send();
 	test_notify_roundtrip();
 

@@ -92,12 +92,12 @@ static void test_open(void)
 		  exists(p("root/snapshots")) && exists(p("root/tmp")) &&
 		  exists(p("root/store.lock")),
 	      "store directories made");
-	CHECK(user_version(db) == 2, "schema version is 2 (got %d)", user_version(db));
+	CHECK(user_version(db) == 4, "schema version is 4 (got %d)", user_version(db));
 	store_close(s);
 	s = NULL;
 	r = store_open(root, "vfs", &s, &err);
 	CHECK(r == 0, "reopening is fine: %s", r ? err.msg : "ok");
-	CHECK(user_version(db) == 2, "schema version still 2 after reopening");
+	CHECK(user_version(db) == 4, "schema version still 4 after reopening");
 	store_close(s);
 	s = NULL;
 

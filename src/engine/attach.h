@@ -1,0 +1,51 @@
+/* Attaching to a container: the client side of the monitor's attach
+ * socket (monitor-io.h has the frames). `run` and `start -a` attach
+ * through a socketpair handed to the monitor before the container starts,
+ * `attach` through RUN_ROOT/ID/attach.sock. The relay puts the caller's
+ * terminal in raw mode for a tty, sends its size and every SIGWINCH,
+ * watches stdin for the detach keys (docker's ctrl-p,ctrl-q), and proxies
+ * signals to the container when asked (docker's --sig-proxy). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct berth_err;
+struct engine;
+
+#define ATTACH_DETACH_KEYS_MAX 16
+
+struct engine_attach_opts {
+	bool in, out, err; /* the streams to attach */
+	bool tty;          /* the container has a tty */
+	bool sig_proxy;    /* forward the caller's signals (ignored with a tty) */
+	/* docker's --detach-keys ("ctrl-p,ctrl-q"); parsed by
+	 * engine_attach_detach_keys */
+	unsigned char detach_keys[ATTACH_DETACH_KEYS_MAX];
+	size_t n_detach_keys;
+};
+
+/* Sets the defaults: stdout and stderr, signals proxied, ctrl-p ctrl-q. */
+void engine_attach_opts_init(struct engine_attach_opts *o);
+
+/* Parses docker's detach-keys syntax: comma-separated keys, each a single
+ * character or ctrl-X (X one of a-z @ [ \ ] ^ _). "" means none. */
+int engine_attach_detach_keys(const char *spec, struct engine_attach_opts *o,
+			      struct berth_err *err);
+
+/* A socketpair for engine_start: *theirs goes to the monitor, *mine stays;
+ * the hello is already sent. */
+int engine_attach_pair(const struct engine_attach_opts *o, int *mine, int *theirs,
+		       struct berth_err *err);
+
+/* Connects to a running container's monitor and says hello. */
+int engine_attach_connect(struct engine *e, const char *id, const struct engine_attach_opts *o,
+			  int *sock, struct berth_err *err);
+
+/* Relays between the caller's stdio and the container until it exits
+ * (*exit_code, *detached false) or the user types the detach keys
+ * (*detached true). A monitor that goes away without saying how the
+ * container ended is an error (ECONNRESET); the caller may engine_wait. */
+int engine_attach_relay(struct engine *e, const char *id, int sock,
+			const struct engine_attach_opts *o, int *exit_code, bool *detached,
+			struct berth_err *err);

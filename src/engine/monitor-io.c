@@ -1,0 +1,246 @@
+/* The monitor's event loop (see monitor-io.h). One poll over the
+ * container's output, the attach socket, the clients, the container's
+ * stdin when it has bytes waiting, and a signalfd for SIGCHLD. */
+#include "engine/monitor-io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+/* After the init's exit, its output ends as soon as the rest of the pid
+ * namespace is gone; don't wait forever for a straggler holding it. */
+#define DRAIN_MS 2000
+
+bool monitor_io_send(int fd, char kind, const void *buf, size_t len)
+{
+	struct iovec iov[2] = {
+		{ .iov_base = &kind, .iov_len = 1 },
+		{ .iov_base = (void *)buf, .iov_len = len },
+	};
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = len > 0 ? 2 : 1 };
+	ssize_t r;
+
+	do
+		r = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	return r == (ssize_t)(len + 1);
+}
+
+int monitor_client_parse(const char *s, struct monitor_client *out)
+{
+	unsigned fd, want;
+	int used = 0;
+
+	if (sscanf(s, "%u:%u%n", &fd, &want, &used) != 2 || s[used] != '\0' || fd > 65535)
+		return -1;
+	out->fd = (int)fd;
+	out->want = want;
+	return 0;
+}
+
+static void drop_client(struct monitor_io *m, size_t i)
+{
+	close(m->clients[i].fd);
+	m->clients[i] = m->clients[--m->n_clients];
+}
+
+static void close_stdin(struct monitor_io *m)
+{
+	if (m->in < 0)
+		return;
+	if (!m->tty)
+		close(m->in);
+	m->in = -1;
+	m->pending_len = 0;
+}
+
+/* Output of one stream: to the log and to every client that wants it. */
+static void copy_out(struct monitor_io *m, int stream, int *fd)
+{
+	char buf[ATTACH_FRAME_MAX - 1];
+	ssize_t n = read(*fd, buf, sizeof(buf));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		/* A pty gives EIO once the last slave is closed. */
+		if (!m->tty)
+			close(*fd);
+		*fd = -1;
+		return;
+	}
+	log_writer_write(&m->log, stream, buf, (size_t)n);
+	for (size_t i = 0; i < m->n_clients;) {
+		unsigned want = stream == 0 ? ATTACH_WANT_STDOUT : ATTACH_WANT_STDERR;
+
+		if ((m->clients[i].want & want) &&
+		    !monitor_io_send(m->clients[i].fd, stream == 0 ? ATTACH_STDOUT : ATTACH_STDERR,
+				     buf, (size_t)n)) {
+			drop_client(m, i);
+			continue;
+		}
+		i++;
+	}
+}
+
+static void flush_stdin(struct monitor_io *m)
+{
+	while (m->pending_len > 0 && m->in >= 0) {
+		ssize_t w = write(m->in, m->pending, m->pending_len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			return;
+		if (w <= 0) {
+			close_stdin(m);
+			return;
+		}
+		memmove(m->pending, m->pending + w, m->pending_len - (size_t)w);
+		m->pending_len -= (size_t)w;
+	}
+}
+
+/* One frame from client i; false when the client is gone. */
+static bool client_frame(struct monitor_io *m, size_t i)
+{
+	struct monitor_client *c = &m->clients[i];
+	char buf[ATTACH_FRAME_MAX];
+	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN;
+	if (n == 0)
+		return false;
+	if (c->want == 0) {
+		/* The hello comes first; anything else ends the client. */
+		if (buf[0] != ATTACH_HELLO || n != 2)
+			return false;
+		c->want =
+		    (unsigned char)buf[1] | 0x80u; /* hello seen, even when it wants nothing */
+		return true;
+	}
+	switch (buf[0]) {
+	case ATTACH_STDIN:
+		if ((c->want & ATTACH_WANT_STDIN) && m->in >= 0 && n > 1) {
+			memcpy(m->pending, buf + 1, (size_t)n - 1);
+			m->pending_len = (size_t)n - 1;
+			flush_stdin(m);
+		}
+		break;
+	case ATTACH_CLOSE_STDIN:
+		if ((c->want & ATTACH_WANT_STDIN) && m->stdin_once)
+			close_stdin(m);
+		break;
+	case ATTACH_RESIZE:
+		if (m->tty && n == 5) {
+			struct winsize ws = { 0 };
+			uint16_t rc[2];
+
+			memcpy(rc, buf + 1, sizeof(rc));
+			ws.ws_row = rc[0];
+			ws.ws_col = rc[1];
+			ioctl(m->out, TIOCSWINSZ, &ws);
+		}
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+static void accept_client(struct monitor_io *m)
+{
+	int fd = accept4(m->listen, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (m->n_clients == MONITOR_MAX_CLIENTS) {
+		close(fd);
+		return;
+	}
+	m->clients[m->n_clients++] = (struct monitor_client){ .fd = fd };
+}
+
+/* Reaps children; the init's exit status once it has exited, else -1. */
+static int reap(struct monitor_io *m)
+{
+	int status, code = -1;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid != m->init)
+			continue;
+		code = WIFEXITED(status) ? WEXITSTATUS(status)
+					 : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	}
+	return code;
+}
+
+enum { P_OUT, P_ERR, P_IN, P_SIG, P_LISTEN, P_CLIENTS };
+
+int monitor_io_run(struct monitor_io *m)
+{
+	sigset_t mask;
+	int sfd, code;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (m->in >= 0)
+		fcntl(m->in, F_SETFL, fcntl(m->in, F_GETFL) | O_NONBLOCK);
+	code = reap(m);
+	while (code < 0 || m->out >= 0 || m->err >= 0) {
+		struct pollfd p[P_CLIENTS + MONITOR_MAX_CLIENTS];
+		bool reading = m->pending_len == 0;
+		size_t n_clients = m->n_clients;
+		int r;
+
+		p[P_OUT] = (struct pollfd){ .fd = m->out, .events = POLLIN };
+		p[P_ERR] = (struct pollfd){ .fd = m->err, .events = POLLIN };
+		p[P_IN] = (struct pollfd){ .fd = reading ? -1 : m->in, .events = POLLOUT };
+		p[P_SIG] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		p[P_LISTEN] = (struct pollfd){ .fd = m->listen, .events = POLLIN };
+		for (size_t i = 0; i < n_clients; i++)
+			p[P_CLIENTS + i] = (struct pollfd){ .fd = m->clients[i].fd,
+							    .events = reading ? POLLIN : 0 };
+		r = poll(p, P_CLIENTS + n_clients, code >= 0 ? DRAIN_MS : -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (p[P_OUT].revents)
+			copy_out(m, 0, &m->out);
+		if (p[P_ERR].revents)
+			copy_out(m, 1, &m->err);
+		if (p[P_IN].revents)
+			flush_stdin(m);
+		if (p[P_SIG].revents) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				;
+			if (code < 0)
+				code = reap(m);
+		}
+		/* Clients last, from the end: dropping one moves the last
+		 * into its slot. */
+		for (size_t i = n_clients; i-- > 0;)
+			if (i < m->n_clients && p[P_CLIENTS + i].revents &&
+			    m->clients[i].fd == p[P_CLIENTS + i].fd && !client_frame(m, i))
+				drop_client(m, i);
+		if (p[P_LISTEN].revents)
+			accept_client(m);
+	}
+	close(sfd);
+	return code;
+}

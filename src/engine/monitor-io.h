@@ -1,0 +1,66 @@
+/* The monitor's event loop while a container runs: it moves the
+ * container's output to the json-file log and to attached clients, the
+ * clients' input to the container's stdin, applies resizes to the pty,
+ * and reaps the container's init. It needs nothing but libc (and logs.c),
+ * so it also runs as the small static `berth-monitor` program that an
+ * idle container's monitor is (monitor-tiny.c).
+ *
+ * Attach clients speak SOCK_SEQPACKET: one message is one frame, its first
+ * byte the kind, the rest the payload. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "engine/engine-internal.h"
+
+/* client -> monitor */
+#define ATTACH_HELLO       'H' /* + one byte of ATTACH_WANT_* flags; first */
+#define ATTACH_STDIN       'I' /* + bytes for the container's stdin */
+#define ATTACH_CLOSE_STDIN 'C' /* the client's stdin ended */
+#define ATTACH_RESIZE      'R' /* + uint16 rows, uint16 cols (host order) */
+/* monitor -> client */
+#define ATTACH_STDOUT 'O' /* + bytes */
+#define ATTACH_STDERR 'E' /* + bytes */
+#define ATTACH_EXIT   'X' /* + the exit status as decimal text: the end */
+
+#define ATTACH_WANT_STDIN  1
+#define ATTACH_WANT_STDOUT 2
+#define ATTACH_WANT_STDERR 4
+
+#define ATTACH_FRAME_MAX    32769 /* kind + 32 KiB */
+#define MONITOR_MAX_CLIENTS 32
+
+struct monitor_client {
+	int fd;
+	unsigned want; /* ATTACH_WANT_*; 0 until the hello */
+};
+
+struct monitor_io {
+	pid_t init;
+	bool tty;        /* out is the pty master, and in is the same fd */
+	bool stdin_once; /* a client's ATTACH_CLOSE_STDIN closes the container's stdin */
+	int out, err;    /* the container's stdout and stderr (err -1 with a tty) */
+	int in;          /* its stdin (pipe or pty), -1 when it has none */
+	int listen;      /* the attach socket, accepting */
+	struct monitor_client clients[MONITOR_MAX_CLIENTS];
+	size_t n_clients;
+	struct log_writer log;
+	/* stdin bytes the container has not taken yet */
+	char pending[ATTACH_FRAME_MAX];
+	size_t pending_len;
+};
+
+/* Runs until the init has exited and its output is drained; returns its
+ * exit status (128+signal when killed), or -1 when it could not be
+ * learned. SIGCHLD must be blocked by the caller. The clients stay
+ * connected (the caller sends them the exit). */
+int monitor_io_run(struct monitor_io *m);
+
+/* "FD:WANT", as the monitor's programs pass clients to each other; -1
+ * when malformed. */
+int monitor_client_parse(const char *s, struct monitor_client *out);
+
+/* One frame to a client; false when the client is gone. */
+bool monitor_io_send(int fd, char kind, const void *buf, size_t len);
