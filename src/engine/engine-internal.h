@@ -21,6 +21,11 @@ int engine_update(struct engine *e, const char *id, const char *set, int64_t a, 
 int engine_record_exit(struct engine *e, const char *id, int code, const char *error,
 		       struct berth_err *err);
 int engine_delete_row(struct engine *e, const char *id, struct berth_err *err);
+/* engine_remove for the monitor of a --rm container: the container is
+ * gone (row, mounts, runtime state) when it returns, but its directories
+ * are only moved aside, *trash getting their paths to remove after the
+ * attached `run` has been told. */
+int engine_remove_deferred(struct engine *e, const char *id, char ***trash, struct berth_err *err);
 struct runtime_ctx engine_runtime_ctx(struct engine *e);
 /* Whether pid is the live monitor of container id: not a zombie, and the
  * id in its command line (every program of the monitor has it there, so

@@ -468,10 +468,12 @@ static void backoff_sleep(int64_t ms)
 
 /* The end: the exit recorded, the run directory gone, a --rm container
  * removed, and then the attached clients told (docker's `run --rm`
- * returns once the container is gone). */
+ * returns once the container is gone); last, the removed container's
+ * directories, moved aside, are deleted. */
 static void finish(struct monitor *m, int code, const char *error)
 {
 	autofree char *sock = xasprintf("%s/attach.sock", m->dir);
+	autostrv char **trash = NULL;
 	struct berth_err err = { 0 };
 
 	engine_record_exit(&m->e, m->c.id, code, error, &err);
@@ -481,8 +483,10 @@ static void finish(struct monitor *m, int code, const char *error)
 	unlink(sock);
 	rmdir(m->dir);
 	if (config_bool(m, "AutoRemove"))
-		engine_remove(&m->e, m->c.id, false, &err);
+		engine_remove_deferred(&m->e, m->c.id, &trash, &err);
 	tell_clients(m, code);
+	for (size_t i = 0; trash != NULL && trash[i] != NULL; i++)
+		fs_rm_rf(trash[i], &err);
 	_exit(0);
 }
 

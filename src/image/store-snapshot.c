@@ -252,6 +252,16 @@ int store_snapshot_mount(struct store *s, const char *id, struct berth_err *err)
 
 int store_snapshot_remove(struct store *s, const char *id, struct berth_err *err)
 {
+	return store_snapshot_discard(s, id, NULL, err);
+}
+
+char *store_trash_path(struct store *s, const char *what, const char *id)
+{
+	return xasprintf("%s/tmp/trash-%s-%s", s->root, what, id);
+}
+
+int store_snapshot_discard(struct store *s, const char *id, char **trash, struct berth_err *err)
+{
 	struct store_snapshot sn = { 0 };
 	autofree char *dir = NULL;
 
@@ -282,6 +292,14 @@ int store_snapshot_remove(struct store *s, const char *id, struct berth_err *err
 				store_sql_err(s, "delete snapshot", err);
 			store_rollback(s);
 			return -1;
+		}
+	}
+	if (trash != NULL) {
+		autofree char *to = store_trash_path(s, "snapshot", id);
+
+		if (rename(dir, to) == 0) {
+			*trash = steal_ptr(to);
+			return 0;
 		}
 	}
 	if (fs_rm_rf(dir, err) < 0)

@@ -128,22 +128,35 @@ void store_rollback(struct store *s)
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static int store_migrate(struct store *s, struct berth_err *err)
+static int schema_version(struct store *s, int *version, struct berth_err *err)
 {
 	sqlite3_stmt *st = NULL;
-	int version, target = (int)ARRAY_SIZE(migrations);
 
-	if (store_begin(s, err) < 0)
-		return -1;
 	if (store_prepare(s, "PRAGMA user_version", &st, err) < 0)
-		goto fail;
+		return -1;
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
-		store_sql_err(s, "read schema version", err);
-		goto fail;
+		return store_sql_err(s, "read schema version", err);
 	}
-	version = sqlite3_column_int(st, 0);
+	*version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
+	return 0;
+}
+
+static int store_migrate(struct store *s, struct berth_err *err)
+{
+	int version, target = (int)ARRAY_SIZE(migrations);
+
+	/* The common case, an up-to-date database, takes no write lock: every
+	 * berth command opens the store, and many may run at once. */
+	if (schema_version(s, &version, err) < 0)
+		return -1;
+	if (version == target)
+		return 0;
+	if (store_begin(s, err) < 0)
+		return -1;
+	if (schema_version(s, &version, err) < 0)
+		goto fail;
 	if (version > target) {
 		berth_err_set(err, 0,
 			      "store database %s/berth.db has schema version %d, newer than this "
@@ -180,11 +193,14 @@ static int store_open_db(struct store *s, struct berth_err *err)
 	 * short transactions rather than fail. */
 	sqlite3_busy_timeout(s->db, 60000);
 	/* Most berth commands live for milliseconds: closing must not
-	 * checkpoint the WAL (two syncs) every time; the commits that fill it
-	 * checkpoint it as SQLite's autocheckpoint decides. */
+	 * checkpoint the WAL (two syncs) every time. The next process to open
+	 * the database alone rebuilds the WAL index by reading the WAL, so
+	 * the WAL is kept short: commits checkpoint it every 128 pages. */
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_wal_autocheckpoint(s->db, 128);
 	if (store_exec(s, "PRAGMA journal_mode = WAL", err) < 0 ||
 	    store_exec(s, "PRAGMA synchronous = NORMAL", err) < 0 ||
+	    store_exec(s, "PRAGMA journal_size_limit = 1048576", err) < 0 ||
 	    store_exec(s, "PRAGMA foreign_keys = ON", err) < 0)
 		return berth_err_wrap(err, "open %s", path);
 	return store_migrate(s, err);

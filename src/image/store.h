@@ -236,6 +236,13 @@ int store_snapshot_list(struct store *s, struct store_snapshot **out, size_t *n,
 int store_snapshot_mount(struct store *s, const char *id, struct berth_err *err);
 /* Unmounts and deletes it. */
 int store_snapshot_remove(struct store *s, const char *id, struct berth_err *err);
+/* The same, but with trash the directory is only moved to
+ * store_trash_path (its row and mount are gone) and *trash gets the path
+ * for the caller to remove when it has time; gc removes what a crash
+ * left there. */
+int store_snapshot_discard(struct store *s, const char *id, char **trash, struct berth_err *err);
+/* ROOT/tmp/trash-WHAT-ID */
+char *store_trash_path(struct store *s, const char *what, const char *id);
 
 /* ---- usage ---- */
 

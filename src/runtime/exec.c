@@ -135,6 +135,11 @@ int container_exec(const struct runtime_ctx *ctx, const char *id, const struct e
 
 	if (load_container(ctx, id, &st, &s, err) < 0)
 		return -1;
+	if (spec_seccomp_ready(s, err) < 0) {
+		spec_free(s);
+		state_free(st);
+		return -1;
+	}
 	job_init(&j, ctx, &copts, s);
 	j.st = *st;
 	j.st.created = NULL;

@@ -391,7 +391,8 @@ static int spec_parse_time_offsets(json_object *linux_obj, struct spec *s, struc
 	return 0;
 }
 
-static int spec_parse_subsystems(json_object *linux_obj, struct spec *s, struct berth_err *err)
+static int spec_parse_subsystems(json_object *linux_obj, struct spec *s, bool check_host,
+				 struct berth_err *err)
 {
 	json_object *obj;
 	const char *prop = NULL;
@@ -402,6 +403,10 @@ static int spec_parse_subsystems(json_object *linux_obj, struct spec *s, struct 
 	    (r > 0 && cgroup_resources_parse(obj, "linux.resources", &s->resources, err) < 0))
 		return -1;
 	r = json_get_object(linux_obj, "seccomp", "linux", &obj, err);
+	if (r > 0 && !check_host) {
+		s->seccomp_json = json_object_get(obj);
+		r = 0;
+	}
 	if (r < 0 || (r > 0 && seccomp_config_parse(obj, "linux.seccomp", &s->seccomp, err) < 0))
 		return -1;
 	if (json_get_string(linux_obj, "rootfsPropagation", "linux", &prop, err) < 0)
@@ -428,7 +433,7 @@ static int spec_linux_parse_fields(json_object *lo, struct spec *s, bool check_h
 				  &s->n_gid_mappings, err) < 0 ||
 	    spec_parse_devices(lo, s, err) < 0 ||
 	    spec_dup_string(lo, "cgroupsPath", "linux", &s->cgroups_path, err) < 0 ||
-	    spec_parse_sysctl(lo, s, err) < 0 || spec_parse_subsystems(lo, s, err) < 0 ||
+	    spec_parse_sysctl(lo, s, err) < 0 || spec_parse_subsystems(lo, s, check_host, err) < 0 ||
 	    spec_parse_path_list(lo, "maskedPaths", &s->masked_paths, err) < 0 ||
 	    spec_parse_path_list(lo, "readonlyPaths", &s->readonly_paths, err) < 0 ||
 	    spec_dup_string(lo, "mountLabel", "linux", &s->mount_label, err) < 0 ||

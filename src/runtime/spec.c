@@ -379,6 +379,13 @@ int spec_parse_stored(json_object *doc, const char *bundle, struct spec **out,
 	return spec_parse_mode(doc, bundle, false, out, err);
 }
 
+int spec_seccomp_ready(struct spec *s, struct berth_err *err)
+{
+	if (s->seccomp_json == NULL || s->seccomp != NULL)
+		return 0;
+	return seccomp_config_parse(s->seccomp_json, "linux.seccomp", &s->seccomp, err);
+}
+
 int spec_load(const char *bundle, struct spec **out, struct berth_err *err)
 {
 	autofree char *dir = NULL, *path = NULL, *text = NULL;
@@ -452,6 +459,7 @@ void spec_free(struct spec *s)
 	free(s->sysctl);
 	if (s->seccomp != NULL)
 		seccomp_config_free(s->seccomp);
+	json_object_put(s->seccomp_json);
 	strv_free(s->masked_paths);
 	strv_free(s->readonly_paths);
 	free(s->mount_label);

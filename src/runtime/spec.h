@@ -190,6 +190,10 @@ struct spec {
 	struct spec_sysctl *sysctl;
 	size_t n_sysctl;
 	struct seccomp_config *seccomp; /* may be NULL */
+	/* linux.seccomp of a stored config (spec_parse_stored), not parsed
+	 * until spec_seccomp_ready: only exec needs it again, and parsing a
+	 * large profile is most of a stored config's parse. */
+	json_object *seccomp_json;
 	unsigned long rootfs_propagation; /* MS_* (0 = default: rslave... see rootfs.c) */
 	char **masked_paths;
 	char **readonly_paths;
@@ -209,6 +213,8 @@ struct spec {
 #define SPEC_CONFIG_MAX (4u << 20)
 
 /* Reads BUNDLE/config.json and parses it. bundle may be relative. */
+/* Parses linux.seccomp when spec_parse_stored deferred it. */
+int spec_seccomp_ready(struct spec *s, struct berth_err *err);
 int spec_load(const char *bundle, struct spec **out, struct berth_err *err);
 
 /* Parses a document already in memory (unit tests, `update -r`). bundle is

@@ -162,6 +162,10 @@ fi'
 	b_ok run --rm --device /dev/fuse --device /dev/fuse:/dev/myfuse:rw busybox \
 		sh -c 'stat -c "%F %t %T" /dev/fuse /dev/myfuse; exec 3<>/dev/myfuse && echo opened'
 	assert_eq "$output" "$(printf 'character special file a e5\ncharacter special file a e5\nopened')"
+	# :r gives read access only: the cgroup refuses a write open
+	b_ok run --rm --device /dev/fuse:/dev/rofuse:r busybox \
+		sh -c 'exec 3</dev/rofuse && echo read-ok; (exec 4>/dev/rofuse) 2>/dev/null && echo write-ok; echo end'
+	assert_eq "$output" "$(printf 'read-ok\nend')"
 }
 
 @test "devices: /dev/shm is 64m, or --shm-size" {

@@ -542,6 +542,16 @@ int cgroup_apply_create(struct cgroup *cg, const struct cgroup_resources *res,
 	for (size_t i = 0; i < r.n_devices; i++)
 		rules[n++] = r.devices[i];
 	for (size_t i = 0; i < n_extra; i++) {
+		bool named = false;
+
+		/* A node linux.resources names itself keeps that rule's access
+		 * (docker's --device /dev/x:/dev/x:r is read-only). */
+		for (size_t k = 0; k < r.n_devices && !named; k++)
+			named = r.devices[k].type == extra[i].type &&
+				r.devices[k].major == extra[i].major &&
+				r.devices[k].minor == extra[i].minor;
+		if (named)
+			continue;
 		rules[n] = extra[i];
 		rules[n].allow = true;
 		strcpy(rules[n].access, "rwm");

@@ -56,8 +56,8 @@ struct cgroup_device_rule;
 /* For `create`: cgroup_apply, with the device policy always set even when
  * the spec has no linux.resources (res may be NULL) or no devices list:
  * res's rules, then an "allow rwm" rule for each of the extra rules (the
- * spec's linux.devices nodes, which the container must be able to use),
- * then the defaults. An empty list thus means deny-all but the defaults. */
+ * spec's linux.devices nodes, which the container must be able to use)
+ * that res does not name itself, then the defaults. An empty list thus means deny-all but the defaults. */
 int cgroup_apply_create(struct cgroup *cg, const struct cgroup_resources *res,
 			const struct cgroup_device_rule *extra, size_t n_extra,
 			struct berth_err *err);
