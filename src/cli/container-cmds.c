@@ -12,6 +12,7 @@
 
 #include "cli/engine.h"
 #include "cli/listing.h"
+#include "engine/attach.h"
 #include "engine/engine.h"
 #include "runtime/signals.h"
 #include "util/cleanup.h"
@@ -496,30 +497,94 @@ static bool print_record(const char *line, const struct logs_opts *l)
 	return true;
 }
 
-/* Prints the records of the log file from offset *off, keeping at most
- * tail of them (tail < 0: all); advances *off past complete lines. */
-static void print_from(const char *path, off_t *off, long tail, const struct logs_opts *l)
+/* Appends the complete records of one log file, from offset *off (when
+ * not NULL, advanced past them) up to limit bytes (-1: the end). */
+static void read_records(const char *path, off_t *off, long long limit, char ***lines)
 {
 	autofclose FILE *f = fopen(path, "re");
-	autostrv char **lines = NULL;
 	char *line = NULL;
-	size_t cap = 0, n = 0;
+	size_t cap = 0;
 	ssize_t len;
+	off_t pos = off != NULL ? *off : 0;
 
-	if (f == NULL || fseeko(f, *off, SEEK_SET) < 0)
+	if (f == NULL || fseeko(f, pos, SEEK_SET) < 0)
 		return;
-	while ((len = getline(&line, &cap, f)) > 0) {
+	while ((limit < 0 || pos < limit) && (len = getline(&line, &cap, f)) > 0) {
 		if (line[len - 1] != '\n')
 			break; /* a record still being written */
-		*off += len;
-		strv_push(&lines, line);
-		n++;
+		pos += len;
+		strv_push(lines, line);
 	}
 	free(line);
+	if (off != NULL)
+		*off = pos;
+}
+
+/* Prints the last tail records (tail < 0: all) of the rotated files,
+ * oldest first, and of the current one from *off up to limit bytes. */
+static void print_log(const char *path, off_t *off, long long limit, long tail,
+		      const struct logs_opts *l)
+{
+	autostrv char **lines = NULL;
+	size_t n;
+	int rotated = 0;
+
+	/* ID-json.log.N ... ID-json.log.1 exist only from the first read. */
+	while (*off == 0 && rotated < 1000) {
+		autofree char *older = xasprintf("%s.%d", path, rotated + 1);
+
+		if (access(older, F_OK) < 0)
+			break;
+		rotated++;
+	}
+	for (int i = rotated; i > 0; i--) {
+		autofree char *older = xasprintf("%s.%d", path, i);
+
+		read_records(older, NULL, -1, &lines);
+	}
+	read_records(path, off, limit, &lines);
+	n = strv_len(lines);
 	for (size_t i = tail >= 0 && (size_t)tail < n ? n - (size_t)tail : 0; i < n; i++)
 		print_record(lines[i], l);
 	fflush(stdout);
 	fflush(stderr);
+}
+
+/* -f through the container's monitor: the file up to where the monitor
+ * took over, then each record as it is written, until the container
+ * exits (or --until passes). -1 when the monitor cannot be asked. */
+static int follow_monitor(struct engine *e, const char *id, const char *path, long tail,
+			  const struct logs_opts *l)
+{
+	autoclose int sock = -1;
+	unsigned long long size;
+	struct berth_err ignored;
+	size_t cap = ENGINE_LOG_RECORD_MAX + 2;
+	autofree char *buf = xmalloc(cap);
+	off_t off = 0;
+
+	if (engine_logs_subscribe(e, id, &sock, &size, &ignored) < 0)
+		return -1;
+	print_log(path, &off, (long long)size, tail, l);
+	for (;;) {
+		int64_t now = (int64_t)time(NULL) * 1000000000;
+		int timeout = -1, r;
+
+		if (l->until_ns != 0) {
+			if (now > l->until_ns)
+				break;
+			timeout = (int)((l->until_ns - now) / 1000000) + 1;
+		}
+		r = engine_logs_next(sock, buf, cap, timeout, &ignored);
+		if (r <= 0)
+			break;
+		if (r == 1) {
+			print_record(buf, l);
+			fflush(stdout);
+			fflush(stderr);
+		}
+	}
+	return 0;
 }
 
 static int logs_run(struct engine_cli *cli, void *o, char **args, struct berth_err *err)
@@ -547,18 +612,24 @@ static int logs_run(struct engine_cli *cli, void *o, char **args, struct berth_e
 	if (engine_cli_engine(cli, &e, err) < 0 || engine_lookup(e, args[0], &c, err) < 0)
 		return -1;
 	path = engine_log_path(e, c.id);
-	print_from(path, &off, tail, l);
-	/* docker stops following once --until has passed */
+	if (l->follow && c.state == ENGINE_RUNNING && follow_monitor(e, c.id, path, tail, l) == 0) {
+		engine_container_clear(&c);
+		return 0;
+	}
+	print_log(path, &off, -1, tail, l);
+	/* A monitor that cannot be asked (restarting, just exiting): poll
+	 * the file while the container runs. docker stops following once
+	 * --until has passed. */
 	while (l->follow && (l->until_ns == 0 || (int64_t)time(NULL) * 1000000000 <= l->until_ns)) {
 		struct engine_container now = { 0 };
 		bool running;
 
 		if (engine_lookup(e, c.id, &now, err) < 0)
 			break; /* removed (--rm): what was logged is printed */
-		running = now.state == ENGINE_RUNNING;
+		running = now.state == ENGINE_RUNNING || now.state == ENGINE_RESTARTING;
 		engine_container_clear(&now);
-		usleep(50000);
-		print_from(path, &off, -1, l);
+		usleep(100000);
+		print_log(path, &off, -1, -1, l);
 		if (!running)
 			break;
 	}

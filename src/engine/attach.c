@@ -251,3 +251,50 @@ int engine_attach_relay(struct engine *e, const char *id, int sock,
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return ret;
 }
+
+int engine_logs_subscribe(struct engine *e, const char *id, int *sock, unsigned long long *size,
+			  struct berth_err *err)
+{
+	autofree char *path = engine_attach_path(e, id);
+	char want = ATTACH_WANT_LOG, buf[32];
+	int fd = unixsock_connect_type(path, SOCK_SEQPACKET);
+	ssize_t n;
+
+	if (fd < 0)
+		return berth_err_set(err, errno, "follow the log of %.12s: connect %s", id, path);
+	if (!monitor_io_send(fd, ATTACH_HELLO, &want, 1) ||
+	    (n = recv(fd, buf, sizeof(buf) - 1, 0)) <= 1 || buf[0] != ATTACH_LOG_SIZE) {
+		close(fd);
+		return berth_err_set(err, ECONNRESET, "follow the log of %.12s: no answer", id);
+	}
+	buf[n] = '\0';
+	*size = strtoull(buf + 1, NULL, 10);
+	*sock = fd;
+	return 0;
+}
+
+int engine_logs_next(int sock, char *buf, size_t cap, int timeout_ms, struct berth_err *err)
+{
+	for (;;) {
+		struct pollfd p = { .fd = sock, .events = POLLIN };
+		ssize_t n;
+		int r = poll(&p, 1, timeout_ms);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return berth_err_set(err, errno, "poll");
+		if (r == 0)
+			return 2;
+		n = recv(sock, buf, cap - 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || buf[0] == ATTACH_EXIT)
+			return 0;
+		if (buf[0] != ATTACH_LOG_RECORD)
+			continue;
+		memmove(buf, buf + 1, (size_t)n - 1);
+		buf[n - 1] = '\0';
+		return 1;
+	}
+}

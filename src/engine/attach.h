@@ -49,3 +49,18 @@ int engine_attach_connect(struct engine *e, const char *id, const struct engine_
 int engine_attach_relay(struct engine *e, const char *id, int sock,
 			const struct engine_attach_opts *o, int *exit_code, bool *detached,
 			struct berth_err *err);
+
+/* The buffer engine_logs_next needs: a record holds up to 16 KiB of
+ * output, escaped (at most 6 bytes each). */
+#define ENGINE_LOG_RECORD_MAX (16384 * 6 + 256)
+
+/* `logs -f` through the monitor: connects to a running container's
+ * monitor asking for its log records; *size gets the log file's size at
+ * that moment (the records up to it are in the file, those after it
+ * come through sock). */
+int engine_logs_subscribe(struct engine *e, const char *id, int *sock, unsigned long long *size,
+			  struct berth_err *err);
+/* The next record into buf (a NUL-terminated json-file line): 1; 0 when
+ * the container has exited (or its monitor is gone); -1 with err. Waits
+ * at most timeout_ms (-1: forever); on a timeout returns 2. */
+int engine_logs_next(int sock, char *buf, size_t cap, int timeout_ms, struct berth_err *err);

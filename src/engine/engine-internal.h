@@ -40,6 +40,10 @@ struct log_writer {
 	int max_file;
 	char *partial[2]; /* a line not yet ended, per stream */
 	size_t partial_len[2];
+	/* Called with each record as it is written (the monitor sends it to
+	 * `logs -f`); may be NULL. */
+	void (*on_record)(void *ctx, const char *rec, size_t len);
+	void *ctx;
 };
 int log_writer_open(struct log_writer *w, const char *path, uint64_t max_size, int max_file,
 		    struct berth_err *err);

@@ -116,6 +116,8 @@ static void emit(struct log_writer *w, int stream, const char *line, size_t n)
 		rotate(w);
 	if (w->fd >= 0 && fs_write_all(w->fd, rec, len, -1) == 0)
 		w->size += len;
+	if (w->on_record != NULL)
+		w->on_record(w->ctx, rec, len);
 }
 
 void log_writer_write(struct log_writer *w, int stream, const char *buf, size_t len)

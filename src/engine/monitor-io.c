@@ -92,6 +92,21 @@ static void copy_out(struct monitor_io *m, int stream, int *fd)
 	}
 }
 
+/* The log writer's hook: a record to every `logs -f`. */
+static void log_record(void *ctx, const char *rec, size_t len)
+{
+	struct monitor_io *m = ctx;
+
+	for (size_t i = 0; i < m->n_clients;) {
+		if ((m->clients[i].want & ATTACH_WANT_LOG) &&
+		    !monitor_io_send(m->clients[i].fd, ATTACH_LOG_RECORD, rec, len)) {
+			drop_client(m, i);
+			continue;
+		}
+		i++;
+	}
+}
+
 static void flush_stdin(struct monitor_io *m)
 {
 	while (m->pending_len > 0 && m->in >= 0) {
@@ -125,8 +140,14 @@ static bool client_frame(struct monitor_io *m, size_t i)
 		/* The hello comes first; anything else ends the client. */
 		if (buf[0] != ATTACH_HELLO || n != 2)
 			return false;
-		c->want =
-		    (unsigned char)buf[1] | 0x80u; /* hello seen, even when it wants nothing */
+		/* 0x80: hello seen, even when it wants nothing */
+		c->want = (unsigned char)buf[1] | 0x80u;
+		if (c->want & ATTACH_WANT_LOG) {
+			char size[24];
+
+			snprintf(size, sizeof(size), "%llu", (unsigned long long)m->log.size);
+			return monitor_io_send(c->fd, ATTACH_LOG_SIZE, size, strlen(size));
+		}
 		return true;
 	}
 	switch (buf[0]) {
@@ -196,6 +217,8 @@ int monitor_io_run(struct monitor_io *m)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	m->log.on_record = log_record;
+	m->log.ctx = m;
 	if (m->in >= 0)
 		fcntl(m->in, F_SETFL, fcntl(m->in, F_GETFL) | O_NONBLOCK);
 	code = reap(m);

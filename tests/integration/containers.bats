@@ -238,3 +238,29 @@ load container-helpers
 	b_ok rm -f orphan
 	assert_no_cgroup "berth-$id"
 }
+
+@test "logs -f: follows through the monitor, across rotations, no line lost or repeated, ends with the container" {
+	b_ok run -d --name follow --log-opt max-size=1k --log-opt max-file=5 busybox sh -c \
+		'i=0; while [ $i -lt 60 ]; do echo line $i; i=$((i + 1)); [ $((i % 10)) = 0 ] && sleep 0.2; done; echo done >&2'
+	# from the start, and joining midway
+	timeout 60 "$BERTH" --root "$STORE" logs -f follow >"$BATS_TEST_TMPDIR/f1" 2>&1 &
+	local p1=$!
+	sleep 0.5
+	timeout 60 "$BERTH" --root "$STORE" logs -f follow >"$BATS_TEST_TMPDIR/f2" 2>&1 &
+	local p2=$!
+	wait "$p1" || fail "logs -f failed"
+	wait "$p2" || fail "the second logs -f failed"
+	local want
+	want=$( (seq 0 59 | sed 's/^/line /'; echo done))
+	assert_eq "$(cat "$BATS_TEST_TMPDIR/f1")" "$want" "logs -f from the start"
+	# the late one sees the records rotated away before it joined, as
+	# far as max-file keeps them, then everything after: no gap, no repeat
+	local first
+	first=$(head -1 "$BATS_TEST_TMPDIR/f2" | awk '{print $2}')
+	assert_eq "$(cat "$BATS_TEST_TMPDIR/f2")" "$( (seq "$first" 59 | sed 's/^/line /'; echo done))" \
+		"logs -f joined midway"
+	# --tail reads across the rotated files too
+	b_ok logs --tail 12 follow
+	assert_eq "$output" "$(seq 49 59 | sed 's/^/line /')"
+	assert_eq "$stderr" done
+}
