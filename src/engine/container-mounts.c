@@ -523,3 +523,31 @@ int engine_mounts_remove_anonymous(struct store *s, const char *id, json_object 
 	}
 	return r;
 }
+
+int engine_mounts_remount(struct store *s, json_object *config, struct berth_err *err)
+{
+	json_object *mounts = NULL;
+
+	if (!json_object_object_get_ex(config, "Mounts", &mounts) ||
+	    !json_object_is_type(mounts, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(mounts); i++) {
+		json_object *m = json_object_array_get_idx(mounts, i);
+		const char *type = NULL, *name = NULL;
+		struct volume v = { 0 };
+		struct berth_err ignored;
+		int r;
+
+		if (json_get_string(m, "Type", NULL, &type, &ignored) != 1 ||
+		    strcmp(type, "volume") != 0 ||
+		    json_get_string(m, "Name", NULL, &name, &ignored) != 1)
+			continue;
+		if (volume_get(s, name, &v, err) < 0)
+			return berth_err_wrap(err, "volume %s", name);
+		r = volume_mount(s, &v, err);
+		volume_clear(&v);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}

@@ -35,6 +35,10 @@ int engine_mounts_prepare(struct store *s, struct engine_mounts *m, const char *
 			  struct berth_err *err);
 /* Removes what prepare made (call after the container's row is gone, so
  * the volumes are no longer in use). */
+/* Before a start: mounts again the volumes with options (-o type=tmpfs...)
+ * the container uses, which a reboot unmounted; volumes without options
+ * need nothing. */
+int engine_mounts_remount(struct store *s, json_object *config, struct berth_err *err);
 void engine_mounts_undo(struct store *s, struct engine_mounts *m);
 void engine_mounts_clear(struct engine_mounts *m);
 

@@ -31,7 +31,7 @@
 /* `logs -f`: the monitor answers the hello with ATTACH_LOG_SIZE, the size
  * of the log file so far (the client reads the file up to there), then
  * sends every json-file record written after it as ATTACH_LOG_RECORD. */
-#define ATTACH_WANT_LOG 8
+#define ATTACH_WANT_LOG   8
 #define ATTACH_LOG_SIZE   'P' /* + decimal bytes */
 #define ATTACH_LOG_RECORD 'L' /* + one json-file line */
 /* (engine/attach.h's ENGINE_LOG_RECORD_MAX bounds a record.) */

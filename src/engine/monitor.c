@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/container-mounts.h"
 #include "engine/engine-internal.h"
 #include "engine/monitor-io.h"
 #include "image/store.h"
@@ -740,7 +741,8 @@ int engine_start(struct engine *e, const char *what, int attach_fd, struct berth
 	 * unmounted. */
 	container_delete(&ctx, c.id, true, err);
 	berth_err_clear(err);
-	if (store_snapshot_mount(e->store, c.id, err) < 0)
+	if (store_snapshot_mount(e->store, c.id, err) < 0 ||
+	    engine_mounts_remount(e->store, c.config, err) < 0)
 		goto out;
 	if (pipe2(sync, O_CLOEXEC) < 0) {
 		berth_err_set(err, errno, "pipe");

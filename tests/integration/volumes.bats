@@ -195,6 +195,14 @@ import_volume_image() {
 	b_ok run --rm -v tv:/v busybox cat /v/f
 	wait_removed
 	assert_eq "$output" kept
+	# After a reboot (the tmpfs unmounted), starting a container that
+	# uses it mounts it again rather than showing the bare directory.
+	b_ok create --name again -v tv:/v busybox sh -c 'df -k /v | tail -1'
+	umount "$STORE/volumes/tv/_data"
+	b start -a again
+	assert_eq "$status" 0
+	[[ $output == *" 1024 "* ]] || fail "not remounted: $output"
+	b_ok rm again
 	b_ok volume rm tv
 	! grep -q " $STORE/volumes/tv/_data " /proc/self/mountinfo || fail "still mounted"
 	[ ! -e "$STORE/volumes/tv" ] || fail "directory left"
