@@ -115,7 +115,8 @@ static void engine_usage(FILE *f)
 		fprintf(f, "   %-10s %s\n", top_cmds[i]->name, top_cmds[i]->summary);
 	fprintf(f, "   %-10s %s\n", "container", "manage containers (berth container --help)");
 	fprintf(f, "   %-10s %s\n", "image", "manage images (berth image --help)");
-	fprintf(f, "   %-10s %s\n", "system", "storage usage and cleanup (berth system --help)");
+	fprintf(f, "   %-10s %s\n", "system",
+		"storage usage, cleanup and the boot-time start (berth system --help)");
 	fprintf(f, "   %-10s %s\n", "volume", "manage volumes (berth volume --help)");
 	fprintf(f, "   %-10s %s\n", "runtime",
 		"the OCI runtime, with runc's command line (berth runtime --help)");
