@@ -428,8 +428,18 @@ static void tell_clients(struct monitor *m, int code)
 
 	snprintf(text, sizeof(text), "%d", code);
 	for (size_t i = 0; i < m->n_clients; i++) {
-		monitor_io_send(m->clients[i].fd, ATTACH_EXIT, text, strlen(text));
-		close(m->clients[i].fd);
+		int fd = m->clients[i].fd;
+		char drain[ATTACH_FRAME_MAX];
+
+		monitor_io_send(fd, ATTACH_EXIT, text, strlen(text));
+		/* A socket closed with frames unread (a resize sent as the
+		 * container ended) makes the client's next read fail with
+		 * ECONNRESET before it reads the exit: stop its sends, take
+		 * what is queued, then close. */
+		shutdown(fd, SHUT_RD);
+		while (recv(fd, drain, sizeof(drain), MSG_DONTWAIT) > 0)
+			;
+		close(fd);
 	}
 	m->n_clients = 0;
 }
