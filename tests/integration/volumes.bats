@@ -5,17 +5,6 @@
 
 load container-helpers
 
-# The monitor of a --rm container removes it (and its anonymous volumes)
-# as it exits; `run --rm` may return a moment before that is done.
-wait_removed() {
-	local i
-	for i in $(seq 100); do
-		[ "$(sqlite3 "$STORE/berth.db" 'select count(*) from containers')" = 0 ] && return 0
-		sleep 0.1
-	done
-	fail "the --rm containers are still there"
-}
-
 volume_rows() {
 	sqlite3 "$STORE/berth.db" "select name from volumes order by name"
 }
@@ -35,16 +24,13 @@ import_volume_image() {
 
 @test "named volume: data outlives the container and a second container sees it" {
 	b_ok run --rm -v shared:/v busybox sh -c 'echo persisted >/v/file'
-	wait_removed
 	b_ok volume ls
 	assert_eq "$output" "$(printf 'DRIVER    VOLUME NAME\nlocal     shared')"
 	assert_eq "$(cat "$STORE/volumes/shared/_data/file")" persisted "on the host"
 	b_ok run --rm -v shared:/data:ro busybox sh -c 'cat /data/file; echo x >/data/y 2>/dev/null || echo read-only'
-	wait_removed
 	assert_eq "$output" "$(printf 'persisted\nread-only')"
 	# --mount names the same volume.
 	b_ok run --rm --mount type=volume,source=shared,target=/m busybox cat /m/file
-	wait_removed
 	assert_eq "$output" persisted
 	assert_eq "$(volume_rows)" shared
 }
@@ -58,16 +44,13 @@ import_volume_image() {
 	[[ $stderr == *"Read-only file system"* ]] || fail "not EROFS: $stderr"
 	[ ! -e "$WORK/host/new" ] || fail "a read-only bind was written"
 	b_ok run --rm -v "$WORK/host:/h:rw,z" busybox sh -c 'echo from-container >/h/new; grep " /h " /proc/mounts'
-	wait_removed
 	assert_eq "$(cat "$WORK/host/new")" from-container
 	[[ $output == *" rw,"* ]] || fail "not rw: $output"
 	# --mount type=bind,readonly
 	b_ok run --rm --mount "type=bind,source=$WORK/host,target=/m,readonly" busybox grep " /m " /proc/mounts
-	wait_removed
 	[[ $output == *" ro,"* ]] || fail "not ro: $output"
 	# -v makes a missing host path a directory; --mount refuses it.
 	b_ok run --rm -v "$WORK/made/here:/x" busybox true
-	wait_removed
 	[ -d "$WORK/made/here" ] || fail "-v did not create the host directory"
 	b run --rm --mount "type=bind,source=$WORK/absent,target=/x" busybox true
 	assert_eq "$status" 125
@@ -78,7 +61,6 @@ import_volume_image() {
 @test "--tmpfs and --mount type=tmpfs: a tmpfs inside, with its size and mode" {
 	b_ok run --rm --tmpfs /t:size=1m,mode=1777 --mount type=tmpfs,target=/u,tmpfs-size=2m,tmpfs-mode=700 \
 		busybox sh -c 'grep -E " /t | /u " /proc/mounts | sort -k2; stat -c "%a" /t /u; echo x >/t/f && cat /t/f'
-	wait_removed
 	assert_eq "$(sed -n 1p <<<"$output" | cut -d' ' -f1-3)" "tmpfs /t tmpfs"
 	[[ $(sed -n 1p <<<"$output") == *size=1024k* ]] || fail "size of /t: $output"
 	[[ $(sed -n 1p <<<"$output") == *noexec* ]] || fail "--tmpfs is noexec by default: $output"
@@ -87,7 +69,6 @@ import_volume_image() {
 	assert_eq "$(sed -n 3,5p <<<"$output")" "$(printf '1777\n700\nx')"
 	# A tmpfs over the default /dev/shm replaces it.
 	b_ok run --rm --tmpfs /dev/shm:size=3m busybox sh -c 'grep -c " /dev/shm " /proc/mounts; grep " /dev/shm " /proc/mounts'
-	wait_removed
 	assert_eq "$(sed -n 1p <<<"$output")" 1
 	[[ $output == *size=3072k* ]] || fail "the user's /dev/shm: $output"
 	# No volume for a tmpfs.
@@ -113,7 +94,6 @@ import_volume_image() {
 	[ ! -e "$STORE/volumes/$vol" ] || fail "its directory is left"
 	# run --rm removes the anonymous volume with the container.
 	b_ok run --rm withvol cat /data/hello
-	wait_removed
 	assert_eq "$output" from-image
 	assert_eq "$(volume_rows)" ""
 }
@@ -121,21 +101,17 @@ import_volume_image() {
 @test "image VOLUME: a named volume over it is filled once; -v covers the image's path" {
 	import_volume_image
 	b_ok run --rm -v keep:/data withvol sh -c 'cat /data/hello; echo changed >/data/hello'
-	wait_removed
 	assert_eq "$output" from-image
 	# Not empty any more: no second copy-up.
 	b_ok run --rm -v keep:/data withvol cat /data/hello
-	wait_removed
 	assert_eq "$output" changed
 	# -v keep:/data covered the VOLUME: only the named volume exists.
 	assert_eq "$(volume_rows)" keep
 	# nocopy: an empty volume stays empty.
 	b_ok run --rm -v empty:/data:nocopy withvol ls -A /data
-	wait_removed
 	assert_eq "$output" ""
 	# --rm removed the anonymous ones, never the named ones.
 	b_ok run --rm withvol true
-	wait_removed
 	assert_eq "$(volume_rows)" "$(printf 'empty\nkeep')"
 }
 
@@ -189,11 +165,9 @@ import_volume_image() {
 @test "volume create -o type=tmpfs: mounted when a container uses it, shared by containers" {
 	b_ok volume create -o type=tmpfs -o device=tmpfs -o o=size=1m tv
 	b_ok run --rm -v tv:/v busybox sh -c 'echo kept >/v/f; df -k /v | tail -1'
-	wait_removed
 	[[ $output == *" 1024 "* ]] || fail "not a 1m tmpfs: $output"
 	grep -q " $STORE/volumes/tv/_data " /proc/self/mountinfo || fail "not mounted on the host"
 	b_ok run --rm -v tv:/v busybox cat /v/f
-	wait_removed
 	assert_eq "$output" kept
 	# After a reboot (the tmpfs unmounted), starting a container that
 	# uses it mounts it again rather than showing the bare directory.
