@@ -231,8 +231,7 @@ static void refresh(struct engine *e, struct engine_container *c)
 	c->exit_code = 255;
 	c->finished_ns = engine_now_ns();
 	free(c->error);
-	c->error = xstrdup("the container's monitor exited without recording the container's "
-			   "exit");
+	c->error = xstrdup(ENGINE_MONITOR_LOST);
 	engine_record_exit(e, c->id, c->exit_code, c->error, &ignored);
 }
 

@@ -9,6 +9,9 @@
 #include "runtime/container.h"
 
 int64_t engine_now_ns(void);
+/* The error recorded for a container whose monitor died with it running
+ * (killed, or the host went down). */
+#define ENGINE_MONITOR_LOST "the container's monitor exited without recording the container's exit"
 /* Docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (EINVAL otherwise). */
 int engine_check_name(const char *name, struct berth_err *err);
 /* ROOT/containers/ID: the bundle (config.json, hostname, hosts,

@@ -5,8 +5,8 @@
  * are docker's for a daemon that starts:
  *   always          started, even after a user stopped it
  *   unless-stopped  started unless a user stopped it
- *   on-failure[:N]  started when it ended with a failure (a reboot is
- *                   one) and a user did not stop it
+ *   on-failure[:N]  started when it was running when the host went down
+ *                   (its policy had not given up on it)
  *   no              left alone */
 #include <string.h>
 
@@ -31,7 +31,8 @@ static bool wants_start(const struct engine_container *c)
 	if (strcmp(name, "unless-stopped") == 0)
 		return !c->manually_stopped;
 	if (strcmp(name, "on-failure") == 0)
-		return !c->manually_stopped && c->exit_code != 0;
+		return !c->manually_stopped && c->error != NULL &&
+		       strcmp(c->error, ENGINE_MONITOR_LOST) == 0;
 	return false;
 }
 

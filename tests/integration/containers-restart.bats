@@ -102,6 +102,9 @@ run"
 	b_ok stop -t 0 stopped
 	b_ok run -d --restart on-failure --name onf busybox sleep 1000
 	b_ok run -d --name plain busybox sh -c 'echo plain-log; sleep 1000'
+	# on-failure that had given up before the "reboot": not started
+	b_ok run -d --restart on-failure:1 --name gaveup busybox sh -c 'exit 5'
+	wait_state gaveup exited
 	local p pids
 	# The "power cut": every process of these containers and their
 	# monitors dies at once, the snapshots are unmounted, /run is empty.
