@@ -18,8 +18,10 @@
 
 #define ENGINE_ERR 125
 
-int cli_attach_relay(struct engine *e, const char *id, int sock, const struct engine_attach_opts *o,
-		     struct berth_err *err)
+/* Relays until the container exits or the user detaches: its exit
+ * status, 0 after a detach, -1 with err. */
+static int cli_attach_relay(struct engine *e, const char *id, int sock,
+			    const struct engine_attach_opts *o, struct berth_err *err)
 {
 	int code = 0;
 	bool detached = false;
@@ -36,19 +38,24 @@ int cli_attach_relay(struct engine *e, const char *id, int sock, const struct en
 }
 
 int cli_attach_start(struct engine *e, const char *id, const struct engine_attach_opts *o,
-		     bool start, struct berth_err *err)
+		     bool start, bool *start_failed, struct berth_err *err)
 {
 	autoclose int mine = -1;
 	int theirs = -1, r;
 
+	if (start_failed != NULL)
+		*start_failed = false;
 	if (start) {
 		if (engine_attach_pair(o, &mine, &theirs, err) < 0)
 			return -1;
 		fflush(stdout);
 		r = engine_start(e, id, theirs, err);
 		close(theirs);
-		if (r < 0)
+		if (r < 0) {
+			if (start_failed != NULL)
+				*start_failed = true;
 			return -1;
+		}
 	} else if (engine_attach_connect(e, id, o, &mine, err) < 0) {
 		return -1;
 	}
@@ -119,11 +126,11 @@ static int start_run(struct engine_cli *cli, void *opts, char **args, struct ber
 			/* docker: start -a of a running container attaches. */
 			r = cli_attach_opts(&c, s->interactive, s->detach_keys, true, &o, err);
 			if (r == 0)
-				r = cli_attach_start(e, c.id, &o, false, err);
+				r = cli_attach_start(e, c.id, &o, false, NULL, err);
 		} else {
 			r = cli_attach_opts(&c, s->interactive, s->detach_keys, true, &o, err);
 			if (r == 0)
-				r = cli_attach_start(e, c.id, &o, true, err);
+				r = cli_attach_start(e, c.id, &o, true, NULL, err);
 		}
 		engine_container_clear(&c);
 		return r;
@@ -228,7 +235,7 @@ static int attach_run(struct engine_cli *cli, void *opts, char **args, struct be
 	}
 	if (cli_attach_opts(&c, !a->no_stdin, a->detach_keys, a->sig_proxy, &o, err) < 0)
 		goto out;
-	r = cli_attach_start(e, c.id, &o, false, err);
+	r = cli_attach_start(e, c.id, &o, false, NULL, err);
 out:
 	engine_container_clear(&c);
 	return r;

@@ -15,14 +15,9 @@ struct engine_container;
 int cli_attach_opts(const struct engine_container *c, bool want_stdin, const char *detach_keys,
 		    bool sig_proxy, struct engine_attach_opts *o, struct berth_err *err);
 
-/* Relays between the caller's stdio and the monitor on sock until the
- * container exits or the user detaches. Returns the container's exit
- * status, 0 after a detach, -1 with err. */
-int cli_attach_relay(struct engine *e, const char *id, int sock, const struct engine_attach_opts *o,
-		     struct berth_err *err);
-
 /* Attaches to container id (starting it first when start is true, so that
  * no output is missed) and relays until it exits or the user detaches.
- * Returns the container's exit status, 0 after a detach, -1 with err. */
+ * Returns the container's exit status, 0 after a detach, -1 with err;
+ * *start_failed (may be NULL) tells a failed start from a failed relay. */
 int cli_attach_start(struct engine *e, const char *id, const struct engine_attach_opts *o,
-		     bool start, struct berth_err *err);
+		     bool start, bool *start_failed, struct berth_err *err);

@@ -159,31 +159,6 @@ static void create_defaults(void *o)
 	((struct create_cli *)o)->sig_proxy = true;
 }
 
-/* --env-file: KEY=VALUE lines, '#' comments, a bare KEY takes the caller's
- * value (as -e does). */
-static int read_env_files(char **files, char ***env, struct berth_err *err)
-{
-	for (size_t i = 0; files != NULL && files[i] != NULL; i++) {
-		autofree char *text = NULL;
-		char *save = NULL;
-
-		if (fs_read_file(files[i], 1 << 20, &text, NULL, err) < 0)
-			return berth_err_wrap(err, "--env-file");
-		for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-			while (*l == ' ' || *l == '\t')
-				l++;
-			if (*l == '\0' || *l == '#')
-				continue;
-			if (*l == '=')
-				return berth_err_set(err, 0,
-						     "--env-file %s: variable without a name: %s",
-						     files[i], l);
-			strv_push(env, l);
-		}
-	}
-	return 0;
-}
-
 static int parse_log_opts(char **opts, struct engine_create_opts *o, struct berth_err *err)
 {
 	for (size_t i = 0; opts != NULL && opts[i] != NULL; i++) {
@@ -296,7 +271,7 @@ static int to_engine_opts(struct create_cli *c, char **args, struct engine_creat
 				     "--pull %s: only missing and never (pulling from registries "
 				     "comes later)",
 				     c->pull);
-	if (read_env_files(c->env_files, env, err) < 0)
+	if (engine_cli_env_files(c->env_files, env, err) < 0)
 		return -1;
 	for (size_t i = 0; c->env != NULL && c->env[i] != NULL; i++)
 		strv_push(env, c->env[i]);
@@ -374,8 +349,8 @@ static int run_run(struct engine_cli *cli, void *o, char **args, struct berth_er
 	struct engine_container ct = { 0 };
 	struct engine_attach_opts ao;
 	struct engine *e;
-	autoclose int mine = -1;
-	int theirs = -1, code;
+	bool start_failed;
+	int code;
 
 	if (c->tty && c->interactive && !c->detach && !isatty(STDIN_FILENO))
 		return berth_err_set(err, 0, "the input device is not a TTY");
@@ -399,14 +374,9 @@ static int run_run(struct engine_cli *cli, void *o, char **args, struct berth_er
 	ao.sig_proxy = c->sig_proxy;
 	if (c->detach_keys != NULL && engine_attach_detach_keys(c->detach_keys, &ao, err) < 0)
 		goto fail;
-	if (engine_attach_pair(&ao, &mine, &theirs, err) < 0)
-		goto fail;
-	fflush(stdout);
-	code = engine_start(e, ct.id, theirs, err);
-	close(theirs);
-	if (code < 0)
+	code = cli_attach_start(e, ct.id, &ao, true, &start_failed, err);
+	if (code < 0 && start_failed)
 		goto start_failed;
-	code = cli_attach_relay(e, ct.id, mine, &ao, err);
 	if (code < 0)
 		goto fail;
 	engine_container_clear(&ct);
@@ -414,12 +384,7 @@ static int run_run(struct engine_cli *cli, void *o, char **args, struct berth_er
 start_failed : {
 	struct berth_err ignored;
 
-	/* docker: a command that cannot run is 127 (not found) or 126. */
-	if (strstr(err->msg, "no such file") || strstr(err->msg, "No such file") ||
-	    strstr(err->msg, "not found"))
-		err->exit_status = 127;
-	else if (strstr(err->msg, "ermission denied"))
-		err->exit_status = 126;
+	engine_cli_command_status(err);
 	if (c->rm)
 		engine_remove(e, ct.id, true, &ignored);
 }

@@ -12,6 +12,7 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fs.h"
+#include "util/strv.h"
 #include "util/xalloc.h"
 
 struct engine_group {
@@ -378,4 +379,36 @@ int engine_main(int argc, char **argv, struct berth_err *err)
 	free(cli.config_root);
 	free(cli.config_driver);
 	return r;
+}
+
+int engine_cli_env_files(char **files, char ***env, struct berth_err *err)
+{
+	for (size_t i = 0; files != NULL && files[i] != NULL; i++) {
+		autofree char *text = NULL;
+		char *save = NULL;
+
+		if (fs_read_file(files[i], 1 << 20, &text, NULL, err) < 0)
+			return berth_err_wrap(err, "--env-file");
+		for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			while (*l == ' ' || *l == '\t')
+				l++;
+			if (*l == '\0' || *l == '#')
+				continue;
+			if (*l == '=')
+				return berth_err_set(err, 0,
+						     "--env-file %s: variable without a name: %s",
+						     files[i], l);
+			strv_push(env, l);
+		}
+	}
+	return 0;
+}
+
+void engine_cli_command_status(struct berth_err *err)
+{
+	if (strstr(err->msg, "no such file") || strstr(err->msg, "No such file") ||
+	    strstr(err->msg, "not found"))
+		err->exit_status = 127;
+	else if (strstr(err->msg, "ermission denied"))
+		err->exit_status = 126;
 }

@@ -58,6 +58,13 @@ struct engine_cmd {
 int engine_cli_each(struct engine_cli *cli, char **args,
 		    int (*fn)(struct engine *e, const char *what, void *o, struct berth_err *err),
 		    void *o, bool echo, struct berth_err *err);
+/* --env-file: appends the KEY=VALUE lines of each file to *env ('#'
+ * comments and blank lines skipped; a bare KEY is kept for the caller to
+ * take from its environment, as for -e KEY). */
+int engine_cli_env_files(char **files, char ***env, struct berth_err *err);
+/* docker's exit status for a container command that could not start: 127
+ * when it is not found, 126 when it cannot be invoked (else unchanged). */
+void engine_cli_command_status(struct berth_err *err);
 /* Docker's prompt: the question, " [y/N] ", and a line from stdin; only
  * "y" or "Y" goes ahead (system.c). */
 bool engine_cli_confirm(const char *question);

@@ -10,7 +10,6 @@
 #include "engine/engine.h"
 #include "util/cleanup.h"
 #include "util/err.h"
-#include "util/fs.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -44,42 +43,26 @@ static const struct cli_opt exec_table[] = {
 	CLI_OPT_END,
 };
 
-/* K=V lines of --env-file; a bare K takes the caller's value. */
-static int env_file(const char *path, char ***env, struct berth_err *err)
-{
-	autofree char *text = NULL;
-	char *save = NULL;
-
-	if (fs_read_file(path, 1 << 20, &text, NULL, err) < 0)
-		return berth_err_wrap(err, "--env-file");
-	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		while (*l == ' ' || *l == '\t')
-			l++;
-		if (*l != '\0' && *l != '#')
-			strv_push(env, l);
-	}
-	return 0;
-}
-
 static int exec_run(struct engine_cli *cli, void *opts, char **args, struct berth_err *err)
 {
 	struct exec_cli *x = opts;
 	struct engine_exec_opts o = { 0 };
-	autostrv char **env = NULL;
+	autostrv char **env = NULL, **given = NULL;
 	struct engine *e;
 	int status = 0;
 
-	for (size_t i = 0; x->env_files != NULL && x->env_files[i] != NULL; i++)
-		if (env_file(x->env_files[i], &env, err) < 0)
-			return -1;
-	for (size_t i = 0; x->env != NULL && x->env[i] != NULL; i++) {
+	if (engine_cli_env_files(x->env_files, &given, err) < 0)
+		return -1;
+	for (size_t i = 0; x->env != NULL && x->env[i] != NULL; i++)
+		strv_push(&given, x->env[i]);
+	for (size_t i = 0; given != NULL && given[i] != NULL; i++) {
 		const char *v;
 
-		/* -e NAME: the caller's value, or nothing when it has none. */
-		if (strchr(x->env[i], '=') != NULL)
-			strv_push(&env, x->env[i]);
-		else if ((v = getenv(x->env[i])) != NULL)
-			strv_push_take(&env, xasprintf("%s=%s", x->env[i], v));
+		/* A bare NAME: the caller's value, or nothing when it has none. */
+		if (strchr(given[i], '=') != NULL)
+			strv_push(&env, given[i]);
+		else if ((v = getenv(given[i])) != NULL)
+			strv_push_take(&env, xasprintf("%s=%s", given[i], v));
 	}
 	if (x->tty && x->interactive && !x->detach && !isatty(STDIN_FILENO))
 		return berth_err_set(err, 0, "the input device is not a TTY");
@@ -97,12 +80,7 @@ static int exec_run(struct engine_cli *cli, void *opts, char **args, struct bert
 	if (engine_exec(e, args[0], &o, &status, err) < 0) {
 		if (strstr(err->msg, "not running") != NULL)
 			return -1;
-		/* docker: a command that cannot run is 127 (not found) or 126. */
-		if (strstr(err->msg, "no such file") || strstr(err->msg, "No such file") ||
-		    strstr(err->msg, "not found"))
-			err->exit_status = 127;
-		else if (strstr(err->msg, "ermission denied"))
-			err->exit_status = 126;
+		engine_cli_command_status(err);
 		return -1;
 	}
 	return status;

@@ -16,6 +16,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "util/err.h"
+
 /* After the init's exit, its output ends as soon as the rest of the pid
  * namespace is gone; don't wait forever for a straggler holding it. */
 #define DRAIN_MS 2000
@@ -265,5 +267,17 @@ int monitor_io_run(struct monitor_io *m)
 			accept_client(m);
 	}
 	close(sfd);
+	return code;
+}
+
+int monitor_io_run_logged(struct monitor_io *m, const char *path, uint64_t max_size, int max_file)
+{
+	struct berth_err ignored;
+	int code;
+
+	if (log_writer_open(&m->log, path, max_size, max_file, &ignored) < 0)
+		m->log.fd = -1;
+	code = monitor_io_run(m);
+	log_writer_close(&m->log);
 	return code;
 }

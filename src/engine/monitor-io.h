@@ -65,6 +65,10 @@ struct monitor_io {
  * connected (the caller sends them the exit). */
 int monitor_io_run(struct monitor_io *m);
 
+/* monitor_io_run with the json-file log at path open around it (a log
+ * that cannot be opened is skipped: the container runs without). */
+int monitor_io_run_logged(struct monitor_io *m, const char *path, uint64_t max_size, int max_file);
+
 /* "FD:WANT", as the monitor's programs pass clients to each other; -1
  * when malformed. */
 int monitor_client_parse(const char *s, struct monitor_client *out);

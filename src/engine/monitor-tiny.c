@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "engine/monitor-io.h"
-#include "util/err.h"
 
 static long num(const char *s)
 {
@@ -64,7 +63,6 @@ int main(int argc, char **argv)
 	const char *log = NULL;
 	long max_size = 0, max_file = 0;
 	char **exit_argv = NULL;
-	struct berth_err err = { 0 };
 	int code, i;
 
 	for (i = 1; i < argc; i++) {
@@ -106,13 +104,8 @@ int main(int argc, char **argv)
 	}
 	if (exit_argv == NULL || exit_argv[0] == NULL || m.init <= 0 || m.out < 0 || log == NULL)
 		goto usage;
-	if (log_writer_open(&m.log, log, (uint64_t)max_size, (int)max_file, &err) < 0) {
-		fprintf(stderr, "berth-monitor: %s\n", err.msg);
-		m.log.fd = -1;
-	}
 	shed_pages();
-	code = monitor_io_run(&m);
-	log_writer_close(&m.log);
+	code = monitor_io_run_logged(&m, log, (uint64_t)max_size, (int)max_file);
 	{
 		/* exit_argv + CODE + LISTEN + one fd per client */
 		char **args = calloc((size_t)(argc - i) + 3 + m.n_clients, sizeof(char *));

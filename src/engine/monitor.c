@@ -350,6 +350,7 @@ static void exec_tiny(struct monitor *m, struct monitor_io *io)
 	int64_t max_size = 0, max_file = 0;
 	struct berth_err ignored;
 	autostrv char **argv = NULL;
+	int code;
 	int fds[3] = { io->out, io->err, io->in };
 
 	json_get_int64(m->c.config, "LogMaxSize", NULL, &max_size, &ignored);
@@ -394,30 +395,14 @@ static void exec_tiny(struct monitor *m, struct monitor_io *io)
 			fcntl(fds[i], F_SETFD, FD_CLOEXEC);
 in_process:
 	monitor_close_store(m);
-	{
-		struct monitor_io *loop = xcalloc(1, sizeof(*loop));
-		struct berth_err err = { 0 };
-		int code;
-
-		loop->init = io->init;
-		loop->tty = io->tty;
-		loop->stdin_once = io->stdin_once;
-		loop->out = io->out;
-		loop->err = io->err;
-		loop->in = io->in;
-		loop->listen = m->listen;
-		memcpy(loop->clients, m->clients, sizeof(m->clients));
-		loop->n_clients = m->n_clients;
-		if (log_writer_open(&loop->log, log, (uint64_t)max_size, (int)max_file, &err) < 0)
-			loop->log.fd = -1;
-		code = monitor_io_run(loop);
-		log_writer_close(&loop->log);
-		memcpy(m->clients, loop->clients, sizeof(m->clients));
-		m->n_clients = loop->n_clients;
-		free(loop);
-		close_io(io);
-		monitor_exit(m, code < 0 ? 255 : code);
-	}
+	io->listen = m->listen;
+	memcpy(io->clients, m->clients, sizeof(m->clients));
+	io->n_clients = m->n_clients;
+	code = monitor_io_run_logged(io, log, (uint64_t)max_size, (int)max_file);
+	memcpy(m->clients, io->clients, sizeof(m->clients));
+	m->n_clients = io->n_clients;
+	close_io(io);
+	monitor_exit(m, code < 0 ? 255 : code);
 }
 
 /* ---- after it ran ---- */

@@ -17,45 +17,13 @@
 
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/path.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
 #define DEFAULT_PROPAGATION "rprivate"
 
 /* ---- paths ---- */
-
-char *mount_spec_path_clean(const char *p)
-{
-	char *out = xmalloc(strlen(p) + 2);
-	size_t len = 0;
-	bool abs = p[0] == '/';
-
-	while (*p != '\0') {
-		size_t n;
-
-		while (*p == '/')
-			p++;
-		n = strcspn(p, "/");
-		if (n == 0)
-			break;
-		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			while (len > 0 && out[len - 1] != '/')
-				len--;
-			if (len > 0)
-				len--;
-		} else if (!(n == 1 && p[0] == '.')) {
-			if (len > 0 || abs)
-				out[len++] = '/';
-			memcpy(out + len, p, n);
-			len += n;
-		}
-		p += n;
-	}
-	if (len == 0)
-		out[len++] = abs ? '/' : '.';
-	out[len] = '\0';
-	return out;
-}
 
 /* docker's client: a source starting with "." is relative to the caller's
  * working directory (filepath.Abs). */
@@ -67,7 +35,7 @@ static char *path_abs(const char *p)
 	if (cwd == NULL)
 		return xstrdup(p);
 	joined = xasprintf("%s/%s", cwd, p);
-	return mount_spec_path_clean(joined);
+	return path_clean(joined);
 }
 
 /* linuxValidateNotRoot and linuxValidateAbsolute. */
@@ -377,14 +345,14 @@ static int parse_volume(const char *raw, struct mount_spec *m, struct berth_err 
 	g.volume = mode.no_copy;
 	g.bind = mode.propagation != NULL;
 	if (m->type == MOUNT_SPEC_BIND) {
-		char *clean = mount_spec_path_clean(m->source);
+		char *clean = path_clean(m->source);
 
 		free(m->source);
 		m->source = clean;
 		m->propagation = xstrdup(mode.propagation ?: DEFAULT_PROPAGATION);
 		m->create_source = true;
 	}
-	m->destination = target[0] == '/' ? mount_spec_path_clean(target) : xstrdup(target);
+	m->destination = target[0] == '/' ? path_clean(target) : xstrdup(target);
 	if (validate(m, type_name(m->type), &g, false, err) < 0)
 		return berth_err_wrap(err, "invalid volume specification: '%s'", raw);
 	if (m->type == MOUNT_SPEC_VOLUME && !m->anonymous &&
@@ -688,7 +656,7 @@ static int parse_mount(const char *raw, struct mount_spec *m, struct berth_err *
 	if (validate(m, f.type, &f.g, true, err) < 0)
 		goto out;
 	if (m->type == MOUNT_SPEC_BIND) {
-		char *clean = mount_spec_path_clean(m->source);
+		char *clean = path_clean(m->source);
 
 		free(m->source);
 		m->source = clean;
@@ -707,7 +675,7 @@ static int parse_mount(const char *raw, struct mount_spec *m, struct berth_err *
 		}
 	}
 	{
-		char *clean = mount_spec_path_clean(m->destination);
+		char *clean = path_clean(m->destination);
 
 		free(m->destination);
 		m->destination = clean;
@@ -753,7 +721,7 @@ int mount_spec_parse_tmpfs(const char *raw, struct mount_spec *out, struct berth
 		return -1;
 	}
 	{
-		char *clean = mount_spec_path_clean(out->destination);
+		char *clean = path_clean(out->destination);
 
 		free(out->destination);
 		out->destination = clean;
@@ -979,7 +947,7 @@ int mount_specs_add_image_volumes(struct mount_spec_list *l, json_object *volume
 			    "image config: Volumes: invalid mount path: '%s' mount "
 			    "path must be absolute",
 			    dests[i]);
-		m.destination = mount_spec_path_clean(dests[i]);
+		m.destination = path_clean(dests[i]);
 		if (strcmp(m.destination, "/") == 0 || list_has_destination(l, m.destination)) {
 			free(m.destination);
 			continue;

@@ -85,6 +85,3 @@ int mount_spec_tmpfs_options(const struct mount_spec *m, char ***out, struct ber
 
 /* docker's go-units RAMInBytes: "64m", "1.5g", "512k", "100" (binary). */
 int mount_spec_parse_ram(const char *s, int64_t *out);
-
-/* Lexical cleaning of an absolute path, as Go's path.Clean. */
-char *mount_spec_path_clean(const char *p);

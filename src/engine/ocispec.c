@@ -28,6 +28,7 @@
 #include "util/err.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/path.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -59,39 +60,6 @@ static int image_section(json_object *image_config, json_object **out, struct be
 {
 	*out = NULL;
 	return json_get_object(image_config, "config", "image", out, err) < 0 ? -1 : 0;
-}
-
-/* Lexical cleaning of an absolute path ("/a/./b/../c/" -> "/a/c"), as Go's
- * filepath.Clean, which docker applies to the working directory. */
-static char *path_clean_abs(const char *p)
-{
-	char *out = xmalloc(strlen(p) + 2);
-	size_t len = 0;
-
-	while (*p != '\0') {
-		size_t n;
-
-		while (*p == '/')
-			p++;
-		n = strcspn(p, "/");
-		if (n == 0)
-			break;
-		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			while (len > 0 && out[len - 1] != '/')
-				len--;
-			if (len > 0)
-				len--;
-		} else if (!(n == 1 && p[0] == '.')) {
-			out[len++] = '/';
-			memcpy(out + len, p, n);
-			len += n;
-		}
-		p += n;
-	}
-	if (len == 0)
-		out[len++] = '/';
-	out[len] = '\0';
-	return out;
 }
 
 /* ---- process.args --------------------------------------------------------- */
@@ -240,7 +208,7 @@ static int build_cwd(const struct ocispec_opts *o, json_object *cfg, char **out,
 				     "the working directory '%s' is invalid, it needs to be an "
 				     "absolute path",
 				     wd);
-	*out = path_clean_abs(wd);
+	*out = path_clean(wd);
 	return 0;
 }
 

@@ -255,11 +255,6 @@ int store_snapshot_remove(struct store *s, const char *id, struct berth_err *err
 	return store_snapshot_discard(s, id, NULL, err);
 }
 
-char *store_trash_path(struct store *s, const char *what, const char *id)
-{
-	return xasprintf("%s/tmp/trash-%s-%s", s->root, what, id);
-}
-
 int store_snapshot_discard(struct store *s, const char *id, char **trash, struct berth_err *err)
 {
 	struct store_snapshot sn = { 0 };

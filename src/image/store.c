@@ -206,6 +206,11 @@ static int store_open_db(struct store *s, struct berth_err *err)
 	return store_migrate(s, err);
 }
 
+char *store_trash_path(struct store *s, const char *what, const char *id)
+{
+	return xasprintf("%s/tmp/trash-%s-%s", s->root, what, id);
+}
+
 static int store_mkdirs(struct store *s, struct berth_err *err)
 {
 	/* containers/: the engine's bundles and logs, one directory each. */

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -416,4 +417,37 @@ const char *path_fd_to_proc(int fd, char buf[static 64])
 {
 	snprintf(buf, 64, "/proc/self/fd/%d", fd);
 	return buf;
+}
+
+char *path_clean(const char *p)
+{
+	char *out = xmalloc(strlen(p) + 2);
+	size_t len = 0;
+	bool abs = p[0] == '/';
+
+	while (*p != '\0') {
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if (n == 0)
+			break;
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--;
+		} else if (!(n == 1 && p[0] == '.')) {
+			if (len > 0 || abs)
+				out[len++] = '/';
+			memcpy(out + len, p, n);
+			len += n;
+		}
+		p += n;
+	}
+	if (len == 0)
+		out[len++] = abs ? '/' : '.';
+	out[len] = '\0';
+	return out;
 }

@@ -36,6 +36,11 @@ int path_mkdir_all_in_root(int rootfd, const char *path, mode_t mode, struct ber
  * is a directory. */
 int path_mkfile_in_root(int rootfd, const char *path, mode_t mode, struct berth_err *err);
 
+/* Lexical cleaning, as Go's path.Clean (which docker applies to mount
+ * points and the working directory): "/a/./b/../c/" is "/a/c", ""
+ * is ".". A new string. */
+char *path_clean(const char *p);
+
 /* "/proc/self/fd/N": the name under which the kernel resolves fd itself, so
  * mount(2) can target an fd we resolved safely. Returns buf. */
 const char *path_fd_to_proc(int fd, char buf[static 64]);

@@ -147,7 +147,19 @@ bool tmpl_val_truth(const struct val *v);
 /* An object's keys in byte order, as Go sorts map keys; free the array only. */
 char **tmpl_object_keys(json_object *o, size_t *n);
 /* Go's %v: strings bare, [a b c], map[k:v] with sorted keys, <nil> inside. */
+/* printf into b (template-funcs.c). */
+__attribute__((format(printf, 2, 3))) void buf_printf(struct buf *b, const char *fmt, ...);
 void tmpl_fmt_value(struct buf *b, json_object *j);
+/* The rest of the printing (template-print.c) that the functions use: a
+ * float as %v (or, with json, encoding/json) writes it; an argument as
+ * print shows it (nil as <nil>); "type=value", as fmt shows a misused
+ * operand; strconv.Quote (with json, encoding/json's string escaping);
+ * encoding/json of a value. */
+void tmpl_fmt_float(struct buf *b, double d, bool json);
+void tmpl_fmt_arg(struct buf *b, const struct val *v);
+void tmpl_fmt_typed(struct buf *b, const struct val *v);
+void tmpl_quote(struct buf *b, const char *s, size_t n, bool json);
+int tmpl_json_encode(struct buf *b, json_object *j);
 
 /* ---------------------------------------------------------------------- */
 /* Functions */
