@@ -65,13 +65,15 @@ int cli_attach_start(struct engine *e, const char *id, const struct engine_attac
 int cli_attach_opts(const struct engine_container *c, bool want_stdin, const char *detach_keys,
 		    bool sig_proxy, struct engine_attach_opts *o, struct berth_err *err)
 {
-	bool tty = false, open_stdin = false;
+	bool tty = false, open_stdin = false, auto_remove = false;
 
 	engine_attach_opts_init(o);
 	json_get_bool(c->config, "Tty", NULL, &tty, err);
 	json_get_bool(c->config, "OpenStdin", NULL, &open_stdin, err);
+	json_get_bool(c->config, "AutoRemove", NULL, &auto_remove, err);
 	berth_err_clear(err);
 	o->tty = tty;
+	o->finish = auto_remove;
 	o->in = want_stdin && open_stdin;
 	o->sig_proxy = sig_proxy;
 	if (detach_keys != NULL && engine_attach_detach_keys(detach_keys, o, err) < 0)

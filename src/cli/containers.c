@@ -372,6 +372,7 @@ static int run_run(struct engine_cli *cli, void *o, char **args, struct berth_er
 	json_get_bool(ct.config, "AttachStderr", NULL, &ao.err, err);
 	berth_err_clear(err);
 	ao.sig_proxy = c->sig_proxy;
+	ao.finish = c->rm;
 	if (c->detach_keys != NULL && engine_attach_detach_keys(c->detach_keys, &ao, err) < 0)
 		goto fail;
 	code = cli_attach_start(e, ct.id, &ao, true, &start_failed, err);

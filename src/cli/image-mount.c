@@ -36,7 +36,7 @@ static int mount_one(struct store *s, const char *what, struct berth_err *err)
 	if (r == 0)
 		r = store_snapshot_mount(s, id, err);
 	else if (err->code == ENOENT)
-		r = store_snapshot_create(s, img.id, id, &sn, err);
+		r = store_snapshot_create(s, img.id, id, 0, &sn, err);
 	if (r == 0)
 		printf("%s\n", sn.mountpoint);
 	store_snapshot_clear(&sn);

@@ -66,7 +66,7 @@ int engine_attach_detach_keys(const char *spec, struct engine_attach_opts *o, st
 static int send_hello(int fd, const struct engine_attach_opts *o, struct berth_err *err)
 {
 	char want = (char)((o->in ? ATTACH_WANT_STDIN : 0) | (o->out ? ATTACH_WANT_STDOUT : 0) |
-			   (o->err ? ATTACH_WANT_STDERR : 0));
+			   (o->err ? ATTACH_WANT_STDERR : 0) | (o->finish ? ATTACH_WANT_FINISH : 0));
 
 	if (!monitor_io_send(fd, ATTACH_HELLO, &want, 1))
 		return berth_err_set(err, errno, "attach");
@@ -243,6 +243,19 @@ int engine_attach_relay(struct engine *e, const char *id, int sock,
 				*exit_code = atoi(buf + 1);
 				ret = 0;
 				break;
+			} else if (buf[0] == ATTACH_DONE) {
+				struct berth_err declined;
+
+				/* The monitor waits: the container leaves the
+				 * store here, the monitor cleans up after. */
+				buf[n] = '\0';
+				if (engine_remove_handed_over(e, id, &declined) == 0 &&
+				    monitor_io_send(sock, ATTACH_REMOVED, NULL, 0)) {
+					*exit_code = atoi(buf + 1);
+					ret = 0;
+					break;
+				}
+				monitor_io_send(sock, ATTACH_DECLINE, NULL, 0);
 			}
 		}
 	}

@@ -19,6 +19,9 @@ struct engine_attach_opts {
 	bool in, out, err; /* the streams to attach */
 	bool tty;          /* the container has a tty */
 	bool sig_proxy;    /* forward the caller's signals (ignored with a tty) */
+	/* a --rm container: take its end over (ATTACH_WANT_FINISH) and
+	 * remove it when it exits, instead of waiting for its monitor to */
+	bool finish;
 	/* docker's --detach-keys ("ctrl-p,ctrl-q"); parsed by
 	 * engine_attach_detach_keys */
 	unsigned char detach_keys[ATTACH_DETACH_KEYS_MAX];

@@ -588,7 +588,10 @@ int engine_create(struct engine *e, const struct engine_create_opts *o,
 		berth_err_set(err, errno, "mkdir %s", dir);
 		goto fail;
 	}
-	if (store_snapshot_create(e->store, img.id, id, &sn, err) < 0)
+	/* A --rm container's writes go with it: overlayfs need not sync
+	 * them at unmount (which syncs the whole upper filesystem). */
+	if (store_snapshot_create(e->store, img.id, id, o->auto_remove ? SNAPSHOT_VOLATILE : 0, &sn,
+				  err) < 0)
 		goto fail;
 	snap = true;
 	if (engine_mounts_prepare(e->store, &mounts, sn.mountpoint, err) < 0 ||
@@ -777,25 +780,40 @@ int engine_wait(struct engine *e, const char *what, int *exit_code, struct berth
 
 /* volumes: 1 removes the anonymous volumes, 0 keeps them, -1 removes them
  * when the container was run with --rm (docker's auto-remove does). */
-static int remove_container(struct engine *e, const char *what, bool force, int volumes,
+/* remove_container's flags. DEFER: the directories are only moved aside
+ * (to *trash, for the caller to delete once it has answered). HANDED_OVER:
+ * the init has exited and its monitor waits for the caller (an attached
+ * `run --rm`, monitor_io_hand_over), which only takes the container out
+ * of the store; the monitor then deletes the runtime's state and what was
+ * moved aside. */
+enum { REMOVE_FORCE = 1, REMOVE_DEFER = 2, REMOVE_HANDED_OVER = 4 };
+
+static int remove_container(struct engine *e, const char *what, unsigned flags, int volumes,
 			    char ***trash, struct berth_err *err);
 
 int engine_remove(struct engine *e, const char *what, bool force, struct berth_err *err)
 {
-	return remove_container(e, what, force, -1, NULL, err);
+	return remove_container(e, what, force ? REMOVE_FORCE : 0, -1, NULL, err);
 }
 
 int engine_remove_deferred(struct engine *e, const char *id, char ***trash, struct berth_err *err)
 {
-	return remove_container(e, id, false, -1, trash, err);
+	return remove_container(e, id, REMOVE_DEFER, -1, trash, err);
 }
 
 int engine_remove_volumes(struct engine *e, const char *what, bool force, struct berth_err *err)
 {
-	return remove_container(e, what, force, 1, NULL, err);
+	return remove_container(e, what, force ? REMOVE_FORCE : 0, 1, NULL, err);
 }
 
-static int remove_container(struct engine *e, const char *what, bool force, int volumes,
+int engine_remove_handed_over(struct engine *e, const char *id, struct berth_err *err)
+{
+	autostrv char **trash = NULL;
+
+	return remove_container(e, id, REMOVE_DEFER | REMOVE_HANDED_OVER, -1, &trash, err);
+}
+
+static int remove_container(struct engine *e, const char *what, unsigned flags, int volumes,
 			    char ***trash, struct berth_err *err)
 {
 	autofree char *snap_trash = NULL;
@@ -806,8 +824,23 @@ static int remove_container(struct engine *e, const char *what, bool force, int 
 
 	if (engine_lookup(e, what, &c, err) < 0)
 		return -1;
-	if (c.state == ENGINE_RUNNING || c.state == ENGINE_RESTARTING) {
-		if (!force) {
+	if (flags & REMOVE_HANDED_OVER) {
+		json_object *policy = NULL;
+		const char *name = "no";
+		bool auto_remove = false;
+
+		json_get_bool(c.config, "AutoRemove", NULL, &auto_remove, err);
+		if (json_object_object_get_ex(c.config, "RestartPolicy", &policy))
+			json_get_string(policy, "Name", NULL, &name, err);
+		berth_err_clear(err);
+		if (!auto_remove || (name[0] != '\0' && strcmp(name, "no") != 0) ||
+		    c.state != ENGINE_RUNNING) {
+			berth_err_set(err, EAGAIN, "container %.12s: not a --rm container that ran",
+				      c.id);
+			goto out;
+		}
+	} else if (c.state == ENGINE_RUNNING || c.state == ENGINE_RESTARTING) {
+		if (!(flags & REMOVE_FORCE)) {
 			berth_err_set(err, 0,
 				      "cannot remove container \"/%s\": container is %s: stop the "
 				      "container before removing or force remove",
@@ -822,9 +855,12 @@ static int remove_container(struct engine *e, const char *what, bool force, int 
 			goto out;
 	}
 	/* Runtime state a dead monitor left. */
-	container_delete(&ctx, c.id, true, err);
-	berth_err_clear(err);
-	if (store_snapshot_discard(e->store, c.id, trash != NULL ? &snap_trash : NULL, err) < 0 &&
+	if (!(flags & REMOVE_HANDED_OVER)) {
+		container_delete(&ctx, c.id, true, err);
+		berth_err_clear(err);
+	}
+	if (store_snapshot_discard(e->store, c.id, (flags & REMOVE_DEFER) ? &snap_trash : NULL,
+				   err) < 0 &&
 	    err->code != ENOENT)
 		goto out;
 	if (snap_trash != NULL)
@@ -841,7 +877,7 @@ static int remove_container(struct engine *e, const char *what, bool force, int 
 	 * anonymous volumes gone too. */
 	if (volumes > 0 && engine_mounts_remove_anonymous(e->store, c.id, c.config, err) < 0)
 		goto out;
-	if (trash != NULL) {
+	if (flags & REMOVE_DEFER) {
 		char *to = store_trash_path(e->store, "container", c.id);
 
 		if (rename(dir, to) == 0)

@@ -29,6 +29,12 @@ int engine_delete_row(struct engine *e, const char *id, struct berth_err *err);
  * are only moved aside, *trash getting their paths to remove after the
  * attached `run` has been told. */
 int engine_remove_deferred(struct engine *e, const char *id, char ***trash, struct berth_err *err);
+/* For an attached `run --rm` its monitor handed the end over to
+ * (monitor_io_hand_over): takes the exited container out of the store
+ * (row, snapshot mount and row, anonymous volumes; its directories moved
+ * to store_trash_path) and leaves the runtime's state and the trash to
+ * the monitor. EAGAIN when it is not such a container. */
+int engine_remove_handed_over(struct engine *e, const char *id, struct berth_err *err);
 struct runtime_ctx engine_runtime_ctx(struct engine *e);
 /* Whether pid is the live monitor of container id: not a zombie, and the
  * id in its command line (every program of the monitor has it there, so

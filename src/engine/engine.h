@@ -132,6 +132,7 @@ int engine_monitor_exit_main(int argc, char **argv);
 /* RUN_ROOT/ID: a running container's run directory; attach.sock in it is
  * its monitor's attach socket. */
 char *engine_run_dir(struct engine *e, const char *id);
+char *engine_run_dir_in(const char *run_root, const char *id);
 char *engine_attach_path(struct engine *e, const char *id);
 
 /* The json-file log of a container. */

@@ -22,6 +22,10 @@
  * namespace is gone; don't wait forever for a straggler holding it. */
 #define DRAIN_MS 2000
 
+/* How long a client that took the end over may take to answer; then the
+ * monitor ends the container itself (the client finds it gone). */
+#define HAND_OVER_MS 10000
+
 bool monitor_io_send(int fd, char kind, const void *buf, size_t len)
 {
 	struct iovec iov[2] = {
@@ -280,4 +284,70 @@ int monitor_io_run_logged(struct monitor_io *m, const char *path, uint64_t max_s
 	code = monitor_io_run(m);
 	log_writer_close(&m->log);
 	return code;
+}
+
+bool monitor_io_hand_over(struct monitor_io *m, int code)
+{
+	char text[16], buf[ATTACH_FRAME_MAX];
+
+	snprintf(text, sizeof(text), "%d", code);
+	for (size_t i = 0; i < m->n_clients; i++) {
+		struct monitor_client *c = &m->clients[i];
+		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+		if (!(c->want & ATTACH_WANT_FINISH))
+			continue;
+		if (!monitor_io_send(c->fd, ATTACH_DONE, text, strlen(text))) {
+			drop_client(m, i);
+			return false;
+		}
+		for (;;) {
+			int r = poll(&p, 1, HAND_OVER_MS);
+			ssize_t n;
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			n = recv(c->fd, buf, sizeof(buf), 0);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				drop_client(m, i);
+				return false;
+			}
+			if (buf[0] == ATTACH_REMOVED) {
+				drop_client(m, i);
+				return true;
+			}
+			if (buf[0] == ATTACH_DECLINE)
+				break;
+			/* input or a resize sent as the container ended */
+		}
+		c->want &= ~(unsigned)ATTACH_WANT_FINISH;
+		return false;
+	}
+	return false;
+}
+
+void monitor_clients_tell_exit(struct monitor_client *clients, size_t *n, int code)
+{
+	char text[16];
+
+	snprintf(text, sizeof(text), "%d", code);
+	for (size_t i = 0; i < *n; i++) {
+		int fd = clients[i].fd;
+		char drain[ATTACH_FRAME_MAX];
+
+		monitor_io_send(fd, ATTACH_EXIT, text, strlen(text));
+		/* A socket closed with frames unread (a resize sent as the
+		 * container ended) makes the client's next read fail with
+		 * ECONNRESET before it reads the exit: stop its sends, take
+		 * what is queued, then close. */
+		shutdown(fd, SHUT_RD);
+		while (recv(fd, drain, sizeof(drain), MSG_DONTWAIT) > 0)
+			;
+		close(fd);
+	}
+	*n = 0;
 }

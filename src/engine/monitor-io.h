@@ -36,6 +36,19 @@
 #define ATTACH_LOG_RECORD 'L' /* + one json-file line */
 /* (engine/attach.h's ENGINE_LOG_RECORD_MAX bounds a record.) */
 
+/* An attached `run --rm` takes the end over (the monitor would otherwise
+ * execute `berth __monitor-exit`, open the store and remove the
+ * container while the client waits): after the init's exit the monitor
+ * sends it ATTACH_DONE; it removes the container from the store and
+ * answers ATTACH_REMOVED, and the monitor only cleans up what nobody
+ * waits for (the runtime's state and cgroups, the moved-aside
+ * directories). ATTACH_DECLINE, or the client's going away, leaves the
+ * end to the monitor as without the flag. */
+#define ATTACH_WANT_FINISH 16
+#define ATTACH_DONE        'D' /* monitor -> client: + the exit status as decimal text */
+#define ATTACH_REMOVED     'K' /* client -> monitor: removed from the store */
+#define ATTACH_DECLINE     'N' /* client -> monitor: the monitor ends it */
+
 #define ATTACH_FRAME_MAX    32769 /* kind + 32 KiB */
 #define MONITOR_MAX_CLIENTS 32
 
@@ -68,6 +81,16 @@ int monitor_io_run(struct monitor_io *m);
 /* monitor_io_run with the json-file log at path open around it (a log
  * that cannot be opened is skipped: the container runs without). */
 int monitor_io_run_logged(struct monitor_io *m, const char *path, uint64_t max_size, int max_file);
+
+/* After monitor_io_run: hands the end over to the first client that
+ * asked for ATTACH_WANT_FINISH (see there). true when that client removed
+ * the container (it is dropped: it has the status); false when there is
+ * none, it declined, went away, or did not answer in time (it stays, to
+ * be told the exit as the others). */
+bool monitor_io_hand_over(struct monitor_io *m, int code);
+
+/* Tells clients[0..*n) the exit status (ATTACH_EXIT) and closes them. */
+void monitor_clients_tell_exit(struct monitor_client *clients, size_t *n, int code);
 
 /* "FD:WANT", as the monitor's programs pass clients to each other; -1
  * when malformed. */

@@ -4,7 +4,10 @@
  * static program, which keeps only the event loop (monitor-io.c) in
  * memory. When the container's init has exited it executes the exit
  * command it was given, with the exit status, the attach socket and its
- * clients (FD:WANT) appended, and that records the exit (monitor.c).
+ * clients (FD:WANT) appended, and that records the exit (monitor.c); or,
+ * when an attached `run --rm` took the end over and removed the
+ * container (monitor_io_hand_over), with "gone" for the status, and that
+ * only cleans up.
  *
  *   berth-monitor init=PID [tty=1] [stdin-once=1] out=FD [err=FD] [in=FD]
  *                 listen=FD log=PATH log-max-size=N log-max-file=N
@@ -63,6 +66,7 @@ int main(int argc, char **argv)
 	const char *log = NULL;
 	long max_size = 0, max_file = 0;
 	char **exit_argv = NULL;
+	bool gone = false;
 	int code, i;
 
 	for (i = 1; i < argc; i++) {
@@ -106,6 +110,14 @@ int main(int argc, char **argv)
 		goto usage;
 	shed_pages();
 	code = monitor_io_run_logged(&m, log, (uint64_t)max_size, (int)max_file);
+	/* An attached `run --rm` removed the container itself: the others
+	 * learn the exit now, and the exit command only cleans up. */
+	if (code >= 0 && monitor_io_hand_over(&m, code)) {
+		monitor_clients_tell_exit(m.clients, &m.n_clients, code);
+		close(m.listen);
+		m.listen = -1;
+		gone = true;
+	}
 	{
 		/* exit_argv + CODE + LISTEN + one fd per client */
 		char **args = calloc((size_t)(argc - i) + 3 + m.n_clients, sizeof(char *));
@@ -115,7 +127,8 @@ int main(int argc, char **argv)
 			return 1;
 		for (char **a = exit_argv; *a != NULL; a++)
 			args[n++] = *a;
-		if (asprintf(&args[n++], "%d", code < 0 ? 255 : code) < 0 ||
+		if ((gone ? (args[n++] = strdup("gone")) == NULL
+			  : asprintf(&args[n++], "%d", code < 0 ? 255 : code) < 0) ||
 		    asprintf(&args[n++], "%d", m.listen) < 0)
 			return 1;
 		if (m.listen >= 0)

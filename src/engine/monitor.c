@@ -86,7 +86,12 @@ bool engine_monitor_alive(pid_t pid, const char *id)
 
 char *engine_run_dir(struct engine *e, const char *id)
 {
-	return xasprintf("%s/%s", e->run_root, id);
+	return engine_run_dir_in(e->run_root, id);
+}
+
+char *engine_run_dir_in(const char *run_root, const char *id)
+{
+	return xasprintf("%s/%s", run_root, id);
 }
 
 char *engine_attach_path(struct engine *e, const char *id)
@@ -312,6 +317,8 @@ static void close_io(struct monitor_io *io)
 /* ---- while it runs ---- */
 
 static void monitor_exit(struct monitor *m, int code);
+static void tell_clients(struct monitor *m, int code);
+static void cleanup_gone(struct monitor *m);
 
 /* berth-monitor beside this binary (a build tree, a package that keeps
  * them together), else in the libexec directory; NULL when neither. */
@@ -352,6 +359,7 @@ static void exec_tiny(struct monitor *m, struct monitor_io *io)
 	autostrv char **argv = NULL;
 	int code;
 	int fds[3] = { io->out, io->err, io->in };
+	bool gone;
 
 	json_get_int64(m->c.config, "LogMaxSize", NULL, &max_size, &ignored);
 	json_get_int64(m->c.config, "LogMaxFile", NULL, &max_file, &ignored);
@@ -399,9 +407,14 @@ in_process:
 	memcpy(io->clients, m->clients, sizeof(m->clients));
 	io->n_clients = m->n_clients;
 	code = monitor_io_run_logged(io, log, (uint64_t)max_size, (int)max_file);
+	gone = code >= 0 && monitor_io_hand_over(io, code);
 	memcpy(m->clients, io->clients, sizeof(m->clients));
 	m->n_clients = io->n_clients;
 	close_io(io);
+	if (gone) {
+		tell_clients(m, code);
+		cleanup_gone(m);
+	}
 	monitor_exit(m, code < 0 ? 255 : code);
 }
 
@@ -409,24 +422,7 @@ in_process:
 
 static void tell_clients(struct monitor *m, int code)
 {
-	char text[16];
-
-	snprintf(text, sizeof(text), "%d", code);
-	for (size_t i = 0; i < m->n_clients; i++) {
-		int fd = m->clients[i].fd;
-		char drain[ATTACH_FRAME_MAX];
-
-		monitor_io_send(fd, ATTACH_EXIT, text, strlen(text));
-		/* A socket closed with frames unread (a resize sent as the
-		 * container ended) makes the client's next read fail with
-		 * ECONNRESET before it reads the exit: stop its sends, take
-		 * what is queued, then close. */
-		shutdown(fd, SHUT_RD);
-		while (recv(fd, drain, sizeof(drain), MSG_DONTWAIT) > 0)
-			;
-		close(fd);
-	}
-	m->n_clients = 0;
+	monitor_clients_tell_exit(m->clients, &m->n_clients, code);
 }
 
 /* The restart policy's answer for an exit with code. */
@@ -483,6 +479,32 @@ static void finish(struct monitor *m, int code, const char *error)
 	tell_clients(m, code);
 	for (size_t i = 0; trash != NULL && trash[i] != NULL; i++)
 		fs_rm_rf(trash[i], &err);
+	_exit(0);
+}
+
+/* After an attached `run --rm` removed the container from the store
+ * (monitor_io_hand_over): what nobody waits for, and no database needed.
+ * The runtime's state and cgroups, the run directory, and the
+ * directories the client moved aside. Never returns. */
+static void cleanup_gone(struct monitor *m)
+{
+	autofree char *runtime_root = xasprintf("%s/runtime", m->run_root);
+	autofree char *dir = engine_run_dir_in(m->run_root, m->c.id);
+	autofree char *sock = xasprintf("%s/attach.sock", dir);
+	struct runtime_ctx ctx = { .root = runtime_root };
+	static const char *const what[] = { "snapshot", "container" };
+	struct berth_err err = { 0 };
+
+	if (m->listen >= 0)
+		close(m->listen);
+	container_delete(&ctx, m->c.id, true, &err);
+	unlink(sock);
+	rmdir(dir);
+	for (size_t i = 0; i < ARRAY_SIZE(what); i++) {
+		autofree char *trash = store_trash_path_in(m->root, what[i], m->c.id);
+
+		fs_rm_rf(trash, &err);
+	}
 	_exit(0);
 }
 
@@ -655,7 +677,7 @@ int engine_monitor_main(int argc, char **argv)
 
 /* `berth __monitor-exit ROOT DRIVER RUN_ROOT ID DELAY_MS CODE LISTEN_FD
  * [CLIENT_FD:WANT]...`: what berth-monitor executes when the init has
- * exited. */
+ * exited. CODE "gone": an attached client removed the container. */
 int engine_monitor_exit_main(int argc, char **argv)
 {
 	struct monitor m = { .listen = -1 };
@@ -668,7 +690,7 @@ int engine_monitor_exit_main(int argc, char **argv)
 	m.run_root = argv[2];
 	snprintf(m.c.id, sizeof(m.c.id), "%s", argv[3]);
 	m.delay_ms = atoll(argv[4]);
-	code = atoi(argv[5]);
+	code = strcmp(argv[5], "gone") == 0 ? -1 : atoi(argv[5]);
 	m.listen = atoi(argv[6]);
 	if (m.listen >= 0)
 		fcntl(m.listen, F_SETFD, FD_CLOEXEC);
@@ -679,6 +701,8 @@ int engine_monitor_exit_main(int argc, char **argv)
 		m.n_clients++;
 	}
 	monitor_process_setup();
+	if (code < 0)
+		cleanup_gone(&m);
 	monitor_exit(&m, code);
 	return 1;
 }

@@ -113,7 +113,7 @@ static bool is_mounted(const char *path)
 
 /* Mounts the overlay of the image's layers for snapshot dir. */
 static int mount_overlay(struct store *s, const struct store_image *img, const char *dir,
-			 struct berth_err *err)
+			 unsigned flags, struct berth_err *err)
 {
 	autofree const char **lowers = NULL;
 	autostrv char **paths = NULL;
@@ -135,7 +135,7 @@ static int mount_overlay(struct store *s, const struct store_image *img, const c
 	lowers = xcalloc(n, sizeof(*lowers));
 	for (size_t i = 0; i < n; i++)
 		lowers[i] = paths[i];
-	return snapshot_overlay_mount(lowers, n, upper, work, merged, linkdir, err);
+	return snapshot_overlay_mount(lowers, n, upper, work, merged, linkdir, flags, err);
 }
 
 static int populate_vfs(struct store *s, const struct store_image *img, const char *dir,
@@ -167,7 +167,7 @@ static int make_dirs(const char *dir, bool overlay, struct berth_err *err)
 	return 0;
 }
 
-static int create_locked(struct store *s, const char *image_id, const char *id,
+static int create_locked(struct store *s, const char *image_id, const char *id, unsigned flags,
 			 struct berth_err *err)
 {
 	struct store_image img = { 0 };
@@ -182,7 +182,7 @@ static int create_locked(struct store *s, const char *image_id, const char *id,
 	if (make_dirs(dir, overlay, err) < 0)
 		goto fail;
 	made = true;
-	if (overlay ? mount_overlay(s, &img, dir, err) : populate_vfs(s, &img, dir, err))
+	if (overlay ? mount_overlay(s, &img, dir, flags, err) : populate_vfs(s, &img, dir, err))
 		goto fail;
 	if (store_prepare(
 		s, "INSERT INTO snapshots (id, image_id, driver, created) VALUES (?, ?, ?, ?)", &st,
@@ -211,7 +211,7 @@ fail:
 	return -1;
 }
 
-int store_snapshot_create(struct store *s, const char *image_id, const char *id,
+int store_snapshot_create(struct store *s, const char *image_id, const char *id, unsigned flags,
 			  struct store_snapshot *out, struct berth_err *err)
 {
 	int prev = s->lockmode, r;
@@ -221,7 +221,7 @@ int store_snapshot_create(struct store *s, const char *image_id, const char *id,
 	/* Shared: gc (exclusive) must not see the directory before its row. */
 	if (prev == 0 && store_lock(s, LOCK_SH, err) < 0)
 		return -1;
-	r = create_locked(s, image_id, id, err);
+	r = create_locked(s, image_id, id, flags, err);
 	if (r == 0 && out != NULL)
 		r = store_snapshot_get(s, id, out, err);
 	store_lock_restore(s, prev);
@@ -240,10 +240,24 @@ int store_snapshot_mount(struct store *s, const char *id, struct berth_err *err)
 	if (store_snapshot_get(s, id, &sn, err) < 0)
 		return -1;
 	if (strcmp(sn.driver, "overlay") == 0 && !is_mounted(sn.mountpoint)) {
+		autofree char *incompat = NULL;
+		autofree char *workwork = NULL;
+		unsigned flags = 0;
+
 		dir = xasprintf("%s/snapshots/%s", s->root, id);
-		r = store_image_lookup(s, sn.image_id, &img, err);
+		/* A volatile snapshot (a throwaway container's) mounts again
+		 * only without overlayfs's marker; the host went down under
+		 * it, and its writes may be partly lost, as volatile says. */
+		incompat = xasprintf("%s/work/work/incompat/volatile", dir);
+		if (access(incompat, F_OK) == 0) {
+			workwork = xasprintf("%s/work/work", dir);
+			flags |= SNAPSHOT_VOLATILE;
+			r = fs_rm_rf(workwork, err);
+		}
 		if (r == 0)
-			r = mount_overlay(s, &img, dir, err);
+			r = store_image_lookup(s, sn.image_id, &img, err);
+		if (r == 0)
+			r = mount_overlay(s, &img, dir, flags, err);
 		store_image_clear(&img);
 	}
 	store_snapshot_clear(&sn);

@@ -208,7 +208,12 @@ static int store_open_db(struct store *s, struct berth_err *err)
 
 char *store_trash_path(struct store *s, const char *what, const char *id)
 {
-	return xasprintf("%s/tmp/trash-%s-%s", s->root, what, id);
+	return store_trash_path_in(s->root, what, id);
+}
+
+char *store_trash_path_in(const char *root, const char *what, const char *id)
+{
+	return xasprintf("%s/tmp/trash-%s-%s", root, what, id);
 }
 
 static int store_mkdirs(struct store *s, struct berth_err *err)

@@ -225,8 +225,9 @@ struct store_snapshot {
 void store_snapshot_clear(struct store_snapshot *sn);
 
 /* Creates and mounts a snapshot of the image (id: caller-chosen, unique,
- * [a-zA-Z0-9_.-]{1,64}). */
-int store_snapshot_create(struct store *s, const char *image_id, const char *id,
+ * [a-zA-Z0-9_.-]{1,64}); flags: SNAPSHOT_VOLATILE (snapshot.h) for a
+ * throwaway one. */
+int store_snapshot_create(struct store *s, const char *image_id, const char *id, unsigned flags,
 			  struct store_snapshot *out, struct berth_err *err);
 int store_snapshot_get(struct store *s, const char *id, struct store_snapshot *out,
 		       struct berth_err *err);
@@ -241,8 +242,9 @@ int store_snapshot_remove(struct store *s, const char *id, struct berth_err *err
  * for the caller to remove when it has time; gc removes what a crash
  * left there. */
 int store_snapshot_discard(struct store *s, const char *id, char **trash, struct berth_err *err);
-/* ROOT/tmp/trash-WHAT-ID */
+/* ROOT/tmp/trash-WHAT-ID; _in: for the store at root, not open. */
 char *store_trash_path(struct store *s, const char *what, const char *id);
+char *store_trash_path_in(const char *root, const char *what, const char *id);
 
 /* ---- usage ---- */
 

@@ -30,6 +30,7 @@ container_teardown() {
 			assert_no_cgroup "berth-$id" || true
 		done
 	fi
+	wait_monitors || true
 	image_teardown
 }
 
@@ -37,6 +38,17 @@ assert_no_cgroup() {
 	local left
 	left=$(find /sys/fs/cgroup -maxdepth 8 -type d -name "$1" 2>/dev/null)
 	[ -z "$left" ] || fail "cgroup left: $left"
+}
+
+# Waits (10 s at most) until no monitor of this test's store is left: a
+# --rm container's monitor cleans up just after `run` has returned.
+wait_monitors() {
+	local i
+	for i in $(seq 100); do
+		[ -z "$(monitors)" ] && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # monitors of this test's store

@@ -6,14 +6,24 @@
 load container-helpers
 
 @test "run --rm: the output, the exit status, and nothing left behind" {
-	b_ok run --rm busybox echo hello from a container
+	b_ok run --rm --cidfile "$BATS_TEST_TMPDIR/cid" busybox echo hello from a container
 	assert_eq "$output" "hello from a container"
+	local id
+	id=$(cat "$BATS_TEST_TMPDIR/cid")
+	# Gone when run returns: the row, the snapshot's row and mount, the
+	# directories (moved aside for the monitor to delete).
 	b_ok ps -a -q
 	assert_eq "$output" ""
 	assert_eq "$(sqlite3 "$STORE/berth.db" "select count(*) from snapshots")" 0
 	[ -z "$(ls "$STORE/containers")" ] || fail "container dir left: $(ls "$STORE/containers")"
+	[ -z "$(ls "$STORE/snapshots")" ] || fail "snapshot dir left: $(ls "$STORE/snapshots")"
 	! grep -q " $STORE/" /proc/self/mountinfo || fail "a mount is left"
-	[ -z "$(monitors)" ] || fail "a monitor is left"
+	# A moment later the monitor has cleaned up the rest and is gone.
+	wait_monitors || fail "a monitor is left: $(monitors)"
+	[ -z "$(ls "$STORE/tmp")" ] || fail "left in tmp: $(ls "$STORE/tmp")"
+	[ -z "$(ls "$BERTH_RUN_ROOT/runtime" | grep -v seccomp)" ] ||
+		fail "runtime state left: $(ls "$BERTH_RUN_ROOT/runtime")"
+	assert_no_cgroup "berth-$id"
 	b run --rm busybox sh -c 'echo out; echo err >&2; exit 3'
 	assert_eq "$status" 3 "exit status"
 	assert_eq "$output" out

@@ -254,6 +254,57 @@ static void test_semantics(void)
 	}
 }
 
+/* The defaults a spec already lists are not written twice, and dropping
+ * them changes no answer: checked against the spec + every default. */
+static void test_effective_dedup(void)
+{
+	static const struct cgroup_device_rule docker[] = {
+		R(false, 'a', -1, -1, "rwm"), R(true, 'c', -1, -1, "m"), R(true, 'b', -1, -1, "m"),
+		R(true, 'c', 1, 3, "rwm"),    R(true, 'c', 1, 5, "rwm"), R(true, 'c', 1, 7, "rwm"),
+		R(true, 'c', 1, 8, "rwm"),    R(true, 'c', 1, 9, "rwm"), R(true, 'c', 5, 0, "rwm"),
+		R(true, 'c', 5, 1, "rwm"),    R(true, 'c', 5, 2, "rwm"), R(true, 'c', 136, -1, "rwm"),
+		R(true, 'c', 10, 200, "rwm"),
+	};
+	/* /dev/null allowed, then denied: the default allows it again. */
+	static const struct cgroup_device_rule undone[] = {
+		R(false, 'a', -1, -1, "rwm"),
+		R(true, 'c', 1, 3, "rwm"),
+		R(false, 'c', 1, 3, "rwm"),
+	};
+	const struct {
+		const struct cgroup_device_rule *r;
+		size_t n, want;
+	} cases[] = {
+		{ docker, ARRAY_SIZE(docker), ARRAY_SIZE(docker) },
+		{ undone, ARRAY_SIZE(undone), ARRAY_SIZE(undone) + cgroup_n_default_device_rules },
+	};
+	static const int types[] = { BPF_DEVCG_DEV_CHAR, BPF_DEVCG_DEV_BLOCK };
+	static const int majors[] = { 1, 5, 10, 136, 8 };
+
+	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
+		struct cgroup_resources res = { .devices = (struct cgroup_device_rule *)cases[c].r,
+						.n_devices = cases[c].n };
+		size_t nr, nfull = cases[c].n + cgroup_n_default_device_rules, wrong = 0;
+		autofree struct cgroup_device_rule *rules = cgroup_device_rules_effective(&res, &nr);
+		autofree struct cgroup_device_rule *full = xcalloc(nfull, sizeof(*full));
+
+		memcpy(full, cases[c].r, cases[c].n * sizeof(*full));
+		memcpy(full + cases[c].n, cgroup_default_device_rules,
+		       cgroup_n_default_device_rules * sizeof(*full));
+		CHECK(nr == cases[c].want, "case %zu: %zu rules, want %zu", c, nr, cases[c].want);
+		for (size_t t = 0; t < ARRAY_SIZE(types); t++)
+			for (size_t m = 0; m < ARRAY_SIZE(majors); m++)
+				for (int min = 0; min < 12; min++)
+					for (int req = 1; req < 8; req++)
+						wrong += reference(rules, nr, types[t], majors[m],
+								   min, req) !=
+							 reference(full, nfull, types[t],
+								   majors[m], min, req);
+		CHECK(wrong == 0, "case %zu: the same answers as every rule written (%zu differ)",
+		      c, wrong);
+	}
+}
+
 static int sys_bpf(int cmd, union bpf_attr *attr)
 {
 	return (int)syscall(SYS_bpf, cmd, attr, sizeof(*attr));
@@ -415,6 +466,7 @@ int main(void)
 {
 	test_structure();
 	test_semantics();
+	test_effective_dedup();
 	test_kernel_load();
 	test_end_to_end();
 	return TEST_DONE();

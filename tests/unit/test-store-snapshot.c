@@ -41,7 +41,7 @@ static void test_snapshots_vfs(struct store *s)
 	size_t len = 0;
 	int r;
 
-	r = store_snapshot_create(s, "x", "snap1", &sn, &err);
+	r = store_snapshot_create(s, "x", "snap1", 0, &sn, &err);
 	CHECK(r == 0, "vfs snapshot of x: %s", r ? err.msg : "ok");
 	must(r == 0, "vfs snapshot");
 	CHECK_STR(sn.id, "snap1", "snapshot id");
@@ -85,7 +85,7 @@ static void test_snapshots_vfs(struct store *s)
 	      (unsigned long long)df.images_reclaimable);
 
 	must(store_lock(s, LOCK_EX, &err) == 0, "store_lock EX");
-	r = store_snapshot_create(s, "x", "snap-locked", NULL, &err);
+	r = store_snapshot_create(s, "x", "snap-locked", 0, NULL, &err);
 	/* KNOWN BUG: store_snapshot_create takes LOCK_SH over whatever the caller
 	 * held and, as prev != 0, leaves it there: a caller holding LOCK_EX
 	 * silently loses its exclusive lock. */
@@ -97,18 +97,18 @@ static void test_snapshots_vfs(struct store *s)
 	if (r == 0)
 		must(store_snapshot_remove(s, "snap-locked", &err) == 0, "remove snap-locked");
 
-	r = store_snapshot_create(s, "x", "snap1", NULL, &err);
+	r = store_snapshot_create(s, "x", "snap1", 0, NULL, &err);
 	CHECK(r < 0 && err.code == EEXIST && has(&err, "already exists"), "duplicate id: %s",
 	      err.msg);
 	CHECK(exists(p("root/snapshots/snap1/merged/layer-one.txt")),
 	      "a refused duplicate leaves the first alone");
-	r = store_snapshot_create(s, "nosuch", "snap2", NULL, &err);
+	r = store_snapshot_create(s, "nosuch", "snap2", 0, NULL, &err);
 	CHECK(r < 0 && err.code == ENOENT && !exists(p("root/snapshots/snap2")),
 	      "a snapshot of a missing image is refused and leaves nothing: %s", err.msg);
 
 	static const char *const bad[] = { "", ".hidden", "a/b", "..", "../x", "a b", "a:b", "é" };
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		r = store_snapshot_create(s, "x", bad[i], NULL, &err);
+		r = store_snapshot_create(s, "x", bad[i], 0, NULL, &err);
 		CHECK(r < 0 && err.code == EINVAL && has(&err, "invalid snapshot id"),
 		      "snapshot id \"%s\" refused: %s", bad[i], err.msg);
 		r = store_snapshot_remove(s, bad[i], &err);
@@ -117,10 +117,10 @@ static void test_snapshots_vfs(struct store *s)
 	id64 = xmalloc(66);
 	memset(id64, 'a', 65);
 	id64[65] = '\0';
-	r = store_snapshot_create(s, "x", id64, NULL, &err);
+	r = store_snapshot_create(s, "x", id64, 0, NULL, &err);
 	CHECK(r < 0 && err.code == EINVAL, "a 65-character id is refused");
 	id64[64] = '\0';
-	r = store_snapshot_create(s, "x", id64, NULL, &err);
+	r = store_snapshot_create(s, "x", id64, 0, NULL, &err);
 	CHECK(r == 0, "a 64-character id is fine: %s", r ? err.msg : "ok");
 	r = store_snapshot_remove(s, id64, &err);
 	CHECK(r == 0 && !exists(p("root/snapshots/%s", id64)), "and removable");
@@ -170,7 +170,7 @@ static void test_snapshots_overlay(void)
 		return;
 	}
 	must(store_open(root, "overlay", &s, &err) == 0, "store_open overlay");
-	r = store_snapshot_create(s, "x", "ov1", &sn, &err);
+	r = store_snapshot_create(s, "x", "ov1", 0, &sn, &err);
 	CHECK(r == 0, "overlay snapshot of x: %s", r ? err.msg : "ok");
 	if (r < 0) {
 		store_close(s);

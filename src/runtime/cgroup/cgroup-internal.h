@@ -65,7 +65,8 @@ int cgroup_read_keyed(const char *dir, const char *file, const char *key, uint64
 /* A json object of every "key value" line of a flat keyed file. */
 json_object *cgroup_read_keyed_all(const char *dir, const char *file);
 
-/* Device rules: the spec's followed by the defaults, as an owned array. */
+/* Device rules: the spec's followed by the defaults it does not already
+ * grant, as an owned array. */
 struct cgroup_device_rule *cgroup_device_rules_effective(const struct cgroup_resources *res,
 							 size_t *n);
 /* Compiles and attaches the device program to the cgroup2 directory,

@@ -458,17 +458,40 @@ fail:
 
 /* ---- apply ---- */
 
+static bool same_rule(const struct cgroup_device_rule *a, const struct cgroup_device_rule *b)
+{
+	return a->allow == b->allow && a->type == b->type && a->major == b->major &&
+	       a->minor == b->minor && strcmp(a->access, b->access) == 0;
+}
+
+/* Whether rule d, appended to v[0..n), would change nothing: the same
+ * rule is there already with only rules of its own kind (allow or deny)
+ * after it, so nothing since undid it. (docker's spec lists the very
+ * rules the runtime adds: each would be a second write.) */
+static bool rule_redundant(const struct cgroup_device_rule *v, size_t n,
+			   const struct cgroup_device_rule *d)
+{
+	for (size_t i = n; i-- > 0;) {
+		if (same_rule(&v[i], d))
+			return true;
+		if (v[i].allow != d->allow)
+			return false;
+	}
+	return false;
+}
+
 struct cgroup_device_rule *cgroup_device_rules_effective(const struct cgroup_resources *res,
 							 size_t *n)
 {
 	struct cgroup_device_rule *v;
 
-	*n = res->n_devices + cgroup_n_default_device_rules;
-	v = xcalloc(*n, sizeof(*v));
+	v = xcalloc(res->n_devices + cgroup_n_default_device_rules, sizeof(*v));
 	if (res->n_devices > 0)
 		memcpy(v, res->devices, res->n_devices * sizeof(*v));
-	memcpy(v + res->n_devices, cgroup_default_device_rules,
-	       cgroup_n_default_device_rules * sizeof(*v));
+	*n = res->n_devices;
+	for (size_t i = 0; i < cgroup_n_default_device_rules; i++)
+		if (!rule_redundant(v, *n, &cgroup_default_device_rules[i]))
+			v[(*n)++] = cgroup_default_device_rules[i];
 	return v;
 }
 

@@ -296,6 +296,13 @@ static int v1_device_rule(struct cgroup *cg, const struct cgroup_device_rule *d,
 	return 0;
 }
 
+/* What v1_devices writes first anyway (a spec's usual first rule). */
+static bool is_deny_all(const struct cgroup_device_rule *d)
+{
+	return !d->allow && d->type == 'a' && d->major < 0 && d->minor < 0 &&
+	       (d->access[0] == '\0' || strcmp(d->access, "rwm") == 0);
+}
+
 static int v1_devices(struct cgroup *cg, const struct cgroup_resources *r, struct berth_err *err)
 {
 	autofree struct cgroup_device_rule *rules = NULL;
@@ -310,7 +317,7 @@ static int v1_devices(struct cgroup *cg, const struct cgroup_resources *r, struc
 	if (cgroup_write(cg, "devices", "devices.deny", "a", err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		if (v1_device_rule(cg, &rules[i], err) < 0)
+		if (!(i == 0 && is_deny_all(&rules[i])) && v1_device_rule(cg, &rules[i], err) < 0)
 			return -1;
 	return 0;
 }
