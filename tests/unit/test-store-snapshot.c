@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "image/snapshot.h"
@@ -194,6 +195,19 @@ static void test_snapshots_overlay(void)
 	CHECK(r == 0, "store_snapshot_remove: %s", r ? err.msg : "ok");
 	CHECK(!mounted_at(merged), "it is unmounted");
 	CHECK(!exists(p("root/snapshots/ov1")), "its directory is gone");
+	/* A volatile one (a --rm container's) mounts again after a reboot,
+	 * although overlayfs refuses an upper it left its marker in. */
+	r = store_snapshot_create(s, "x", "ov2", SNAPSHOT_VOLATILE, NULL, &err);
+	CHECK(r == 0, "volatile overlay snapshot: %s", r ? err.msg : "ok");
+	CHECK(exists(p("root/snapshots/ov2/work/work/incompat/volatile")),
+	      "overlayfs marked its work dir volatile");
+	CHECK(umount2(p("root/snapshots/ov2/merged"), 0) == 0, "unmounted as by a reboot");
+	r = store_snapshot_mount(s, "ov2", &err);
+	CHECK(r == 0 && mounted_at(p("root/snapshots/ov2/merged")),
+	      "store_snapshot_mount mounts it again: %s", r ? err.msg : "ok");
+	r = store_snapshot_remove(s, "ov2", &err);
+	CHECK(r == 0 && !exists(p("root/snapshots/ov2")), "and removes it: %s",
+	      r ? err.msg : "ok");
 	CHECK(exists(p("root/layers/%s/layer-one.txt", digest_hex(G.chain[0]))),
 	      "the layer is intact");
 	store_close(s);
