@@ -340,11 +340,34 @@ static int apply_seccomp(const struct init_args *a, struct berth_err *err)
 
 /* What create and exec share once the process is in place: limits, labels,
  * identity, and the early seccomp filter. Returns the program's path. */
+/* What the caller blocked or ignored (a monitor blocks SIGCHLD and
+ * ignores SIGPIPE; a shell under nohup ignores SIGHUP) is not the
+ * container's: its process starts with no signal blocked and every one at
+ * its default action, as under docker's daemon. Handlers need nothing:
+ * execve resets them. */
+static void reset_signals(void)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction cur;
+
+		if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &cur) == 0 &&
+		    cur.sa_handler == SIG_IGN)
+			sigaction(sig, &dfl, NULL);
+	}
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 static int finish_process(const struct init_args *a, char **prog, bool *seccomp_done,
 			  struct berth_err *err)
 {
 	const struct spec_process *p = a->process;
 	bool early;
+
+	reset_signals();
 
 	if (chdir(p->cwd != NULL ? p->cwd : "/") < 0)
 		return berth_err_set(err, errno, "process.cwd %s", p->cwd);

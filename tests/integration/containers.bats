@@ -48,6 +48,23 @@ load container-helpers
 	assert_eq "$output" "$(printf 'CapEff:\t0000000000000000')"
 }
 
+@test "signals: the container's processes start with none blocked or ignored, whatever the caller had" {
+	# The caller ignores SIGHUP and SIGPIPE (as under nohup); the monitor
+	# itself blocks SIGCHLD. None of it reaches the container.
+	(
+		trap '' HUP PIPE
+		b_ok run --rm busybox grep -E '^Sig(Blk|Ign)' /proc/self/status
+		assert_eq "$output" "$(printf 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000')"
+		b_ok run -d --name sigs busybox sleep 100
+		b_ok exec sigs grep -E '^Sig(Blk|Ign)' /proc/self/status
+		assert_eq "$output" "$(printf 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000')"
+	)
+	# So a pipe's reader leaving ends the writer by SIGPIPE, as usual.
+	b_ok run --rm busybox sh -c 'yes | head -1; echo "${PIPESTATUS:-done}"'
+	assert_eq "$output" "$(printf 'y\ndone')"
+	b_ok rm -f sigs
+}
+
 @test "run -d, ps, logs, stop, rm: a detached container outlives the command that started it" {
 	b_ok run -d --name web busybox sh -c 'echo started; echo oops >&2; trap "echo bye; exit 7" TERM; while :; do sleep 0.1; done'
 	local id=$output
