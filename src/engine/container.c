@@ -106,12 +106,22 @@ void engine_containers_free(struct engine_container *v, size_t n)
 
 char *engine_container_dir(struct engine *e, const char *id)
 {
-	return xasprintf("%s/containers/%s", e->store->root, id);
+	return engine_container_dir_in(e->store->root, id);
+}
+
+char *engine_container_dir_in(const char *root, const char *id)
+{
+	return xasprintf("%s/containers/%s", root, id);
 }
 
 char *engine_log_path(struct engine *e, const char *id)
 {
-	return xasprintf("%s/containers/%s/%s-json.log", e->store->root, id, id);
+	return engine_log_path_in(e->store->root, id);
+}
+
+char *engine_log_path_in(const char *root, const char *id)
+{
+	return xasprintf("%s/containers/%s/%s-json.log", root, id, id);
 }
 
 /* ---- names ---- */

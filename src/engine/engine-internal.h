@@ -17,6 +17,7 @@ int engine_check_name(const char *name, struct berth_err *err);
 /* ROOT/containers/ID: the bundle (config.json, hostname, hosts,
  * resolv.conf) and the json-file logs. */
 char *engine_container_dir(struct engine *e, const char *id);
+char *engine_container_dir_in(const char *root, const char *id);
 /* UPDATE containers SET <set> WHERE id = ?5, with ?1..?3 integers and ?4
  * text bound. */
 int engine_update(struct engine *e, const char *id, const char *set, int64_t a, int64_t b,

@@ -135,8 +135,10 @@ char *engine_run_dir(struct engine *e, const char *id);
 char *engine_run_dir_in(const char *run_root, const char *id);
 char *engine_attach_path(struct engine *e, const char *id);
 
-/* The json-file log of a container. */
+/* The json-file log of a container; _in: of the store at root, not
+ * open. */
 char *engine_log_path(struct engine *e, const char *id);
+char *engine_log_path_in(const char *root, const char *id);
 
 /* ---- container-ops.c: rename, pause, prune, stats ---- */
 

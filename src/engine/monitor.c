@@ -101,14 +101,19 @@ char *engine_attach_path(struct engine *e, const char *id)
 
 struct monitor {
 	const char *root, *driver, *run_root;
+	char *runtime_root;  /* RUN_ROOT/runtime, the runtime's state */
 	struct engine e;
-	struct store *store;
+	struct store *store; /* open only while exiting or restarting */
 	struct engine_container c;
 	char *dir; /* RUN_ROOT/ID */
 	int listen;
+	int sync_fd; /* to the command that started the monitor, -1 after */
 	struct monitor_client clients[MONITOR_MAX_CLIENTS];
 	size_t n_clients;
 	int64_t delay_ms; /* the next restart's back-off */
+	/* from the container's config: its stdio and log */
+	bool tty, open_stdin, stdin_once;
+	int64_t log_max_size, log_max_file;
 };
 
 /* A line on the pipe to the command that started the monitor. */
@@ -118,13 +123,31 @@ static void sync_write(int fd, const char *msg)
 		(void)fs_write_all(fd, msg, strlen(msg), -1);
 }
 
+static struct runtime_ctx monitor_ctx(struct monitor *m)
+{
+	return (struct runtime_ctx){ .root = m->runtime_root };
+}
+
+static void settings_from_config(struct monitor *m)
+{
+	struct berth_err ignored;
+
+	json_get_bool(m->c.config, "Tty", NULL, &m->tty, &ignored);
+	json_get_bool(m->c.config, "OpenStdin", NULL, &m->open_stdin, &ignored);
+	json_get_bool(m->c.config, "StdinOnce", NULL, &m->stdin_once, &ignored);
+	json_get_int64(m->c.config, "LogMaxSize", NULL, &m->log_max_size, &ignored);
+	json_get_int64(m->c.config, "LogMaxFile", NULL, &m->log_max_file, &ignored);
+}
+
 static int monitor_open(struct monitor *m, const char *id, struct berth_err *err)
 {
 	if (store_open(m->root, m->driver, &m->store, err) < 0 ||
 	    engine_open(m->store, m->run_root, &m->e, err) < 0 ||
 	    engine_lookup(&m->e, id, &m->c, err) < 0)
 		return -1;
+	free(m->dir);
 	m->dir = engine_run_dir(&m->e, m->c.id);
+	settings_from_config(m);
 	return 0;
 }
 
@@ -150,63 +173,34 @@ static bool config_bool(struct monitor *m, const char *key)
 
 /* ---- setting the container up ---- */
 
-/* The runtime child: `create` with the container's stdio (a console
- * socket instead with a tty). Exits 0, or 1 after writing the error to
- * errfd. */
-static void runtime_create_child(struct monitor *m, const int stdio[3], const char *console,
-				 int errfd)
-{
-	struct runtime_ctx ctx = engine_runtime_ctx(&m->e);
-	autofree char *bundle = engine_container_dir(&m->e, m->c.id);
-	struct create_opts o = { .id = m->c.id, .bundle = bundle, .console_socket = console };
-	struct berth_err err = { 0 };
-
-	for (int i = 0; i < 3; i++) {
-		if (dup2(stdio[i], i) < 0) {
-			sync_write(errfd, "set up the container's stdio");
-			_exit(1);
-		}
-	}
-	if (container_create(&ctx, &o, &err) < 0) {
-		sync_write(errfd, err.msg);
-		_exit(1);
-	}
-	_exit(0);
-}
-
-/* Runs the runtime child and waits for it; the error it wrote, if any. */
-static int run_create_child(struct monitor *m, const int stdio[3], const char *console,
+/* The runtime's create, in this process: the container's init is born
+ * its child, with no runtime process in between to fork, wait for and
+ * reap. The runtime hands the init its own stdio, so for the call that
+ * is the container's. */
+static int create_container(struct monitor *m, const int stdio[3], const char *console,
 			    struct berth_err *err)
 {
-	int errpipe[2], status = 0;
-	char msg[BERTH_ERR_MSG_MAX] = "";
-	ssize_t n;
-	pid_t pid;
+	struct runtime_ctx ctx = monitor_ctx(m);
+	autofree char *bundle = engine_container_dir_in(m->root, m->c.id);
+	struct create_opts o = { .id = m->c.id, .bundle = bundle, .console_socket = console };
+	int saved[3] = { -1, -1, -1 }, r = -1;
 
-	if (pipe2(errpipe, O_CLOEXEC) < 0)
-		return berth_err_set(err, errno, "pipe");
-	pid = fork();
-	if (pid < 0) {
-		close(errpipe[0]);
-		close(errpipe[1]);
-		return berth_err_set(err, errno, "fork");
+	for (int i = 0; i < 3; i++) {
+		saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 3);
+		if (saved[i] < 0 || dup2(stdio[i], i) < 0) {
+			berth_err_set(err, errno, "set up the container's stdio");
+			goto out;
+		}
 	}
-	if (pid == 0) {
-		close(errpipe[0]);
-		runtime_create_child(m, stdio, console, errpipe[1]);
+	r = container_create(&ctx, &o, err);
+out:
+	for (int i = 0; i < 3; i++) {
+		if (saved[i] >= 0) {
+			dup2(saved[i], i);
+			close(saved[i]);
+		}
 	}
-	close(errpipe[1]);
-	/* The container's init holds the stdio pipes until it execs, so wait
-	 * for the child rather than for EOF; its message is in the pipe. */
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	fcntl(errpipe[0], F_SETFL, O_NONBLOCK);
-	n = read(errpipe[0], msg, sizeof(msg) - 1);
-	close(errpipe[0]);
-	msg[n > 0 ? n : 0] = '\0';
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return berth_err_set(err, 0, "%s", msg[0] ? msg : "the runtime failed");
-	return 0;
+	return r;
 }
 
 /* With a tty: the runtime makes the pty inside the container and sends
@@ -226,7 +220,7 @@ static int create_tty(struct monitor *m, struct monitor_io *io, struct berth_err
 		r = berth_err_set(err, errno, "listen on %s", path);
 		goto out;
 	}
-	r = run_create_child(m, stdio, path, err);
+	r = create_container(m, stdio, path, err);
 	if (r < 0)
 		goto out;
 	fcntl(lsock, F_SETFL, O_NONBLOCK);
@@ -237,7 +231,7 @@ static int create_tty(struct monitor *m, struct monitor_io *io, struct berth_err
 	}
 	io->tty = true;
 	io->out = master;
-	io->in = config_bool(m, "OpenStdin") ? master : -1;
+	io->in = m->open_stdin ? master : -1;
 	io->err = -1;
 out:
 	unlink(path);
@@ -251,7 +245,7 @@ static int create_pipes(struct monitor *m, struct monitor_io *io, struct berth_e
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	int stdio[3], r = -1;
 
-	if ((config_bool(m, "OpenStdin") ? pipe2(in, O_CLOEXEC)
+	if ((m->open_stdin ? pipe2(in, O_CLOEXEC)
 					 : (in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC))) < 0 ||
 	    pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		berth_err_set(err, errno, "pipe");
@@ -260,7 +254,7 @@ static int create_pipes(struct monitor *m, struct monitor_io *io, struct berth_e
 	stdio[0] = in[0];
 	stdio[1] = out[1];
 	stdio[2] = errp[1];
-	if (run_create_child(m, stdio, NULL, err) < 0)
+	if (create_container(m, stdio, NULL, err) < 0)
 		goto out;
 	io->tty = false;
 	io->in = in[1];
@@ -280,16 +274,50 @@ out:
 	return r;
 }
 
+/* The row says running. The command that started the monitor writes it,
+ * having the database open already: it gets "ok PID MONITOR_PID
+ * STARTED_NS" and answers with a byte once it is written (the monitor
+ * waits: an exit recorded before would be overwritten). A monitor with the
+ * store open (restarting) writes it itself, and so does one whose starter
+ * went away without answering. */
+static int record_running(struct monitor *m, pid_t pid, int64_t started, struct berth_err *err)
+{
+	const char *set = "state = 'running', pid = ?1, monitor_pid = ?2, started_ns = ?3, "
+			  "exit_code = 0, finished_ns = 0, error = ''";
+
+	if (m->store == NULL && m->sync_fd >= 0) {
+		char line[80], ack;
+		ssize_t n;
+
+		snprintf(line, sizeof(line), "ok %d %d %lld\n", (int)pid, (int)getpid(),
+			 (long long)started);
+		if (fs_write_all(m->sync_fd, line, strlen(line), -1) == 0) {
+			do
+				n = read(m->sync_fd, &ack, 1);
+			while (n < 0 && errno == EINTR);
+			if (n == 1)
+				return 0;
+		}
+	}
+	if (m->store == NULL) {
+		autofree char *id = xstrdup(m->c.id);
+
+		if (monitor_open(m, id, err) < 0)
+			return -1;
+	}
+	return engine_update(&m->e, m->c.id, set, pid, getpid(), started, NULL, err);
+}
+
 /* Creates and starts the container; io gets its stdio and init. */
 static int run_container(struct monitor *m, struct monitor_io *io, struct berth_err *err)
 {
-	struct runtime_ctx ctx = engine_runtime_ctx(&m->e);
+	struct runtime_ctx ctx = monitor_ctx(m);
 	autojson json_object *state = NULL;
 	int64_t pid = 0;
 
 	io->out = io->err = io->in = -1;
-	io->stdin_once = config_bool(m, "StdinOnce");
-	if ((config_bool(m, "Tty") ? create_tty(m, io, err) : create_pipes(m, io, err)) < 0)
+	io->stdin_once = m->stdin_once;
+	if ((m->tty ? create_tty(m, io, err) : create_pipes(m, io, err)) < 0)
 		return -1;
 	if (container_state(&ctx, m->c.id, &state, err) < 0 ||
 	    json_get_int64(state, "pid", NULL, &pid, err) < 0)
@@ -297,10 +325,7 @@ static int run_container(struct monitor *m, struct monitor_io *io, struct berth_
 	io->init = (pid_t)pid;
 	if (container_start(&ctx, m->c.id, err) < 0)
 		return -1;
-	return engine_update(&m->e, m->c.id,
-			     "state = 'running', pid = ?1, monitor_pid = ?2, started_ns = ?3, "
-			     "exit_code = 0, finished_ns = 0, error = ''",
-			     pid, getpid(), engine_now_ns(), NULL, err);
+	return record_running(m, (pid_t)pid, engine_now_ns(), err);
 }
 
 static void close_io(struct monitor_io *io)
@@ -351,18 +376,15 @@ static char *tiny_path(void)
 static void exec_tiny(struct monitor *m, struct monitor_io *io)
 {
 	autofree char *tiny = tiny_path();
-	autofree char *log = engine_log_path(&m->e, m->c.id);
+	autofree char *log = engine_log_path_in(m->root, m->c.id);
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	int64_t max_size = 0, max_file = 0;
-	struct berth_err ignored;
+	int64_t max_size = m->log_max_size, max_file = m->log_max_file;
 	autostrv char **argv = NULL;
 	int code;
 	int fds[3] = { io->out, io->err, io->in };
 	bool gone;
 
-	json_get_int64(m->c.config, "LogMaxSize", NULL, &max_size, &ignored);
-	json_get_int64(m->c.config, "LogMaxFile", NULL, &max_file, &ignored);
 	if (tiny == NULL || n <= 0)
 		goto in_process;
 	self[n] = '\0';
@@ -488,10 +510,9 @@ static void finish(struct monitor *m, int code, const char *error)
  * directories the client moved aside. Never returns. */
 static void cleanup_gone(struct monitor *m)
 {
-	autofree char *runtime_root = xasprintf("%s/runtime", m->run_root);
 	autofree char *dir = engine_run_dir_in(m->run_root, m->c.id);
 	autofree char *sock = xasprintf("%s/attach.sock", dir);
-	struct runtime_ctx ctx = { .root = runtime_root };
+	struct runtime_ctx ctx = monitor_ctx(m);
 	static const char *const what[] = { "snapshot", "container" };
 	struct berth_err err = { 0 };
 
@@ -523,7 +544,7 @@ static void monitor_exit(struct monitor *m, int code)
 	m->dir = NULL;
 	if (monitor_open(m, id, &err) < 0)
 		_exit(1);
-	ctx = engine_runtime_ctx(&m->e);
+	ctx = monitor_ctx(m);
 	container_delete(&ctx, m->c.id, true, &err);
 	berth_err_clear(&err);
 	ran = engine_now_ns() - m->c.started_ns;
@@ -612,20 +633,51 @@ static int listen_attach(struct monitor *m, struct berth_err *err)
 	return 0;
 }
 
-/* Program 1 (see the top); never returns. */
-static void monitor_setup_main(const char *root, const char *driver, const char *run_root,
-			       const char *id, int sync_fd, int client)
+/* "tty=1 open-stdin=0 stdin-once=0 log-max-size=N log-max-file=N", as
+ * exec_monitor passes the container's config; -1 on anything else. */
+static int settings_parse(struct monitor *m, char **args, int n)
 {
-	struct monitor m = { .root = root, .driver = driver, .run_root = run_root, .listen = -1 };
+	for (int i = 0; i < n; i++) {
+		const char *eq = strchr(args[i], '=');
+		char *end;
+		long long v;
+
+		if (eq == NULL)
+			return -1;
+		errno = 0;
+		v = strtoll(eq + 1, &end, 10);
+		if (errno != 0 || end == eq + 1 || *end != '\0')
+			return -1;
+		if (strncmp(args[i], "tty=", 4) == 0)
+			m->tty = v != 0;
+		else if (strncmp(args[i], "open-stdin=", 11) == 0)
+			m->open_stdin = v != 0;
+		else if (strncmp(args[i], "stdin-once=", 11) == 0)
+			m->stdin_once = v != 0;
+		else if (strncmp(args[i], "log-max-size=", 13) == 0)
+			m->log_max_size = v;
+		else if (strncmp(args[i], "log-max-file=", 13) == 0)
+			m->log_max_file = v;
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/* Program 1 (see the top); never returns. It needs no database: what it
+ * needs of the container's config comes in its arguments, and the
+ * command that started it records the start. */
+static void monitor_setup_main(struct monitor *m, const char *id, int client)
+{
 	struct monitor_io io = { 0 };
 	struct berth_err err = { 0 };
 	int keep[2];
 
-	keep[0] = sync_fd;
+	keep[0] = m->sync_fd;
 	keep[1] = client;
 	close_others(keep, 2);
-	if (sync_fd >= 0)
-		fcntl(sync_fd, F_SETFD, FD_CLOEXEC);
+	if (m->sync_fd >= 0)
+		fcntl(m->sync_fd, F_SETFD, FD_CLOEXEC);
 	monitor_process_setup();
 	if (client >= 0) {
 		char hello[2];
@@ -634,44 +686,48 @@ static void monitor_setup_main(const char *root, const char *driver, const char 
 		 * now, so that no output goes by before the client is known. */
 		fcntl(client, F_SETFD, FD_CLOEXEC);
 		if (recv(client, hello, sizeof(hello), 0) == 2 && hello[0] == ATTACH_HELLO)
-			m.clients[m.n_clients++] =
+			m->clients[m->n_clients++] =
 			    (struct monitor_client){ .fd = client,
 						     .want = 0x80u | (unsigned char)hello[1] };
 		else
 			close(client);
 	}
-	if (monitor_open(&m, id, &err) < 0 || listen_attach(&m, &err) < 0 ||
-	    run_container(&m, &io, &err) < 0) {
-		struct runtime_ctx ctx = engine_runtime_ctx(&m.e);
+	snprintf(m->c.id, sizeof(m->c.id), "%s", id);
+	m->runtime_root = xasprintf("%s/runtime", m->run_root);
+	m->dir = engine_run_dir_in(m->run_root, m->c.id);
+	if (listen_attach(m, &err) < 0 || run_container(m, &io, &err) < 0) {
+		struct runtime_ctx ctx = monitor_ctx(m);
+		autofree char *sock = xasprintf("%s/attach.sock", m->dir);
 		struct berth_err ignored;
 
-		if (m.e.store != NULL) {
-			container_delete(&ctx, id, true, &ignored);
-			engine_update(&m.e, id, "error = ?4", 0, 0, 0, err.msg, &ignored);
-		}
-		if (m.dir != NULL) {
-			autofree char *sock = xasprintf("%s/attach.sock", m.dir);
-
-			unlink(sock);
-			rmdir(m.dir);
-		}
-		sync_write(sync_fd, "error ");
-		sync_write(sync_fd, err.msg);
+		close_io(&io);
+		container_delete(&ctx, m->c.id, true, &ignored);
+		unlink(sock);
+		rmdir(m->dir);
+		sync_write(m->sync_fd, "error ");
+		sync_write(m->sync_fd, err.msg);
 		_exit(1);
 	}
-	sync_write(sync_fd, "ok");
-	close(sync_fd);
-	exec_tiny(&m, &io);
+	close(m->sync_fd);
+	m->sync_fd = -1;
+	exec_tiny(m, &io);
 	_exit(1);
 }
 
-/* `berth __monitor ROOT DRIVER RUN_ROOT ID SYNC_FD CLIENT_FD` (CLIENT_FD
- * -1: nobody attached). */
+/* `berth __monitor ROOT DRIVER RUN_ROOT ID SYNC_FD CLIENT_FD SETTING...`
+ * (CLIENT_FD -1: nobody attached; the settings as settings_parse reads
+ * them). */
 int engine_monitor_main(int argc, char **argv)
 {
-	if (argc != 6)
+	struct monitor m = { .listen = -1 };
+
+	if (argc < 6 || strlen(argv[3]) >= sizeof(m.c.id) || settings_parse(&m, argv + 6, argc - 6))
 		return 2;
-	monitor_setup_main(argv[0], argv[1], argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
+	m.root = argv[0];
+	m.driver = argv[1];
+	m.run_root = argv[2];
+	m.sync_fd = atoi(argv[4]);
+	monitor_setup_main(&m, argv[3], atoi(argv[5]));
 	return 1;
 }
 
@@ -680,7 +736,7 @@ int engine_monitor_main(int argc, char **argv)
  * exited. CODE "gone": an attached client removed the container. */
 int engine_monitor_exit_main(int argc, char **argv)
 {
-	struct monitor m = { .listen = -1 };
+	struct monitor m = { .listen = -1, .sync_fd = -1 };
 	int code;
 
 	if (argc < 7)
@@ -688,6 +744,7 @@ int engine_monitor_exit_main(int argc, char **argv)
 	m.root = argv[0];
 	m.driver = argv[1];
 	m.run_root = argv[2];
+	m.runtime_root = xasprintf("%s/runtime", m.run_root);
 	snprintf(m.c.id, sizeof(m.c.id), "%s", argv[3]);
 	m.delay_ms = atoll(argv[4]);
 	code = strcmp(argv[5], "gone") == 0 ? -1 : atoi(argv[5]);
@@ -710,23 +767,16 @@ int engine_monitor_exit_main(int argc, char **argv)
 /* The monitor is this same binary, run afresh: a forked copy of a process
  * that has the database open must not use SQLite (its per-process lock
  * state came along), and a fresh process is a smaller one to fork the
- * runtime from (measured: forking the caller instead is 2 ms slower). */
-static void exec_monitor(struct engine *e, const char *id, int sync_fd, int client)
+ * container from (measured: forking the caller instead is 2 ms slower).
+ * argv is complete but for SYNC_FD and CLIENT_FD, filled in here. */
+static _Noreturn void exec_monitor(char **argv, int sync_fd, int client)
 {
 	char fds[2][16];
-	char name[] = "berth", cmd[] = "__monitor";
-	char *argv[] = { name,
-			 cmd,
-			 e->store->root,
-			 (char *)snapshot_driver_name(e->store->driver),
-			 e->run_root,
-			 (char *)id,
-			 fds[0],
-			 fds[1],
-			 NULL };
 
 	snprintf(fds[0], sizeof(fds[0]), "%d", sync_fd);
 	snprintf(fds[1], sizeof(fds[1]), "%d", client);
+	argv[6] = fds[0];
+	argv[7] = fds[1];
 	fcntl(sync_fd, F_SETFD, 0);
 	if (client >= 0)
 		fcntl(client, F_SETFD, 0);
@@ -736,13 +786,77 @@ static void exec_monitor(struct engine *e, const char *id, int sync_fd, int clie
 	_exit(127);
 }
 
+static char **monitor_argv(struct engine *e, const struct engine_container *c)
+{
+	bool tty = false, open_stdin = false, stdin_once = false;
+	int64_t max_size = 0, max_file = 0;
+	struct berth_err ignored;
+	char **argv = NULL;
+
+	json_get_bool(c->config, "Tty", NULL, &tty, &ignored);
+	json_get_bool(c->config, "OpenStdin", NULL, &open_stdin, &ignored);
+	json_get_bool(c->config, "StdinOnce", NULL, &stdin_once, &ignored);
+	json_get_int64(c->config, "LogMaxSize", NULL, &max_size, &ignored);
+	json_get_int64(c->config, "LogMaxFile", NULL, &max_file, &ignored);
+	strv_push(&argv, "berth");
+	strv_push(&argv, "__monitor");
+	strv_push(&argv, e->store->root);
+	strv_push(&argv, snapshot_driver_name(e->store->driver));
+	strv_push(&argv, e->run_root);
+	strv_push(&argv, c->id);
+	strv_push(&argv, "SYNC_FD");
+	strv_push(&argv, "CLIENT_FD");
+	strv_push_take(&argv, xasprintf("tty=%d", tty));
+	strv_push_take(&argv, xasprintf("open-stdin=%d", open_stdin));
+	strv_push_take(&argv, xasprintf("stdin-once=%d", stdin_once));
+	strv_push_take(&argv, xasprintf("log-max-size=%lld", (long long)max_size));
+	strv_push_take(&argv, xasprintf("log-max-file=%lld", (long long)max_file));
+	return argv;
+}
+
+/* The monitor's answer: "ok PID MONITOR_PID STARTED_NS\n", which is
+ * recorded here and acknowledged (record_running), or "error MSG". */
+static int monitor_answer(struct engine *e, const char *id, int fd, struct berth_err *err)
+{
+	char msg[BERTH_ERR_MSG_MAX + 8] = "";
+	size_t got = 0;
+	long long pid, mon, started;
+	struct berth_err ignored;
+
+	while (got < sizeof(msg) - 1) {
+		ssize_t n = read(fd, msg + got, sizeof(msg) - 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (strncmp(msg, "ok ", 3) == 0 && memchr(msg, '\n', got) != NULL)
+			break;
+	}
+	msg[got] = '\0';
+	if (sscanf(msg, "ok %lld %lld %lld\n", &pid, &mon, &started) == 3) {
+		if (engine_update(e, id,
+				  "state = 'running', pid = ?1, monitor_pid = ?2, started_ns = ?3, "
+				  "exit_code = 0, finished_ns = 0, error = ''",
+				  pid, mon, started, NULL, err) < 0)
+			return -1;
+		if (write(fd, "k", 1) != 1)
+			return berth_err_set(err, errno, "the container's monitor died");
+		return 0;
+	}
+	berth_err_set(err, 0, "%s",
+		      strncmp(msg, "error ", 6) == 0 ? msg + 6 : "the container's monitor died");
+	engine_update(e, id, "error = ?4", 0, 0, 0, err->msg, &ignored);
+	return -1;
+}
+
 int engine_start(struct engine *e, const char *what, int attach_fd, struct berth_err *err)
 {
 	struct engine_container c = { 0 };
 	struct runtime_ctx ctx = engine_runtime_ctx(e);
+	autostrv char **argv = NULL;
 	int sync[2] = { -1, -1 };
-	char msg[BERTH_ERR_MSG_MAX + 8] = "";
-	size_t got = 0;
 	pid_t pid;
 	int status, r = -1;
 
@@ -763,10 +877,11 @@ int engine_start(struct engine *e, const char *what, int attach_fd, struct berth
 	if (store_snapshot_mount(e->store, c.id, err) < 0 ||
 	    engine_mounts_remount(e->store, c.config, err) < 0)
 		goto out;
-	if (pipe2(sync, O_CLOEXEC) < 0) {
-		berth_err_set(err, errno, "pipe");
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0) {
+		berth_err_set(err, errno, "socketpair");
 		goto out;
 	}
+	argv = monitor_argv(e, &c);
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
@@ -781,28 +896,15 @@ int engine_start(struct engine *e, const char *what, int attach_fd, struct berth
 		mon = fork();
 		if (mon != 0)
 			_exit(mon < 0);
-		exec_monitor(e, c.id, sync[1], attach_fd);
+		close(sync[0]);
+		exec_monitor(argv, sync[1], attach_fd);
 	}
 	close(sync[1]);
 	sync[1] = -1;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	for (;;) {
-		ssize_t n = read(sync[0], msg + got, sizeof(msg) - 1 - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	msg[got] = '\0';
-	if (strcmp(msg, "ok") != 0) {
-		berth_err_set(err, 0, "%s",
-			      strncmp(msg, "error ", 6) == 0 ? msg + 6
-							     : "the container's monitor died");
+	if (monitor_answer(e, c.id, sync[0], err) < 0)
 		goto out;
-	}
 	r = 0;
 out:
 	for (int i = 0; i < 2; i++)
