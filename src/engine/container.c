@@ -869,8 +869,11 @@ static int remove_container(struct engine *e, const char *what, unsigned flags, 
 		container_delete(&ctx, c.id, true, err);
 		berth_err_clear(err);
 	}
-	if (store_snapshot_discard(e->store, c.id, (flags & REMOVE_DEFER) ? &snap_trash : NULL,
-				   err) < 0 &&
+	/* Handed over, even the unmount waits for the monitor. */
+	if (((flags & REMOVE_HANDED_OVER)
+		 ? store_snapshot_forget(e->store, c.id, &snap_trash, err)
+		 : store_snapshot_discard(e->store, c.id,
+					  (flags & REMOVE_DEFER) ? &snap_trash : NULL, err)) < 0 &&
 	    err->code != ENOENT)
 		goto out;
 	if (snap_trash != NULL)

@@ -521,11 +521,8 @@ static void cleanup_gone(struct monitor *m)
 	container_delete(&ctx, m->c.id, true, &err);
 	unlink(sock);
 	rmdir(dir);
-	for (size_t i = 0; i < ARRAY_SIZE(what); i++) {
-		autofree char *trash = store_trash_path_in(m->root, what[i], m->c.id);
-
-		fs_rm_rf(trash, &err);
-	}
+	for (size_t i = 0; i < ARRAY_SIZE(what); i++)
+		store_trash_remove(m->root, what[i], m->c.id, &err);
 	_exit(0);
 }
 

@@ -584,6 +584,13 @@ static int sweep_stage(struct store *s, int dfd, const char *name, struct store_
 
 	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return 0; /* in use */
+	if (strncmp(name, "trash-snapshot-", 15) == 0) {
+		autofree char *merged = xasprintf("%s/tmp/%s/merged", s->root, name);
+
+		/* a forgotten snapshot whose overlay a crash left mounted */
+		if (snapshot_unmount(merged, err) < 0)
+			return -1;
+	}
 	stats->bytes += tree_size(dfd, name);
 	stats->stages++;
 	if (fs_rm_rf_at(dfd, name, err) < 0)

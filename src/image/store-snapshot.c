@@ -269,7 +269,8 @@ int store_snapshot_remove(struct store *s, const char *id, struct berth_err *err
 	return store_snapshot_discard(s, id, NULL, err);
 }
 
-int store_snapshot_discard(struct store *s, const char *id, char **trash, struct berth_err *err)
+static int discard(struct store *s, const char *id, bool unmount, char **trash,
+		   struct berth_err *err)
 {
 	struct store_snapshot sn = { 0 };
 	autofree char *dir = NULL;
@@ -277,11 +278,10 @@ int store_snapshot_discard(struct store *s, const char *id, char **trash, struct
 	if (check_id(id, err) < 0 || store_snapshot_get(s, id, &sn, err) < 0)
 		return -1;
 	dir = xasprintf("%s/snapshots/%s", s->root, id);
-	if (snapshot_unmount(sn.mountpoint, err) < 0) {
+	if (unmount && snapshot_unmount(sn.mountpoint, err) < 0) {
 		store_snapshot_clear(&sn);
 		return -1;
 	}
-	store_snapshot_clear(&sn);
 	/* The row goes first: a crash after it leaves a directory gc removes. */
 	if (store_begin(s, err) < 0)
 		return -1;
@@ -308,12 +308,37 @@ int store_snapshot_discard(struct store *s, const char *id, char **trash, struct
 
 		if (rename(dir, to) == 0) {
 			*trash = steal_ptr(to);
+			store_snapshot_clear(&sn);
 			return 0;
 		}
 	}
+	if (!unmount)
+		snapshot_unmount(sn.mountpoint, err);
+	store_snapshot_clear(&sn);
 	if (fs_rm_rf(dir, err) < 0)
 		return berth_err_wrap(err, "remove snapshot %s", id);
 	return 0;
+}
+
+int store_snapshot_discard(struct store *s, const char *id, char **trash, struct berth_err *err)
+{
+	return discard(s, id, true, trash, err);
+}
+
+int store_snapshot_forget(struct store *s, const char *id, char **trash, struct berth_err *err)
+{
+	return discard(s, id, false, trash, err);
+}
+
+int store_trash_remove(const char *root, const char *what, const char *id, struct berth_err *err)
+{
+	autofree char *path = store_trash_path_in(root, what, id);
+	autofree char *merged = xasprintf("%s/merged", path);
+
+	/* A forgotten snapshot's overlay may still be mounted there. */
+	if (strcmp(what, "snapshot") == 0 && snapshot_unmount(merged, err) < 0)
+		return -1;
+	return fs_rm_rf(path, err);
 }
 
 /* store_gc: a snapshot directory without a row is what a crash left. */

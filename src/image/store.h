@@ -242,6 +242,13 @@ int store_snapshot_remove(struct store *s, const char *id, struct berth_err *err
  * for the caller to remove when it has time; gc removes what a crash
  * left there. */
 int store_snapshot_discard(struct store *s, const char *id, char **trash, struct berth_err *err);
+/* The same, leaving the overlay mounted in the moved-aside directory
+ * (an unmount waits for an RCU grace period: its caller need not), for
+ * store_trash_remove to unmount. Without a trash path, it unmounts. */
+int store_snapshot_forget(struct store *s, const char *id, char **trash, struct berth_err *err);
+/* Deletes store_trash_path_in(root, what, id), unmounting a forgotten
+ * snapshot's overlay first. */
+int store_trash_remove(const char *root, const char *what, const char *id, struct berth_err *err);
 /* ROOT/tmp/trash-WHAT-ID; _in: for the store at root, not open. */
 char *store_trash_path(struct store *s, const char *what, const char *id);
 char *store_trash_path_in(const char *root, const char *what, const char *id);

@@ -10,16 +10,16 @@ load container-helpers
 	assert_eq "$output" "hello from a container"
 	local id
 	id=$(cat "$BATS_TEST_TMPDIR/cid")
-	# Gone when run returns: the row, the snapshot's row and mount, the
-	# directories (moved aside for the monitor to delete).
+	# Gone when run returns: the row, the snapshot's row, the directories
+	# (moved aside for the monitor to unmount and delete).
 	b_ok ps -a -q
 	assert_eq "$output" ""
 	assert_eq "$(sqlite3 "$STORE/berth.db" "select count(*) from snapshots")" 0
 	[ -z "$(ls "$STORE/containers")" ] || fail "container dir left: $(ls "$STORE/containers")"
 	[ -z "$(ls "$STORE/snapshots")" ] || fail "snapshot dir left: $(ls "$STORE/snapshots")"
-	! grep -q " $STORE/" /proc/self/mountinfo || fail "a mount is left"
 	# A moment later the monitor has cleaned up the rest and is gone.
 	wait_monitors || fail "a monitor is left: $(monitors)"
+	! grep -q " $STORE/" /proc/self/mountinfo || fail "a mount is left"
 	[ -z "$(ls "$STORE/tmp")" ] || fail "left in tmp: $(ls "$STORE/tmp")"
 	[ -z "$(ls "$BERTH_RUN_ROOT/runtime" | grep -v seccomp)" ] ||
 		fail "runtime state left: $(ls "$BERTH_RUN_ROOT/runtime")"

@@ -208,6 +208,24 @@ static void test_snapshots_overlay(void)
 	r = store_snapshot_remove(s, "ov2", &err);
 	CHECK(r == 0 && !exists(p("root/snapshots/ov2")), "and removes it: %s",
 	      r ? err.msg : "ok");
+	/* Forgotten: out of the store at once, unmounted later. */
+	{
+		struct store_snapshot gone = { 0 };
+		autofree char *trash = NULL;
+		autofree char *merged3 = NULL;
+
+		r = store_snapshot_create(s, "x", "ov3", SNAPSHOT_VOLATILE, NULL, &err);
+		CHECK(r == 0, "snapshot ov3: %s", r ? err.msg : "ok");
+		r = store_snapshot_forget(s, "ov3", &trash, &err);
+		CHECK(r == 0 && trash != NULL && !exists(p("root/snapshots/ov3")) &&
+			  store_snapshot_get(s, "ov3", &gone, &err) < 0 && err.code == ENOENT,
+		      "forget: the row and the directory are gone: %s", r ? err.msg : "ok");
+		merged3 = xasprintf("%s/merged", trash ? trash : "?");
+		CHECK(mounted_at(merged3), "its overlay is still mounted in the moved-aside directory");
+		r = store_trash_remove(p("root"), "snapshot", "ov3", &err);
+		CHECK(r == 0 && trash != NULL && !exists(trash) && !mounted_at(merged3),
+		      "store_trash_remove unmounts and deletes it: %s", r ? err.msg : "ok");
+	}
 	CHECK(exists(p("root/layers/%s/layer-one.txt", digest_hex(G.chain[0]))),
 	      "the layer is intact");
 	store_close(s);
