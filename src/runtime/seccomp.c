@@ -598,6 +598,10 @@ static int filter_build(const struct seccomp_config *c, scmp_filter_ctx *out,
 	r = seccomp_attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
 	if (r < 0)
 		return berth_err_set(err, -r, "seccomp: set raw return code attribute");
+	/* A binary tree of syscall numbers instead of a list to walk. */
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	if (r < 0)
+		return berth_err_set(err, -r, "seccomp: set the optimization attribute");
 
 	for (size_t i = 0; i < c->n_archs; i++) {
 		r = seccomp_arch_add(ctx, archs[c->archs[i]].token);
@@ -663,7 +667,7 @@ static char *cache_path(json_object *obj)
 	if (cache_dir == NULL || v == NULL || uname(&u) < 0)
 		return NULL;
 	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
-	snprintf(head, sizeof(head), "berth-seccomp-1 %u.%u.%u %s", v->major, v->minor, v->micro,
+	snprintf(head, sizeof(head), "berth-seccomp-2 %u.%u.%u %s", v->major, v->minor, v->micro,
 		 u.machine);
 	digest_init(&d);
 	digest_update(&d, head, strlen(head) + 1);
