@@ -276,7 +276,18 @@ static int image_tree(struct engine *e, const struct croot *r, struct changes *c
 	for (size_t i = 0; i < img.n_layers; i++)
 		strv_push_take(&paths, store_layer_path(e->store, img.layers[i].chain_id));
 	if (croot_is_overlay(r)) {
-		c->lowers = xcalloc(img.n_layers + 1, sizeof(int));
+		c->lowers = xcalloc(img.n_layers + 2, sizeof(int));
+		/* The init layer is below the container's changes too. */
+		if (r->sn.init) {
+			autofree char *init = store_init_path(e->store);
+			int fd = open(init, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+			if (fd < 0) {
+				berth_err_set(err, errno, "open layer %s", init);
+				goto out;
+			}
+			c->lowers[c->n_lowers++] = fd;
+		}
 		for (size_t i = img.n_layers; i > 0; i--) {
 			int fd = open(paths[i - 1], O_PATH | O_DIRECTORY | O_CLOEXEC);
 

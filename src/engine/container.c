@@ -598,9 +598,11 @@ int engine_create(struct engine *e, const struct engine_create_opts *o,
 		berth_err_set(err, errno, "mkdir %s", dir);
 		goto fail;
 	}
-	/* A --rm container's writes go with it: overlayfs need not sync
-	 * them at unmount (which syncs the whole upper filesystem). */
-	if (store_snapshot_create(e->store, img.id, id, o->auto_remove ? SNAPSHOT_VOLATILE : 0, &sn,
+	/* The init layer's mount points, not the runtime's in the upper
+	 * dir. A --rm container's writes go with it: overlayfs need not
+	 * sync them at unmount (which syncs the whole upper filesystem). */
+	if (store_snapshot_create(e->store, img.id, id,
+				  STORE_SNAPSHOT_INIT | (o->auto_remove ? SNAPSHOT_VOLATILE : 0), &sn,
 				  err) < 0)
 		goto fail;
 	snap = true;

@@ -50,6 +50,7 @@ static void read_row(struct store *s, sqlite3_stmt *st, struct store_snapshot *s
 		 (const char *)sqlite3_column_text(st, 1));
 	sn->driver = xstrdup((const char *)sqlite3_column_text(st, 2));
 	sn->created = sqlite3_column_int64(st, 3);
+	sn->init = sqlite3_column_int(st, 4) != 0;
 	sn->mountpoint = xasprintf("%s/snapshots/%s/merged", s->root, sn->id);
 }
 
@@ -59,7 +60,7 @@ int store_snapshot_get(struct store *s, const char *id, struct store_snapshot *o
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (store_prepare(s, "SELECT id, image_id, driver, created FROM snapshots WHERE id = ?",
+	if (store_prepare(s, "SELECT id, image_id, driver, created, init FROM snapshots WHERE id = ?",
 			  &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -82,7 +83,7 @@ int store_snapshot_list(struct store *s, struct store_snapshot **out, size_t *n,
 	size_t count = 0;
 	int rc;
 
-	if (store_prepare(s, "SELECT id, image_id, driver, created FROM snapshots ORDER BY id", &st,
+	if (store_prepare(s, "SELECT id, image_id, driver, created, init FROM snapshots ORDER BY id", &st,
 			  err) < 0)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -111,6 +112,64 @@ static bool is_mounted(const char *path)
 	return stat(path, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
 }
 
+char *store_init_path(struct store *s)
+{
+	return xasprintf("%s/init", s->root);
+}
+
+int store_init_layer(struct store *s, char **out, struct berth_err *err)
+{
+	static const char *const dirs[] = { "proc", "sys", "dev", "etc" };
+	static const char *const files[] = { "etc/hostname", "etc/hosts", "etc/resolv.conf" };
+	autofree char *path = store_init_path(s);
+	autofree char *stage = xasprintf("%s/tmp/init.XXXXXX", s->root);
+	autoclose int fd = -1;
+
+	if (access(path, F_OK) == 0)
+		goto done;
+	if (mkdtemp(stage) == NULL)
+		return berth_err_set(err, errno, "mkdtemp %s", stage);
+	fd = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Held: gc leaves a stage alone while it is locked. */
+	if (fd < 0 || flock(fd, LOCK_EX) < 0 || fchmod(fd, 0755) < 0) {
+		berth_err_set(err, errno, "init layer %s", stage);
+		goto fail;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		if (mkdirat(fd, dirs[i], 0755) < 0) {
+			berth_err_set(err, errno, "init layer: mkdir %s", dirs[i]);
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		int f = openat(fd, files[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+		if (f < 0) {
+			berth_err_set(err, errno, "init layer: create %s", files[i]);
+			goto fail;
+		}
+		close(f);
+	}
+	/* Another process may have won: its layer is the same. */
+	if (rename(stage, path) < 0 && errno != EEXIST && errno != ENOTEMPTY) {
+		berth_err_set(err, errno, "init layer: rename %s to %s", stage, path);
+		goto fail;
+	}
+	fs_rm_rf(stage, err);
+	berth_err_clear(err);
+done:
+	if (out != NULL)
+		*out = steal_ptr(path);
+	return 0;
+fail:
+	{
+		struct berth_err ignored;
+
+		fs_rm_rf(stage, &ignored);
+	}
+	return -1;
+}
+
 /* Mounts the overlay of the image's layers for snapshot dir. */
 static int mount_overlay(struct store *s, const struct store_image *img, const char *dir,
 			 unsigned flags, struct berth_err *err)
@@ -123,9 +182,19 @@ static int mount_overlay(struct store *s, const struct store_image *img, const c
 	autofree char *linkdir = xasprintf("%s/l", s->root);
 	size_t n = img->n_layers;
 
-	/* Top layer first. An image without layers gets an empty lower dir. */
+	/* Top layer first: the init layer, when asked for (and there is
+	 * room: overlayfs stacks at most 500), then the image's. An image
+	 * without layers gets an empty lower dir. */
+	if ((flags & STORE_SNAPSHOT_INIT) && n < SNAPSHOT_OVERLAY_MAX_LOWERS) {
+		char *init = NULL;
+
+		if (store_init_layer(s, &init, err) < 0)
+			return -1;
+		strv_push_take(&paths, init);
+	}
 	for (size_t i = n; i > 0; i--)
 		strv_push_take(&paths, store_layer_path(s, img->layers[i - 1].chain_id));
+	n = strv_len(paths);
 	if (n == 0) {
 		strv_push_take(&paths, xasprintf("%s/empty", dir));
 		if (mkdir(paths[0], 0755) < 0 && errno != EEXIST)
@@ -135,7 +204,8 @@ static int mount_overlay(struct store *s, const struct store_image *img, const c
 	lowers = xcalloc(n, sizeof(*lowers));
 	for (size_t i = 0; i < n; i++)
 		lowers[i] = paths[i];
-	return snapshot_overlay_mount(lowers, n, upper, work, merged, linkdir, flags, err);
+	return snapshot_overlay_mount(lowers, n, upper, work, merged, linkdir,
+				      flags & SNAPSHOT_VOLATILE, err);
 }
 
 static int populate_vfs(struct store *s, const struct store_image *img, const char *dir,
@@ -185,13 +255,16 @@ static int create_locked(struct store *s, const char *image_id, const char *id, 
 	if (overlay ? mount_overlay(s, &img, dir, flags, err) : populate_vfs(s, &img, dir, err))
 		goto fail;
 	if (store_prepare(
-		s, "INSERT INTO snapshots (id, image_id, driver, created) VALUES (?, ?, ?, ?)", &st,
-		err) < 0)
+		s,
+		"INSERT INTO snapshots (id, image_id, driver, created, init) VALUES (?, ?, ?, ?, ?)",
+		&st, err) < 0)
 		goto fail;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, img.id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, snapshot_driver_name(s->driver), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
+	sqlite3_bind_int(st, 5, overlay && (flags & STORE_SNAPSHOT_INIT) &&
+					img.n_layers < SNAPSHOT_OVERLAY_MAX_LOWERS);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -242,7 +315,7 @@ int store_snapshot_mount(struct store *s, const char *id, struct berth_err *err)
 	if (strcmp(sn.driver, "overlay") == 0 && !is_mounted(sn.mountpoint)) {
 		autofree char *incompat = NULL;
 		autofree char *workwork = NULL;
-		unsigned flags = 0;
+		unsigned flags = sn.init ? STORE_SNAPSHOT_INIT : 0;
 
 		dir = xasprintf("%s/snapshots/%s", s->root, id);
 		/* A volatile snapshot (a throwaway container's) mounts again

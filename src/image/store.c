@@ -85,6 +85,9 @@ static const char *const migrations[] = {
 	"  options TEXT NOT NULL DEFAULT '{}',"
 	"  created_ns INTEGER NOT NULL,"
 	"  anonymous INTEGER NOT NULL DEFAULT 0);",
+	/* 5: whether a snapshot has the init layer (store_init_layer) on top
+	 * of its image's layers. */
+	"ALTER TABLE snapshots ADD COLUMN init INTEGER NOT NULL DEFAULT 0;",
 };
 
 int store_sql_err(struct store *s, const char *what, struct berth_err *err)
@@ -261,7 +264,8 @@ int store_open(const char *root, const char *driver, struct store **out, struct 
 	} else {
 		s->driver = snapshot_driver_detect();
 	}
-	if (store_mkdirs(s, err) < 0 || store_open_db(s, err) < 0)
+	if (store_mkdirs(s, err) < 0 || store_init_layer(s, NULL, err) < 0 ||
+	    store_open_db(s, err) < 0)
 		goto fail;
 	*out = s;
 	return 0;

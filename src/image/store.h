@@ -221,12 +221,24 @@ struct store_snapshot {
 	char *driver;
 	char *mountpoint; /* ROOT/snapshots/ID/merged */
 	int64_t created;
+	bool init; /* the init layer is on top of the image's */
 };
+
+/* store_snapshot_create() flag: overlay only, the store's init layer
+ * (ROOT/init) goes on top of the image's layers. It holds what a
+ * container's mounts need as mount points and images often lack (proc,
+ * sys, dev, etc/hostname, etc/hosts, etc/resolv.conf, as docker's init
+ * layer), made once for the store, so the runtime need not create them
+ * in each container's upper dir: a created inode costs far more than a
+ * lower dir. */
+#define STORE_SNAPSHOT_INIT 0x100u
+/* ROOT/init, once a snapshot with it has been made. */
+char *store_init_path(struct store *s);
 void store_snapshot_clear(struct store_snapshot *sn);
 
 /* Creates and mounts a snapshot of the image (id: caller-chosen, unique,
  * [a-zA-Z0-9_.-]{1,64}); flags: SNAPSHOT_VOLATILE (snapshot.h) for a
- * throwaway one. */
+ * throwaway one, STORE_SNAPSHOT_INIT. */
 int store_snapshot_create(struct store *s, const char *image_id, const char *id, unsigned flags,
 			  struct store_snapshot *out, struct berth_err *err);
 int store_snapshot_get(struct store *s, const char *id, struct store_snapshot *out,

@@ -208,6 +208,37 @@ static void test_snapshots_overlay(void)
 	r = store_snapshot_remove(s, "ov2", &err);
 	CHECK(r == 0 && !exists(p("root/snapshots/ov2")), "and removes it: %s",
 	      r ? err.msg : "ok");
+	/* With the init layer: the mount points a container needs are
+	 * there, in no upper dir, and stay after a remount. */
+	{
+		struct store_snapshot in = { 0 };
+		static const char *const want[] = { "proc", "sys", "dev", "etc/hostname",
+						    "etc/hosts", "etc/resolv.conf" };
+		bool all = true;
+
+		r = store_snapshot_create(s, "x", "ov4", STORE_SNAPSHOT_INIT, &in, &err);
+		CHECK(r == 0 && in.init, "snapshot with the init layer: %s", r ? err.msg : "ok");
+		for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+			all = all && exists(p("root/snapshots/ov4/merged/%s", want[i]));
+		CHECK(all && exists(p("root/snapshots/ov4/merged/layer-one.txt")),
+		      "merged has the image's files and the init layer's mount points");
+		CHECK(!exists(p("root/snapshots/ov4/upper/etc")) &&
+			  !exists(p("root/snapshots/ov4/upper/proc")),
+		      "none of them in the upper dir");
+		CHECK(umount2(p("root/snapshots/ov4/merged"), 0) == 0, "unmounted as by a reboot");
+		r = store_snapshot_mount(s, "ov4", &err);
+		CHECK(r == 0 && exists(p("root/snapshots/ov4/merged/etc/hosts")),
+		      "mounted again, with the init layer: %s", r ? err.msg : "ok");
+		store_snapshot_clear(&in);
+		r = store_snapshot_remove(s, "ov4", &err);
+		CHECK(r == 0, "removed: %s", r ? err.msg : "ok");
+		r = store_snapshot_create(s, "x", "ov5", 0, &in, &err);
+		CHECK(r == 0 && !in.init && exists(p("root/snapshots/ov5/merged/layer-one.txt")) &&
+			  !exists(p("root/snapshots/ov5/merged/proc")),
+		      "a snapshot without the flag has no init layer: %s", r ? err.msg : "ok");
+		store_snapshot_clear(&in);
+		store_snapshot_remove(s, "ov5", &err);
+	}
 	/* Forgotten: out of the store at once, unmounted later. */
 	{
 		struct store_snapshot gone = { 0 };

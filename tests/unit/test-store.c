@@ -92,14 +92,48 @@ static void test_open(void)
 		  exists(p("root/snapshots")) && exists(p("root/tmp")) &&
 		  exists(p("root/store.lock")),
 	      "store directories made");
-	CHECK(user_version(db) == 4, "schema version is 4 (got %d)", user_version(db));
+	CHECK(user_version(db) == 5, "schema version is 5 (got %d)", user_version(db));
 	store_close(s);
 	s = NULL;
 	r = store_open(root, "vfs", &s, &err);
 	CHECK(r == 0, "reopening is fine: %s", r ? err.msg : "ok");
-	CHECK(user_version(db) == 4, "schema version still 4 after reopening");
+	CHECK(user_version(db) == 5, "schema version still 5 after reopening");
 	store_close(s);
 	s = NULL;
+	/* A store of the previous schema (4: snapshots without "init")
+	 * migrates when opened, and its snapshots have no init layer. */
+	{
+		sqlite3 *raw = NULL;
+		int has_col = -1;
+
+		must(sqlite3_open_v2(db, &raw, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK,
+		     "open the database");
+		must(sqlite3_exec(raw,
+				  "INSERT INTO images VALUES ('old', '{}', 'm', 0, 0, 0);"
+				  "INSERT INTO snapshots (id, image_id, driver, created, init) "
+				  "VALUES ('snapold', 'old', 'vfs', 0, 0);"
+				  "ALTER TABLE snapshots DROP COLUMN init; PRAGMA user_version = 4;",
+				  NULL, NULL, NULL) == SQLITE_OK,
+		     "make it schema 4");
+		sqlite3_close(raw);
+		r = store_open(root, "vfs", &s, &err);
+		CHECK(r == 0 && user_version(db) == 5, "a schema 4 store migrates to 5: %s",
+		      r ? err.msg : "ok");
+		if (r == 0) {
+			struct store_snapshot sn = { 0 };
+
+			has_col = store_snapshot_get(s, "snapold", &sn, &err) == 0 ? sn.init : -1;
+			store_snapshot_clear(&sn);
+			store_close(s);
+			s = NULL;
+		}
+		must(sqlite3_open_v2(db, &raw, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+			     sqlite3_exec(raw, "DELETE FROM snapshots; DELETE FROM images;", NULL,
+					  NULL, NULL) == SQLITE_OK,
+		     "clean up");
+		sqlite3_close(raw);
+		CHECK(has_col == 0, "its snapshot reads back without the init layer (%d)", has_col);
+	}
 
 	r = store_open(root, "zfs", &s, &err);
 	CHECK(r < 0 && has(&err, "zfs"), "unknown driver refused: %s", err.msg);
