@@ -92,7 +92,8 @@ struct inspect_src {
 	struct engine_container c;
 	json_object *image_config; /* the image's "config" object, or NULL */
 	json_object *image_doc;    /* the whole image config document */
-	json_object *bundle;       /* the bundle's config.json, or NULL */
+	json_object *bundle;       /* the container's OCI config, or NULL */
+	bool legacy;               /* an older berth's bundle, on disk */
 	struct store_snapshot sn;
 	bool have_snapshot;
 };
@@ -124,10 +125,18 @@ static int inspect_src_load(struct engine_cli *cli, const char *what, struct ins
 	 * the container inherits from it. */
 	if (store_image_config(src->s, src->c.image_id, &src->image_doc, &ignored) == 0)
 		json_object_object_get_ex(src->image_doc, "config", &src->image_config);
-	bundle = engine_container_path(src->e, src->c.id, "config.json");
-	if (fs_read_file(bundle, 1 << 22, &text, &len, &ignored) < 0 ||
-	    json_parse_text(text, len, bundle, &src->bundle, &ignored) < 0)
-		src->bundle = NULL;
+	if (engine_container_spec(src->e, src->c.id, &text, &ignored) == 0 && text != NULL) {
+		if (json_parse_text(text, strlen(text), "config", &src->bundle, &ignored) < 0)
+			src->bundle = NULL;
+	} else {
+		src->legacy = true;
+		bundle = engine_container_path(src->e, src->c.id, true, "config.json");
+		free(text);
+		text = NULL;
+		if (fs_read_file(bundle, 1 << 22, &text, &len, &ignored) < 0 ||
+		    json_parse_text(text, len, bundle, &src->bundle, &ignored) < 0)
+			src->bundle = NULL;
+	}
 	src->have_snapshot = store_snapshot_get(src->s, src->c.id, &src->sn, &ignored) == 0;
 	return 0;
 }
@@ -599,11 +608,11 @@ static json_object *container_json(const struct inspect_src *src, bool size)
 	json_object_object_add(o, "State", state_json(src));
 	listing_add_str(o, "Image", c->image_id);
 	json_object_object_add(o, "ResolvConfPath",
-			       take_string(engine_container_path(src->e, c->id, "resolv.conf")));
+			       take_string(engine_container_path(src->e, c->id, src->legacy, "resolv.conf")));
 	json_object_object_add(o, "HostnamePath",
-			       take_string(engine_container_path(src->e, c->id, "hostname")));
+			       take_string(engine_container_path(src->e, c->id, src->legacy, "hostname")));
 	json_object_object_add(o, "HostsPath",
-			       take_string(engine_container_path(src->e, c->id, "hosts")));
+			       take_string(engine_container_path(src->e, c->id, src->legacy, "hosts")));
 	json_object_object_add(o, "LogPath", take_string(engine_log_path(src->e, c->id)));
 	json_object_object_add(o, "Name", take_string(xasprintf("/%s", c->name)));
 	v = recorded(c->config, "RestartCount", &found);

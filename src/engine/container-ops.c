@@ -32,8 +32,10 @@ const char *engine_container_status(const struct engine_container *c)
 	return engine_state_name(c->state);
 }
 
-char *engine_container_path(struct engine *e, const char *id, const char *file)
+char *engine_container_path(struct engine *e, const char *id, bool legacy, const char *file)
 {
+	if (!legacy)
+		return xasprintf("%s/%s/%s", e->run_root, id, file);
 	return xasprintf("%s/containers/%s/%s", e->store->root, id, file);
 }
 

@@ -416,12 +416,6 @@ static json_object *record_config(const struct engine_create_opts *o)
 	return c;
 }
 
-/* The bundle's files are replaced atomically but not synced: an fsync
- * commits the filesystem's whole journal, whatever else the host has
- * dirty, and measured as the slowest step of `run`. The database row is
- * not durable at commit either (WAL, synchronous=NORMAL); a crash in the
- * moment after create can leave a container whose config.json is empty,
- * which start then reports. */
 static int write_text(const char *dir, const char *name, const char *text, struct berth_err *err)
 {
 	autofree char *path = xasprintf("%s/%s", dir, name);
@@ -429,22 +423,20 @@ static int write_text(const char *dir, const char *name, const char *text, struc
 	return fs_write_file_replace(path, text, strlen(text), 0644, err);
 }
 
-/* The bundle: config.json and the files bind mounted at /etc. */
-static int write_bundle(struct engine *e, const struct engine_create_opts *o, const char *id,
-			const char *rootfs, json_object *image_config,
-			const struct mount_spec_list *mounts, json_object **args,
-			struct berth_err *err)
+/* The container's OCI config (kept in its row: the bundle is written from
+ * it at each start, engine_bundle_write), and the process's args. */
+static int build_spec(struct engine *e, const struct engine_create_opts *o, const char *id,
+		      const char *rootfs, json_object *image_config,
+		      const struct mount_spec_list *mounts, json_object **args, char **out,
+		      struct berth_err *err)
 {
-	autofree char *dir = engine_container_dir(e, id);
+	autofree char *dir = engine_run_dir(e, id);
 	autofree char *hostname = xstrndup(id, 12);
-	autofree char *hosts = NULL;
 	autofree char *hostname_file = xasprintf("%s/hostname", dir);
 	autofree char *hosts_file = xasprintf("%s/hosts", dir);
 	autofree char *resolv_file = xasprintf("%s/resolv.conf", dir);
 	autofree char *cgpath = ocispec_cgroups_path(o->res.cgroup_parent, id);
 	autofree char *init = NULL;
-	autofree char *resolv = NULL;
-	autofree char *hostname_line = NULL;
 	autojson json_object *spec = NULL;
 	struct ocispec_opts so = {
 		.id = id,
@@ -474,22 +466,8 @@ static int write_bundle(struct engine *e, const struct engine_create_opts *o, co
 		    o->seccomp != NULL && strcmp(o->seccomp, "unconfined") != 0 ? o->seccomp : NULL,
 		.seccomp_default = o->seccomp == NULL,
 	};
-	const char *text;
 	json_object *process = NULL;
 
-	hosts = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-			  "127.0.1.1\t%s\n",
-			  so.hostname);
-	/* With the host's network, the host's resolver; with none, no
-	 * nameserver at all (nothing to reach). */
-	if (strcmp(so.network, "host") != 0 ||
-	    fs_read_file("/etc/resolv.conf", 1 << 16, &resolv, NULL, err) < 0)
-		resolv = xstrdup("");
-	hostname_line = xasprintf("%s\n", so.hostname);
-	if (write_text(dir, "hostname", hostname_line, err) < 0 ||
-	    write_text(dir, "hosts", hosts, err) < 0 ||
-	    write_text(dir, "resolv.conf", resolv, err) < 0)
-		return -1;
 	if (o->init && ocispec_init_find(&init, err) < 0)
 		return -1;
 	if (ocispec_build(&so, image_config, &spec, err) < 0)
@@ -501,9 +479,126 @@ static int write_bundle(struct engine *e, const struct engine_create_opts *o, co
 	/* After taking args: Path and Args stay the user's command. */
 	if (init != NULL && ocispec_init_apply(spec, init, err) < 0)
 		return -1;
-	text = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PLAIN |
-							JSON_C_TO_STRING_NOSLASHESCAPE);
-	return write_text(dir, "config.json", text, err);
+	*out = xstrdup(json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PLAIN |
+								JSON_C_TO_STRING_NOSLASHESCAPE));
+	return 0;
+}
+
+int engine_container_spec(struct engine *e, const char *id, char **out, struct berth_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*out = NULL;
+	if (store_prepare(e->store, "SELECT spec FROM containers WHERE id = ?", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*out = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_sql_err(e->store, "read container config", err);
+	return 0;
+}
+
+/* The spec's own /etc files (sources RUN_ROOT/ID/{hostname,hosts,
+ * resolv.conf}) moved to the run directory of now, dir: the run root may
+ * have moved since create. A user's bind mount elsewhere is left alone. */
+static int rebase_etc_files(const char *text, const char *id, const char *dir, char **out,
+			    struct berth_err *err)
+{
+	static const char *const names[] = { "hostname", "hosts", "resolv.conf" };
+	autojson json_object *spec = NULL;
+	json_object *mounts = NULL;
+	size_t idlen = strlen(id);
+
+	if (json_parse_text(text, strlen(text), "config", &spec, err) < 0)
+		return -1;
+	if (json_object_object_get_ex(spec, "mounts", &mounts) &&
+	    json_object_is_type(mounts, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(mounts); i++) {
+			json_object *m = json_object_array_get_idx(mounts, i), *src = NULL;
+			const char *path, *base;
+
+			if (!json_object_object_get_ex(m, "source", &src) ||
+			    (path = json_object_get_string(src)) == NULL ||
+			    (base = strrchr(path, '/')) == NULL || (size_t)(base - path) < idlen + 1 ||
+			    base[-(ptrdiff_t)idlen - 1] != '/' ||
+			    strncmp(base - idlen, id, idlen) != 0)
+				continue;
+			for (size_t k = 0; k < ARRAY_SIZE(names); k++) {
+				if (strcmp(base + 1, names[k]) == 0) {
+					char *moved = xasprintf("%s/%s", dir, names[k]);
+
+					json_object_object_add(m, "source",
+							       json_object_new_string(moved));
+					free(moved);
+					break;
+				}
+			}
+		}
+	}
+	*out = xstrdup(json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PLAIN |
+								JSON_C_TO_STRING_NOSLASHESCAPE));
+	return 0;
+}
+
+int engine_bundle_write(struct engine *e, const struct engine_container *c, char **bundle,
+			struct berth_err *err)
+{
+	autofree char *spec = NULL;
+	autofree char *dir = engine_run_dir(e, c->id);
+	autofree char *want = NULL;
+	autofree char *rebased = NULL;
+	autofree char *resolv = NULL;
+	autofree char *hosts = NULL;
+	autofree char *hostname_line = NULL;
+	const char *network = NULL, *hostname = NULL, *text;
+	autojson json_object *doc = NULL;
+	json_object *v = NULL;
+	struct berth_err ignored;
+
+	if (engine_container_spec(e, c->id, &spec, err) < 0)
+		return -1;
+	if (spec == NULL) {
+		/* made by an older berth: its bundle is on disk */
+		*bundle = engine_container_dir(e, c->id);
+		return 0;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return berth_err_set(err, errno, "mkdir %s", dir);
+	text = spec;
+	want = xasprintf("\"source\":\"%s/hosts\"", dir);
+	if (strstr(spec, want) == NULL) {
+		if (rebase_etc_files(spec, c->id, dir, &rebased, err) < 0)
+			return -1;
+		text = rebased;
+	}
+	/* The files docker generates at each start: the config's hostname,
+	 * and with the host's network the host's resolver (with none, no
+	 * nameserver at all: there is nothing to reach). */
+	if (json_parse_text(text, strlen(text), "config", &doc, err) < 0)
+		return -1;
+	if (json_object_object_get_ex(doc, "hostname", &v))
+		hostname = json_object_get_string(v);
+	if (hostname == NULL || hostname[0] == '\0')
+		hostname = c->id;
+	json_get_string(c->config, "NetworkMode", NULL, &network, &ignored);
+	if (network == NULL || strcmp(network, "host") != 0 ||
+	    fs_read_file("/etc/resolv.conf", 1 << 16, &resolv, NULL, &ignored) < 0)
+		resolv = xstrdup("");
+	hosts = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+			  "127.0.1.1\t%s\n",
+			  hostname);
+	hostname_line = xasprintf("%s\n", hostname);
+	if (write_text(dir, "hostname", hostname_line, err) < 0 ||
+	    write_text(dir, "hosts", hosts, err) < 0 ||
+	    write_text(dir, "resolv.conf", resolv, err) < 0 ||
+	    write_text(dir, "config.json", text, err) < 0)
+		return -1;
+	*bundle = steal_ptr(dir);
+	return 0;
 }
 
 static int insert_row(struct engine *e, const char *id, const char *name, const char *image_id,
@@ -539,6 +634,26 @@ static int insert_row(struct engine *e, const char *id, const char *name, const 
 	return 0;
 }
 
+static int update_config_spec(struct engine *e, const char *id, json_object *config,
+			      const char *spec, struct berth_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (store_prepare(e->store, "UPDATE containers SET config = ?1, spec = ?2 WHERE id = ?3",
+			  &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN), -1,
+			  SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, spec, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_sql_err(e->store, "record container config", err);
+	return 0;
+}
+
 int engine_create(struct engine *e, const struct engine_create_opts *o,
 		  struct engine_container *out, struct berth_err *err)
 {
@@ -550,7 +665,7 @@ int engine_create(struct engine *e, const struct engine_create_opts *o,
 	json_object *args = NULL;
 	char id[ENGINE_ID_LEN + 1];
 	autofree char *name = NULL;
-	autofree char *dir = NULL;
+	autofree char *spec = NULL;
 	bool row = false, snap = false;
 	struct berth_err ignored;
 
@@ -593,11 +708,6 @@ int engine_create(struct engine *e, const struct engine_create_opts *o,
 		}
 	}
 	row = true;
-	dir = engine_container_dir(e, id);
-	if (mkdir(dir, 0700) < 0) {
-		berth_err_set(err, errno, "mkdir %s", dir);
-		goto fail;
-	}
 	/* The init layer's mount points, not the runtime's in the upper
 	 * dir. A --rm container's writes go with it: overlayfs need not
 	 * sync them at unmount (which syncs the whole upper filesystem). */
@@ -607,13 +717,12 @@ int engine_create(struct engine *e, const struct engine_create_opts *o,
 		goto fail;
 	snap = true;
 	if (engine_mounts_prepare(e->store, &mounts, sn.mountpoint, err) < 0 ||
-	    write_bundle(e, o, id, sn.mountpoint, image_config, &mounts.list, &args, err) < 0)
+	    build_spec(e, o, id, sn.mountpoint, image_config, &mounts.list, &args, &spec, err) < 0)
 		goto fail;
 	/* Path and Args as the process will run. */
 	if (args != NULL) {
 		size_t n = json_object_array_length(args);
 		json_object *rest = json_object_new_array();
-		autofree char *cfg_text = NULL;
 
 		json_object_object_add(config, "Path",
 				       json_object_get(json_object_array_get_idx(args, 0)));
@@ -622,10 +731,9 @@ int engine_create(struct engine *e, const struct engine_create_opts *o,
 					      json_object_get(json_object_array_get_idx(args, i)));
 		json_object_object_add(config, "Args", rest);
 		json_object_put(args);
-		cfg_text = xstrdup(json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN));
-		if (engine_update(e, id, "config = ?4", 0, 0, 0, cfg_text, err) < 0)
-			goto fail;
 	}
+	if (update_config_spec(e, id, config, spec, err) < 0)
+		goto fail;
 	store_snapshot_clear(&sn);
 	store_image_clear(&img);
 	engine_mounts_clear(&mounts);
@@ -633,8 +741,6 @@ int engine_create(struct engine *e, const struct engine_create_opts *o,
 fail:
 	if (snap)
 		store_snapshot_remove(e->store, id, &ignored);
-	if (dir != NULL)
-		fs_rm_rf(dir, &ignored);
 	if (row)
 		engine_delete_row(e, id, &ignored);
 	engine_mounts_undo(e->store, &mounts);
@@ -866,9 +972,12 @@ static int remove_container(struct engine *e, const char *what, unsigned flags, 
 		if (wait_exited(e, c.id, true, 10000, NULL, err) <= 0)
 			goto out;
 	}
-	/* Runtime state a dead monitor left. */
+	/* Runtime state and a run directory a dead monitor left. */
 	if (!(flags & REMOVE_HANDED_OVER)) {
+		autofree char *run_dir = engine_run_dir(e, c.id);
+
 		container_delete(&ctx, c.id, true, err);
+		fs_rm_rf(run_dir, err);
 		berth_err_clear(err);
 	}
 	/* Handed over, even the unmount waits for the monitor. */

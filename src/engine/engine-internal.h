@@ -14,9 +14,15 @@ int64_t engine_now_ns(void);
 #define ENGINE_MONITOR_LOST "the container's monitor exited without recording the container's exit"
 /* Docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (EINVAL otherwise). */
 int engine_check_name(const char *name, struct berth_err *err);
-/* ROOT/containers/ID: the bundle (config.json, hostname, hosts,
- * resolv.conf) and the json-file logs. */
+/* ROOT/containers/ID: the json-file logs (made with the first record),
+ * and the bundle of a container an older berth made. */
 char *engine_container_dir(struct engine *e, const char *id);
+/* Writes the bundle a start runs: RUN_ROOT/ID/config.json from the row,
+ * and the files bind mounted at /etc/hostname, /etc/hosts and
+ * /etc/resolv.conf, made afresh (a tmpfs on a usual host: no disk inode
+ * per container). *bundle gets its directory. */
+int engine_bundle_write(struct engine *e, const struct engine_container *c, char **bundle,
+			struct berth_err *err);
 char *engine_container_dir_in(const char *root, const char *id);
 /* UPDATE containers SET <set> WHERE id = ?5, with ?1..?3 integers and ?4
  * text bound. */
@@ -44,7 +50,8 @@ bool engine_monitor_alive(pid_t pid, const char *id);
 
 /* json-file logs (logs.c). */
 struct log_writer {
-	int fd;
+	int fd;      /* -1 until the first record */
+	bool failed; /* the file could not be made: records go to clients only */
 	char *path;
 	uint64_t size, max_size;
 	int max_file;

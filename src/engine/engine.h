@@ -145,8 +145,13 @@ char *engine_log_path_in(const char *root, const char *id);
 /* "created", "running", "paused", "restarting" or "exited": docker's
  * State.Status. */
 const char *engine_container_status(const struct engine_container *c);
-/* ROOT/containers/ID/FILE (hostname, hosts, resolv.conf, config.json). */
-char *engine_container_path(struct engine *e, const char *id, const char *file);
+/* A file of the container's bundle (hostname, hosts, resolv.conf,
+ * config.json): RUN_ROOT/ID/FILE, written at each start; legacy: a
+ * container an older berth made, ROOT/containers/ID/FILE. */
+char *engine_container_path(struct engine *e, const char *id, bool legacy, const char *file);
+/* The container's OCI config from its row (*out NULL: made by an older
+ * berth, whose bundle is ROOT/containers/ID). */
+int engine_container_spec(struct engine *e, const char *id, char **out, struct berth_err *err);
 /* Docker's rename: the new name's rules, "Conflict. ..." (EEXIST) when
  * another container has it. */
 int engine_rename(struct engine *e, const char *what, const char *new_name, struct berth_err *err);

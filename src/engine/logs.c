@@ -32,12 +32,35 @@ int log_writer_open(struct log_writer *w, const char *path, uint64_t max_size, i
 	w->max_size = max_size > 0 ? max_size : LOG_DEFAULT_MAX_SIZE;
 	w->max_file = max_file > 0 ? max_file : LOG_DEFAULT_MAX_FILE;
 	w->path = xstrdup(path);
-	w->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	if (w->fd < 0)
-		return berth_err_set(err, errno, "open %s", path);
-	if (fstat(w->fd, &st) == 0)
+	w->fd = -1;
+	/* Made with the first record (log_file): a container that prints
+	 * nothing costs no file (nor directory) on disk. */
+	if (stat(path, &st) == 0)
 		w->size = (uint64_t)st.st_size;
+	else if (errno != ENOENT)
+		return berth_err_set(err, errno, "stat %s", path);
 	return 0;
+}
+
+/* The log file, opened (and with its directory made) on first use. */
+static int log_file(struct log_writer *w)
+{
+	char *slash;
+
+	if (w->fd >= 0 || w->failed)
+		return w->fd;
+	w->fd = open(w->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (w->fd < 0 && errno == ENOENT && (slash = strrchr(w->path, '/')) != NULL) {
+		*slash = '\0';
+		if (mkdir(w->path, 0700) < 0 && errno != EEXIST)
+			w->failed = true;
+		*slash = '/';
+		if (!w->failed)
+			w->fd = open(w->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	}
+	if (w->fd < 0)
+		w->failed = true;
+	return w->fd;
 }
 
 /* ID-json.log -> .1 -> .2 ...; the oldest beyond max_file goes. */
@@ -55,8 +78,9 @@ static void rotate(struct log_writer *w)
 
 		rename(from, to);
 	}
-	close(w->fd);
-	w->fd = open(w->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
 	w->size = 0;
 }
 
@@ -114,7 +138,7 @@ static void emit(struct log_writer *w, int stream, const char *line, size_t n)
 	len += strlen(tail);
 	if (w->size + len > w->max_size && w->size > 0)
 		rotate(w);
-	if (w->fd >= 0 && fs_write_all(w->fd, rec, len, -1) == 0)
+	if (log_file(w) >= 0 && fs_write_all(w->fd, rec, len, -1) == 0)
 		w->size += len;
 	if (w->on_record != NULL)
 		w->on_record(w->ctx, rec, len);

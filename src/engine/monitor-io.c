@@ -279,8 +279,9 @@ int monitor_io_run_logged(struct monitor_io *m, const char *path, uint64_t max_s
 	struct berth_err ignored;
 	int code;
 
+	/* A log that cannot be used is skipped: the container runs without. */
 	if (log_writer_open(&m->log, path, max_size, max_file, &ignored) < 0)
-		m->log.fd = -1;
+		m->log.failed = true;
 	code = monitor_io_run(m);
 	log_writer_close(&m->log);
 	return code;

@@ -114,6 +114,7 @@ struct monitor {
 	/* from the container's config: its stdio and log */
 	bool tty, open_stdin, stdin_once;
 	int64_t log_max_size, log_max_file;
+	char *bundle; /* engine_bundle_write's */
 };
 
 /* A line on the pipe to the command that started the monitor. */
@@ -181,8 +182,10 @@ static int create_container(struct monitor *m, const int stdio[3], const char *c
 			    struct berth_err *err)
 {
 	struct runtime_ctx ctx = monitor_ctx(m);
-	autofree char *bundle = engine_container_dir_in(m->root, m->c.id);
-	struct create_opts o = { .id = m->c.id, .bundle = bundle, .console_socket = console };
+	autofree char *legacy = engine_container_dir_in(m->root, m->c.id);
+	struct create_opts o = { .id = m->c.id,
+				 .bundle = m->bundle != NULL ? m->bundle : legacy,
+				 .console_socket = console };
 	int saved[3] = { -1, -1, -1 }, r = -1;
 
 	for (int i = 0; i < 3; i++) {
@@ -495,7 +498,8 @@ static void finish(struct monitor *m, int code, const char *error)
 		close(m->listen);
 	m->listen = -1;
 	unlink(sock);
-	rmdir(m->dir);
+	fs_rm_rf(m->dir, &err);
+	berth_err_clear(&err);
 	if (config_bool(m, "AutoRemove"))
 		engine_remove_deferred(&m->e, m->c.id, &trash, &err);
 	tell_clients(m, code);
@@ -520,7 +524,7 @@ static void cleanup_gone(struct monitor *m)
 		close(m->listen);
 	container_delete(&ctx, m->c.id, true, &err);
 	unlink(sock);
-	rmdir(dir);
+	fs_rm_rf(dir, &err);
 	for (size_t i = 0; i < ARRAY_SIZE(what); i++)
 		store_trash_remove(m->root, what[i], m->c.id, &err);
 	_exit(0);
@@ -563,7 +567,11 @@ static void monitor_exit(struct monitor *m, int code)
 		_exit(0);
 	if (m->c.manually_stopped)
 		finish(m, code, NULL);
-	if (store_snapshot_mount(m->store, m->c.id, &err) < 0 || run_container(m, &io, &err) < 0) {
+	free(m->bundle);
+	m->bundle = NULL;
+	if (store_snapshot_mount(m->store, m->c.id, &err) < 0 ||
+	    engine_bundle_write(&m->e, &m->c, &m->bundle, &err) < 0 ||
+	    run_container(m, &io, &err) < 0) {
 		close_io(&io);
 		container_delete(&ctx, m->c.id, true, &err);
 		finish(m, 255, err.msg);
@@ -641,6 +649,11 @@ static int settings_parse(struct monitor *m, char **args, int n)
 
 		if (eq == NULL)
 			return -1;
+		if (strncmp(args[i], "bundle=", 7) == 0) {
+			free(m->bundle);
+			m->bundle = xstrdup(eq + 1);
+			continue;
+		}
 		errno = 0;
 		v = strtoll(eq + 1, &end, 10);
 		if (errno != 0 || end == eq + 1 || *end != '\0')
@@ -700,7 +713,7 @@ static void monitor_setup_main(struct monitor *m, const char *id, int client)
 		close_io(&io);
 		container_delete(&ctx, m->c.id, true, &ignored);
 		unlink(sock);
-		rmdir(m->dir);
+		fs_rm_rf(m->dir, &ignored);
 		sync_write(m->sync_fd, "error ");
 		sync_write(m->sync_fd, err.msg);
 		_exit(1);
@@ -783,7 +796,8 @@ static _Noreturn void exec_monitor(char **argv, int sync_fd, int client)
 	_exit(127);
 }
 
-static char **monitor_argv(struct engine *e, const struct engine_container *c)
+static char **monitor_argv(struct engine *e, const struct engine_container *c,
+			   const char *bundle)
 {
 	bool tty = false, open_stdin = false, stdin_once = false;
 	int64_t max_size = 0, max_file = 0;
@@ -808,6 +822,7 @@ static char **monitor_argv(struct engine *e, const struct engine_container *c)
 	strv_push_take(&argv, xasprintf("stdin-once=%d", stdin_once));
 	strv_push_take(&argv, xasprintf("log-max-size=%lld", (long long)max_size));
 	strv_push_take(&argv, xasprintf("log-max-file=%lld", (long long)max_file));
+	strv_push_take(&argv, xasprintf("bundle=%s", bundle));
 	return argv;
 }
 
@@ -853,6 +868,7 @@ int engine_start(struct engine *e, const char *what, int attach_fd, struct berth
 	struct engine_container c = { 0 };
 	struct runtime_ctx ctx = engine_runtime_ctx(e);
 	autostrv char **argv = NULL;
+	autofree char *bundle = NULL;
 	int sync[2] = { -1, -1 };
 	pid_t pid;
 	int status, r = -1;
@@ -872,13 +888,14 @@ int engine_start(struct engine *e, const char *what, int attach_fd, struct berth
 	container_delete(&ctx, c.id, true, err);
 	berth_err_clear(err);
 	if (store_snapshot_mount(e->store, c.id, err) < 0 ||
-	    engine_mounts_remount(e->store, c.config, err) < 0)
+	    engine_mounts_remount(e->store, c.config, err) < 0 ||
+	    engine_bundle_write(e, &c, &bundle, err) < 0)
 		goto out;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0) {
 		berth_err_set(err, errno, "socketpair");
 		goto out;
 	}
-	argv = monitor_argv(e, &c);
+	argv = monitor_argv(e, &c, bundle);
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();

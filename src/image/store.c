@@ -86,8 +86,11 @@ static const char *const migrations[] = {
 	"  created_ns INTEGER NOT NULL,"
 	"  anonymous INTEGER NOT NULL DEFAULT 0);",
 	/* 5: whether a snapshot has the init layer (store_init_layer) on top
-	 * of its image's layers. */
-	"ALTER TABLE snapshots ADD COLUMN init INTEGER NOT NULL DEFAULT 0;",
+	 * of its image's layers; a container's OCI config (the engine writes
+	 * its bundle from it at each start; NULL: the bundle of an older
+	 * berth, ROOT/containers/ID). */
+	"ALTER TABLE snapshots ADD COLUMN init INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE containers ADD COLUMN spec TEXT;",
 };
 
 int store_sql_err(struct store *s, const char *what, struct berth_err *err)

@@ -71,7 +71,9 @@ id_of() {
 	done
 	# The paths it names are the container's files.
 	assert_eq "$(cat "$(jq -r '.[0].HostnamePath' <<<"$output")")" "${id:0:12}"
-	[ -f "$(jq -r '.[0].LogPath' <<<"$output")" ] || fail "no log file"
+	# docker's log path (the file is made with the first record: this
+	# container has printed nothing yet).
+	assert_eq "$(jq -r '.[0].LogPath' <<<"$output")" "$STORE/containers/$id/$id-json.log"
 	[ -d "$(jq -r '.[0].GraphDriver.Data.MergedDir' <<<"$output")/bin" ] || fail "no merged dir"
 	# Templates, as docker's --format.
 	b_ok inspect -f '{{.State.Pid}} {{.Name}} {{json .Config.Cmd}}' web

@@ -26,7 +26,7 @@ wait_state() {
 	assert_eq "$output" "run
 run
 run"
-	[ -z "$(monitors)" ] || fail "a monitor is left"
+	wait_monitors || fail "a monitor is left: $(monitors)"
 	# a success is not restarted
 	b_ok run -d --restart on-failure --name ok busybox true
 	sleep 1
@@ -47,7 +47,7 @@ run"
 	n=$(db "select restart_count from containers where name = 'al'")
 	sleep 1
 	assert_eq "$(db "select restart_count, state from containers where name = 'al'")" "$n|exited"
-	[ -z "$(monitors)" ] || fail "a monitor is left"
+	wait_monitors || fail "a monitor is left: $(monitors)"
 	# start clears the stop and the count
 	b_ok start al
 	sleep 0.3
@@ -64,7 +64,7 @@ run"
 	b rm us
 	assert_eq "$status" 125
 	b_ok rm -f us
-	[ -z "$(monitors)" ] || fail "a monitor is left"
+	wait_monitors || fail "a monitor is left: $(monitors)"
 }
 
 @test "bad restart policies are refused" {
@@ -151,7 +151,7 @@ run"
 	assert_eq "$failed" 0
 	b_ok ps -aq
 	assert_eq "$output" ""
-	[ -z "$(monitors)" ] || fail "a monitor is left"
+	wait_monitors || fail "a monitor is left: $(monitors)"
 	for i in 1 2 3 4; do
 		timeout 60 "$BERTH" --root "$STORE" run -d --name same busybox sleep 100 \
 			>"$dir/same.$i" 2>&1 &
@@ -160,4 +160,24 @@ run"
 	assert_eq "$(grep -l 'is already in use' "$dir"/same.* | wc -l)" 3
 	b_ok ps -q --filter name=same
 	assert_eq "$(wc -l <<<"$output")" 1
+}
+
+@test "a container an older berth made (its bundle on disk, no config in its row) still starts" {
+	b_ok run -d --name old busybox sh -c 'cat /etc/hostname; sleep 100'
+	local id=$output run=$BERTH_RUN_ROOT/$output dir=$STORE/containers/$output
+	# What such a berth left: the bundle in ROOT/containers/ID, naming its
+	# own /etc files there.
+	mkdir -p "$dir"
+	cp "$run/hostname" "$run/hosts" "$run/resolv.conf" "$dir/"
+	sed "s|$run/|$dir/|g" "$run/config.json" >"$dir/config.json"
+	b_ok stop -t 1 old
+	[ ! -e "$run" ] || fail "the run directory outlived the container: $(ls "$run")"
+	sqlite3 "$STORE/berth.db" "update containers set spec = NULL where id = '$id'"
+	echo legacy >"$dir/hostname"
+	b_ok start old
+	b_ok exec old cat /etc/hostname
+	assert_eq "$output" legacy
+	[ ! -e "$run/config.json" ] || fail "a bundle was written for it in the run directory"
+	b_ok rm -f old
+	[ ! -e "$dir" ] || fail "its directory is left: $(ls "$dir")"
 }

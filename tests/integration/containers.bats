@@ -99,7 +99,7 @@ load container-helpers
 	assert_eq "$output" bye
 	b_ok wait web
 	assert_eq "$output" 7
-	[ -z "$(monitors)" ] || fail "the monitor did not exit"
+	wait_monitors || fail "the monitor did not exit: $(monitors)"
 	assert_no_cgroup "berth-$id"
 	b_ok rm web
 	b_ok ps -a -q
