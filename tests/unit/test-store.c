@@ -100,7 +100,8 @@ static void test_open(void)
 	CHECK(user_version(db) == 5, "schema version still 5 after reopening");
 	store_close(s);
 	s = NULL;
-	/* A store of the previous schema (4: snapshots without "init")
+	/* A store of the previous schema (4: no snapshots.init nor
+	 * containers.spec)
 	 * migrates when opened, and its snapshots have no init layer. */
 	{
 		sqlite3 *raw = NULL;
@@ -112,7 +113,8 @@ static void test_open(void)
 				  "INSERT INTO images VALUES ('old', '{}', 'm', 0, 0, 0);"
 				  "INSERT INTO snapshots (id, image_id, driver, created, init) "
 				  "VALUES ('snapold', 'old', 'vfs', 0, 0);"
-				  "ALTER TABLE snapshots DROP COLUMN init; PRAGMA user_version = 4;",
+				  "ALTER TABLE snapshots DROP COLUMN init;"
+				  "ALTER TABLE containers DROP COLUMN spec; PRAGMA user_version = 4;",
 				  NULL, NULL, NULL) == SQLITE_OK,
 		     "make it schema 4");
 		sqlite3_close(raw);
