@@ -181,8 +181,7 @@ static int overlay_fsconfig_fail(int fsfd, const char *target, const char *what,
 }
 
 static int overlay_mount_new(const char *const *lowers, size_t n, const char *upper,
-			     const char *work, const char *target, unsigned flags,
-			     struct berth_err *err)
+			     const char *work, const char *target, struct berth_err *err)
 {
 	autoclose int fsfd = -1;
 	autoclose int mntfd = -1;
@@ -204,8 +203,6 @@ static int overlay_mount_new(const char *const *lowers, size_t n, const char *up
 		return overlay_fsconfig_fail(fsfd, target, "upper dir", err);
 	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0)
 		return overlay_fsconfig_fail(fsfd, target, "work dir", err);
-	if ((flags & SNAPSHOT_VOLATILE) && fsconfig(fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0)
-		return overlay_fsconfig_fail(fsfd, target, "volatile", err);
 	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return overlay_fsconfig_fail(fsfd, target, "create", err);
 	mntfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
@@ -295,11 +292,11 @@ static void optbuf_add(struct optbuf *b, const char *s)
 	b->len += n;
 }
 
-/* "lowerdir=L0:L1:..,upperdir=U,workdir=W[,volatile]" where each name is the path
+/* "lowerdir=L0:L1:..,upperdir=U,workdir=W" where each name is the path
  * itself, or its link in linkdir when linkfd >= 0. */
 static int overlay_optstring(const char *const *lowers, size_t n, const char *upper,
-			     const char *work, int linkfd, const char *linkdir, unsigned flags,
-			     char **out, struct berth_err *err)
+			     const char *work, int linkfd, const char *linkdir, char **out,
+			     struct berth_err *err)
 {
 	struct optbuf b = { 0 };
 	char name[LINK_NAME_LEN + 1];
@@ -324,8 +321,6 @@ static int overlay_optstring(const char *const *lowers, size_t n, const char *up
 		}
 		optbuf_add(&b, name);
 	}
-	if (flags & SNAPSHOT_VOLATILE)
-		optbuf_add(&b, ",volatile");
 	*out = b.s;
 	return 0;
 }
@@ -359,7 +354,7 @@ static int overlay_mount_in_dir(int linkfd, const char *target, const char *opts
 
 static int overlay_mount_legacy(const char *const *lowers, size_t n, const char *upper,
 				const char *work, const char *target, const char *linkdir,
-				unsigned flags, struct berth_err *err)
+				struct berth_err *err)
 {
 	autofree char *opts = NULL;
 	autoclose int linkfd = -1;
@@ -373,7 +368,7 @@ static int overlay_mount_legacy(const char *const *lowers, size_t n, const char 
 			why = "a directory name has ',', ':' or '\\'";
 	}
 	if (why == NULL) {
-		if (overlay_optstring(lowers, n, upper, work, -1, NULL, flags, &opts, err) < 0)
+		if (overlay_optstring(lowers, n, upper, work, -1, NULL, &opts, err) < 0)
 			return -1;
 		if (strlen(opts) + 1 <= page) {
 			if (mount("overlay", target, "overlay", 0, opts) < 0)
@@ -391,7 +386,7 @@ static int overlay_mount_legacy(const char *const *lowers, size_t n, const char 
 	if (linkfd < 0)
 		return berth_err_set(err, errno, "mount overlay on %s: open link dir %s", target,
 				     linkdir);
-	if (overlay_optstring(lowers, n, upper, work, linkfd, linkdir, flags, &opts, err) < 0)
+	if (overlay_optstring(lowers, n, upper, work, linkfd, linkdir, &opts, err) < 0)
 		return berth_err_wrap(err, "mount overlay on %s", target);
 	if (strlen(opts) + 1 > page)
 		return berth_err_set(err, E2BIG, "mount overlay on %s: options longer than a page",
@@ -403,8 +398,7 @@ static int overlay_mount_legacy(const char *const *lowers, size_t n, const char 
 }
 
 int snapshot_overlay_mount(const char *const *lowers, size_t n, const char *upper, const char *work,
-			   const char *target, const char *linkdir, unsigned flags,
-			   struct berth_err *err)
+			   const char *target, const char *linkdir, struct berth_err *err)
 {
 	if (n == 0)
 		return berth_err_set(err, EINVAL, "mount overlay on %s: no lower directory",
@@ -422,8 +416,8 @@ int snapshot_overlay_mount(const char *const *lowers, size_t n, const char *uppe
 					     target, dir);
 	}
 	if (overlay_has_lowerdir_plus())
-		return overlay_mount_new(lowers, n, upper, work, target, flags, err);
-	return overlay_mount_legacy(lowers, n, upper, work, target, linkdir, flags, err);
+		return overlay_mount_new(lowers, n, upper, work, target, err);
+	return overlay_mount_legacy(lowers, n, upper, work, target, linkdir, err);
 }
 
 int snapshot_unmount(const char *target, struct berth_err *err)

@@ -24,12 +24,6 @@ struct berth_err;
 /* overlayfs's OVL_MAX_STACK: more lower layers are refused. */
 #define SNAPSHOT_OVERLAY_MAX_LOWERS 500
 
-/* snapshot_overlay_mount() flags. VOLATILE: overlayfs's `volatile`, no
- * sync of the upper filesystem at unmount (or ever): for throwaway
- * containers, as podman mounts `--rm` ones. Such an upper cannot be
- * mounted again before its work dir's "work" is removed, which the
- * store does. */
-#define SNAPSHOT_VOLATILE 0x1u
 
 /* Set to "1", snapshot_overlay_mount() uses the classic option string even
  * where the kernel has "lowerdir+" (for tests of the older kernels' path). */
@@ -67,8 +61,7 @@ enum snapshot_driver snapshot_driver_detect(void);
  * supported as upperdir): Invalid argument"). An image with no layers is
  * not mountable as overlay; callers use an empty lower dir. */
 int snapshot_overlay_mount(const char *const *lowers, size_t n, const char *upper, const char *work,
-			   const char *target, const char *linkdir, unsigned flags,
-			   struct berth_err *err);
+			   const char *target, const char *linkdir, struct berth_err *err);
 
 /* Copies layers[0..n) (layers[0] is the BOTTOM layer) into dest, an
  * existing empty directory, applying whiteouts as overlayfs would: a 0/0

@@ -204,8 +204,7 @@ static int mount_overlay(struct store *s, const struct store_image *img, const c
 	lowers = xcalloc(n, sizeof(*lowers));
 	for (size_t i = 0; i < n; i++)
 		lowers[i] = paths[i];
-	return snapshot_overlay_mount(lowers, n, upper, work, merged, linkdir,
-				      flags & SNAPSHOT_VOLATILE, err);
+	return snapshot_overlay_mount(lowers, n, upper, work, merged, linkdir, err);
 }
 
 static int populate_vfs(struct store *s, const struct store_image *img, const char *dir,
@@ -313,22 +312,10 @@ int store_snapshot_mount(struct store *s, const char *id, struct berth_err *err)
 	if (store_snapshot_get(s, id, &sn, err) < 0)
 		return -1;
 	if (strcmp(sn.driver, "overlay") == 0 && !is_mounted(sn.mountpoint)) {
-		autofree char *incompat = NULL;
-		autofree char *workwork = NULL;
 		unsigned flags = sn.init ? STORE_SNAPSHOT_INIT : 0;
 
 		dir = xasprintf("%s/snapshots/%s", s->root, id);
-		/* A volatile snapshot (a throwaway container's) mounts again
-		 * only without overlayfs's marker; the host went down under
-		 * it, and its writes may be partly lost, as volatile says. */
-		incompat = xasprintf("%s/work/work/incompat/volatile", dir);
-		if (access(incompat, F_OK) == 0) {
-			workwork = xasprintf("%s/work/work", dir);
-			flags |= SNAPSHOT_VOLATILE;
-			r = fs_rm_rf(workwork, err);
-		}
-		if (r == 0)
-			r = store_image_lookup(s, sn.image_id, &img, err);
+		r = store_image_lookup(s, sn.image_id, &img, err);
 		if (r == 0)
 			r = mount_overlay(s, &img, dir, flags, err);
 		store_image_clear(&img);

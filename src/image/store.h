@@ -231,14 +231,13 @@ struct store_snapshot {
  * layer), made once for the store, so the runtime need not create them
  * in each container's upper dir: a created inode costs far more than a
  * lower dir. */
-#define STORE_SNAPSHOT_INIT 0x100u
+#define STORE_SNAPSHOT_INIT 0x1u
 /* ROOT/init, once a snapshot with it has been made. */
 char *store_init_path(struct store *s);
 void store_snapshot_clear(struct store_snapshot *sn);
 
 /* Creates and mounts a snapshot of the image (id: caller-chosen, unique,
- * [a-zA-Z0-9_.-]{1,64}); flags: SNAPSHOT_VOLATILE (snapshot.h) for a
- * throwaway one, STORE_SNAPSHOT_INIT. */
+ * [a-zA-Z0-9_.-]{1,64}); flags: STORE_SNAPSHOT_INIT, or 0. */
 int store_snapshot_create(struct store *s, const char *image_id, const char *id, unsigned flags,
 			  struct store_snapshot *out, struct berth_err *err);
 int store_snapshot_get(struct store *s, const char *id, struct store_snapshot *out,

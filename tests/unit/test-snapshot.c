@@ -361,7 +361,7 @@ static int mount_ov(const char *const *lowers, size_t n, const char *name, const
 	mkd(p("%s-work", name), 0755, 0, 0);
 	mkd(p("%s", name), 0755, 0, 0);
 	r = snapshot_overlay_mount(lowers, n, p("%s-upper", name), p("%s-work", name),
-				   p("%s", name), linkdir, 0, err);
+				   p("%s", name), linkdir, err);
 	if (r == 0)
 		mounted[n_mounted++] = xstrdup(p("%s", name));
 	return r;
@@ -498,7 +498,7 @@ static void test_merged_views(void)
 	mkd(p("m-plus/ow"), 0755, 0, 0);
 	mkd(p("m-nested"), 0755, 0, 0);
 	int r = snapshot_overlay_mount(top_first, 1, p("m-plus/ou"), p("m-plus/ow"), p("m-nested"),
-				       NULL, 0, &err);
+				       NULL, &err);
 	if (r == 0)
 		mounted[n_mounted++] = xstrdup(p("m-nested"));
 	CHECK(r < 0 && err.code != 0 && strstr(err.msg, p("m-nested")) != NULL,
@@ -634,11 +634,11 @@ static void test_special_names(void)
 	      "three new links: the lower, upper and work dir");
 
 	const char *rel[] = { "l1" };
-	CHECK(snapshot_overlay_mount(rel, 1, p("m-sp-upper"), p("m-sp-work"), p("m-sp"), NULL, 0,
+	CHECK(snapshot_overlay_mount(rel, 1, p("m-sp-upper"), p("m-sp-work"), p("m-sp"), NULL,
 				     &err) < 0 &&
 		  strstr(err.msg, "absolute") != NULL,
 	      "relative lower refused: %s", err.msg);
-	CHECK(snapshot_overlay_mount(rel, 0, p("m-sp-upper"), p("m-sp-work"), p("m-sp"), NULL, 0,
+	CHECK(snapshot_overlay_mount(rel, 0, p("m-sp-upper"), p("m-sp-work"), p("m-sp"), NULL,
 				     &err) < 0,
 	      "no lower refused: %s", err.msg);
 }
