@@ -394,6 +394,12 @@ static json_object *graph_driver_json(const struct inspect_src *src)
 		size_t len = 0;
 
 		data = json_object_new_object();
+		/* docker lists its init layer first too */
+		if (src->sn.init) {
+			autofree char *init = store_init_path(src->s);
+
+			listing_append(&lower, &len, ":", init);
+		}
 		if (store_image_lookup(src->s, src->c.image_id, &img, &ignored) == 0) {
 			for (size_t i = img.n_layers; i-- > 0;) {
 				autofree char *p = store_layer_path(src->s, img.layers[i].chain_id);

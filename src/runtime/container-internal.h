@@ -54,6 +54,7 @@ int create_begin(const struct runtime_ctx *ctx, const struct create_opts *o, str
 int write_pid_file(const char *path, pid_t pid, struct berth_err *err);
 
 /* The state and (s != NULL) the config stored at create. */
+#define SECCOMP_CACHE_NAME ".seccomp-cache"
 /* Compiled seccomp filters are cached in ROOT/.seccomp-cache (seccomp.h);
  * called before a spec is parsed. */
 void runtime_seccomp_cache(const struct runtime_ctx *ctx);

@@ -50,6 +50,10 @@ int container_id_validate(const char *id, struct berth_err *err)
 	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0 || strchr(id, '/') != NULL)
 		return berth_err_set(err, 0, "invalid container id \"%s\": must not be \".\", "
 				     "\"..\" or contain \"/\"", id);
+	/* The state root's one entry that is not a container. */
+	if (strcmp(id, SECCOMP_CACHE_NAME) == 0)
+		return berth_err_set(err, 0, "invalid container id \"%s\": the runtime's own cache "
+				     "of seccomp filters", id);
 	for (const char *c = id; *c != '\0'; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			return berth_err_set(err, 0, "invalid container id: control character");
@@ -96,7 +100,7 @@ static int read_stored_config(const struct runtime_ctx *ctx, const char *id, jso
 
 void runtime_seccomp_cache(const struct runtime_ctx *ctx)
 {
-	autofree char *dir = xasprintf("%s/.seccomp-cache", ctx->root);
+	autofree char *dir = xasprintf("%s/%s", ctx->root, SECCOMP_CACHE_NAME);
 
 	seccomp_cache_dir(dir);
 }

@@ -75,6 +75,11 @@ id_of() {
 	# container has printed nothing yet).
 	assert_eq "$(jq -r '.[0].LogPath' <<<"$output")" "$STORE/containers/$id/$id-json.log"
 	[ -d "$(jq -r '.[0].GraphDriver.Data.MergedDir' <<<"$output")/bin" ] || fail "no merged dir"
+	# The init layer is the top lower dir, and holds the mount points.
+	assert_eq "$(jq -r '.[0].GraphDriver.Data.LowerDir' <<<"$output" | cut -d: -f1)" "$STORE/init"
+	[ -f "$STORE/init/etc/hosts" ] && [ -d "$STORE/init/proc" ] || fail "the init layer: $(ls -R "$STORE/init")"
+	[ -z "$(ls -A "$(jq -r '.[0].GraphDriver.Data.UpperDir' <<<"$output")")" ] ||
+		fail "the runtime made mount points in the upper dir: $(ls -A "$(jq -r '.[0].GraphDriver.Data.UpperDir' <<<"$output")")"
 	# Templates, as docker's --format.
 	b_ok inspect -f '{{.State.Pid}} {{.Name}} {{json .Config.Cmd}}' web
 	assert_eq "$output" "$pid /web [\"sleep\",\"1000\"]"

@@ -69,10 +69,10 @@ expect_create_failure() {
 	[ ! -e "$STATE_ROOT/a" ] || fail "created $STATE_ROOT/a"
 }
 
-@test "container id with .." {
+@test "container id with .., or the state root's seccomp cache" {
 	set_args /probe sleep 120
 	local id
-	for id in .. ../escape "x/../../escape"; do
+	for id in .. ../escape "x/../../escape" .seccomp-cache; do
 		CID=$id
 		rt create --bundle "$BUNDLE" "$id"
 		assert_one_line_error "$id"
