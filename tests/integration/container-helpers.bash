@@ -40,6 +40,11 @@ assert_no_cgroup() {
 	[ -z "$left" ] || fail "cgroup left: $left"
 }
 
+# db SQL: a query on the test store's database.
+db() {
+	sqlite3 "$STORE/berth.db" "$1"
+}
+
 # Waits (10 s at most) until no monitor of this test's store is left: a
 # --rm container's monitor cleans up just after `run` has returned.
 wait_monitors() {

@@ -4,10 +4,6 @@
 
 load container-helpers
 
-db() {
-	sqlite3 "$STORE/berth.db" "$1"
-}
-
 # wait_state NAME STATE: until the container's row says so (20 s at most).
 wait_state() {
 	for _ in $(seq 200); do

@@ -291,3 +291,39 @@ load container-helpers
 	assert_eq "$output" "$(seq 49 59 | sed 's/^/line /')"
 	assert_eq "$stderr" done
 }
+
+@test "run --rm: removed however it ends: its command killed, detached, or started with start -a" {
+	# The command that would have ended it is killed: the monitor does.
+	"$BERTH" --root "$STORE" run --rm --name gone busybox sleep 1 >/dev/null 2>&1 &
+	local pid=$! i
+	for i in $(seq 50); do
+		[ "$(db "select count(*) from containers where name = 'gone' and state = 'running'")" = 1 ] && break
+		sleep 0.1
+	done
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null || true
+	for i in $(seq 50); do
+		[ "$(db "select count(*) from containers")" = 0 ] && break
+		sleep 0.1
+	done
+	b_ok ps -aq
+	assert_eq "$output" "" "the killed command's container was not removed"
+	# Detached: nobody to hand over to.
+	b_ok run -d --rm --name det busybox true
+	for i in $(seq 50); do
+		[ "$(db "select count(*) from containers")" = 0 ] && break
+		sleep 0.1
+	done
+	b_ok ps -aq
+	assert_eq "$output" "" "the detached --rm container was not removed"
+	# create --rm, then start -a: the attached start ends it.
+	b_ok create --rm --name later busybox sh -c 'echo from later; exit 4'
+	b start -a later
+	assert_eq "$status" 4
+	assert_eq "$output" "from later"
+	b_ok ps -aq
+	assert_eq "$output" ""
+	wait_monitors || fail "a monitor is left: $(monitors)"
+	[ -z "$(ls "$STORE/tmp")" ] || fail "left in tmp: $(ls "$STORE/tmp")"
+	! grep -q " $STORE/" /proc/self/mountinfo || fail "a mount is left"
+}
