@@ -45,6 +45,16 @@ db() {
 	sqlite3 "$STORE/berth.db" "$1"
 }
 
+# Waits (5 s at most) until the store has no container row left.
+wait_no_containers() {
+	local i
+	for i in $(seq 50); do
+		[ "$(db "select count(*) from containers")" = 0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # Waits (10 s at most) until no monitor of this test's store is left: a
 # --rm container's monitor cleans up just after `run` has returned.
 wait_monitors() {

@@ -302,18 +302,12 @@ load container-helpers
 	done
 	kill -9 "$pid"
 	wait "$pid" 2>/dev/null || true
-	for i in $(seq 50); do
-		[ "$(db "select count(*) from containers")" = 0 ] && break
-		sleep 0.1
-	done
+	wait_no_containers
 	b_ok ps -aq
 	assert_eq "$output" "" "the killed command's container was not removed"
 	# Detached: nobody to hand over to.
 	b_ok run -d --rm --name det busybox true
-	for i in $(seq 50); do
-		[ "$(db "select count(*) from containers")" = 0 ] && break
-		sleep 0.1
-	done
+	wait_no_containers
 	b_ok ps -aq
 	assert_eq "$output" "" "the detached --rm container was not removed"
 	# create --rm, then start -a: the attached start ends it.
