@@ -483,27 +483,45 @@ void engine_mounts_undo(struct store *s, struct engine_mounts *m)
 	m->made_volumes = m->made_dirs = NULL;
 }
 
-int engine_mounts_remove_anonymous(struct store *s, const char *id, json_object *config,
-				   struct berth_err *err)
+/* The name of recorded mount i of config when it is a volume, else NULL. */
+static const char *volume_at(json_object *config, size_t i)
+{
+	json_object *mounts = NULL, *m;
+	const char *type = NULL, *name = NULL;
+	struct berth_err ignored;
+
+	if (config == NULL || !json_object_object_get_ex(config, "Mounts", &mounts) ||
+	    !json_object_is_type(mounts, json_type_array) ||
+	    i >= json_object_array_length(mounts))
+		return NULL;
+	m = json_object_array_get_idx(mounts, i);
+	if (json_get_string(m, "Type", NULL, &type, &ignored) != 1 || strcmp(type, "volume") != 0 ||
+	    json_get_string(m, "Name", NULL, &name, &ignored) != 1)
+		return NULL;
+	return name;
+}
+
+static size_t mounts_len(json_object *config)
 {
 	json_object *mounts = NULL;
-	int r = 0;
 
 	if (config == NULL || !json_object_object_get_ex(config, "Mounts", &mounts) ||
 	    !json_object_is_type(mounts, json_type_array))
 		return 0;
-	for (size_t i = 0; i < json_object_array_length(mounts); i++) {
-		json_object *mp = json_object_array_get_idx(mounts, i);
-		const char *type = NULL, *name = NULL;
+	return json_object_array_length(mounts);
+}
+
+int engine_mounts_remove_anonymous(struct store *s, const char *id, json_object *config,
+				   struct berth_err *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < mounts_len(config); i++) {
+		const char *name = volume_at(config, i);
 		struct volume v = { 0 };
 		bool anonymous;
 
-		if (json_get_string(mp, "Type", NULL, &type, err) < 0 ||
-		    json_get_string(mp, "Name", NULL, &name, err) < 0) {
-			berth_err_clear(err);
-			continue;
-		}
-		if (type == NULL || strcmp(type, "volume") != 0 || name == NULL)
+		if (name == NULL)
 			continue;
 		if (volume_get(s, name, &v, err) < 0) {
 			berth_err_clear(err);
@@ -524,23 +542,28 @@ int engine_mounts_remove_anonymous(struct store *s, const char *id, json_object 
 	return r;
 }
 
-int engine_mounts_remount(struct store *s, json_object *config, struct berth_err *err)
+void engine_mounts_release(struct store *s, const char *id, json_object *config)
 {
-	json_object *mounts = NULL;
-
-	if (!json_object_object_get_ex(config, "Mounts", &mounts) ||
-	    !json_object_is_type(mounts, json_type_array))
-		return 0;
-	for (size_t i = 0; i < json_object_array_length(mounts); i++) {
-		json_object *m = json_object_array_get_idx(mounts, i);
-		const char *type = NULL, *name = NULL;
+	for (size_t i = 0; i < mounts_len(config); i++) {
+		const char *name = volume_at(config, i);
 		struct volume v = { 0 };
 		struct berth_err ignored;
+
+		if (name == NULL || volume_get(s, name, &v, &ignored) < 0)
+			continue;
+		volume_release(s, &v, id, &ignored);
+		volume_clear(&v);
+	}
+}
+
+int engine_mounts_remount(struct store *s, json_object *config, struct berth_err *err)
+{
+	for (size_t i = 0; i < mounts_len(config); i++) {
+		const char *name = volume_at(config, i);
+		struct volume v = { 0 };
 		int r;
 
-		if (json_get_string(m, "Type", NULL, &type, &ignored) != 1 ||
-		    strcmp(type, "volume") != 0 ||
-		    json_get_string(m, "Name", NULL, &name, &ignored) != 1)
+		if (name == NULL)
 			continue;
 		if (volume_get(s, name, &v, err) < 0)
 			return berth_err_wrap(err, "volume %s", name);

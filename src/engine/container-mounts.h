@@ -39,6 +39,10 @@ int engine_mounts_prepare(struct store *s, struct engine_mounts *m, const char *
  * the container uses, which a reboot unmounted; volumes without options
  * need nothing. */
 int engine_mounts_remount(struct store *s, json_object *config, struct berth_err *err);
+/* When container id no longer runs (created, stopped, removed): unmounts
+ * the volumes with options it uses that no other running container uses
+ * (volume_release). Best effort. */
+void engine_mounts_release(struct store *s, const char *id, json_object *config);
 void engine_mounts_undo(struct store *s, struct engine_mounts *m);
 void engine_mounts_clear(struct engine_mounts *m);
 

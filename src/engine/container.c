@@ -712,8 +712,12 @@ int engine_create(struct engine *e, const struct engine_create_opts *o,
 	if (store_snapshot_create(e->store, img.id, id, STORE_SNAPSHOT_INIT, &sn, err) < 0)
 		goto fail;
 	snap = true;
-	if (engine_mounts_prepare(e->store, &mounts, sn.mountpoint, err) < 0 ||
-	    build_spec(e, o, id, sn.mountpoint, image_config, &mounts.list, &args, &spec, err) < 0)
+	if (engine_mounts_prepare(e->store, &mounts, sn.mountpoint, err) < 0)
+		goto fail;
+	/* Its volumes' contents are copied up; those with options are
+	 * mounted again when it starts (docker's: while in use only). */
+	engine_mounts_release(e->store, id, config);
+	if (build_spec(e, o, id, sn.mountpoint, image_config, &mounts.list, &args, &spec, err) < 0)
 		goto fail;
 	/* Path and Args as the process will run. */
 	if (args != NULL) {
@@ -997,6 +1001,7 @@ static int remove_container(struct engine *e, const char *what, unsigned flags, 
 	 * anonymous volumes gone too. */
 	if (volumes > 0 && engine_mounts_remove_anonymous(e->store, c.id, c.config, err) < 0)
 		goto out;
+	engine_mounts_release(e->store, c.id, c.config);
 	if (flags & REMOVE_DEFER) {
 		char *to = store_trash_path(e->store, "container", c.id);
 

@@ -494,6 +494,7 @@ static void finish(struct monitor *m, int code, const char *error)
 	struct berth_err err = { 0 };
 
 	engine_record_exit(&m->e, m->c.id, code, error, &err);
+	engine_mounts_release(m->store, m->c.id, m->c.config);
 	if (m->listen >= 0)
 		close(m->listen);
 	m->listen = -1;

@@ -358,6 +358,42 @@ int volume_mount(struct store *s, const struct volume *v, struct berth_err *err)
 	return 0;
 }
 
+int volume_release(struct store *s, const struct volume *v, const char *except_id,
+		   struct berth_err *err)
+{
+	const char *type = NULL, *device = NULL;
+	autofree char *data = volume_path(s, v->name);
+	sqlite3_stmt *st = NULL;
+	int rc, running = 0;
+
+	json_get_string(v->options, "type", NULL, &type, err);
+	json_get_string(v->options, "device", NULL, &device, err);
+	berth_err_clear(err);
+	if (type == NULL || device == NULL || !is_mounted(data))
+		return 0;
+	if (store_prepare(s,
+			  "SELECT COUNT(*) FROM containers c, json_each(CASE WHEN "
+			  "json_valid(c.config) THEN c.config ELSE '{}' END, '$.Mounts') m "
+			  "WHERE json_extract(m.value, '$.Type') = 'volume' AND "
+			  "json_extract(m.value, '$.Name') = ?1 AND c.id != ?2 AND "
+			  "c.state IN ('running', 'restarting')",
+			  &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, v->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, except_id != NULL ? except_id : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		running = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return store_sql_err(s, "find the running users of a volume", err);
+	if (running > 0)
+		return 0;
+	if (umount2(data, 0) < 0 && (errno != EBUSY || umount2(data, MNT_DETACH) < 0))
+		return berth_err_set(err, errno, "unmount volume %s", data);
+	return 0;
+}
+
 int volume_remove(struct store *s, const char *name, bool force, struct berth_err *err)
 {
 	return volume_remove_except(s, name, NULL, force, err);

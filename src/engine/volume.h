@@ -63,3 +63,8 @@ int volume_remove_except(struct store *s, const char *name, const char *except_i
 uint64_t volume_size(struct store *s, const char *name);
 /* Mounts a volume that has options on its _data, unless already mounted. */
 int volume_mount(struct store *s, const struct volume *v, struct berth_err *err);
+/* Unmounts such a volume when no container but except_id is running with
+ * it: docker's local driver keeps one mounted while it is in use only, so
+ * a tmpfs volume's files go with its last running user. */
+int volume_release(struct store *s, const struct volume *v, const char *except_id,
+		   struct berth_err *err);
