@@ -537,7 +537,7 @@ static void monitor_exit(struct monitor *m, int code)
 {
 	struct runtime_ctx ctx;
 	struct berth_err err = { 0 };
-	struct monitor_io io = { 0 };
+	struct monitor_io io = { .out = -1, .err = -1, .in = -1 };
 	autofree char *id = xstrdup(m->c.id);
 	int64_t ran;
 
@@ -680,7 +680,7 @@ static int settings_parse(struct monitor *m, char **args, int n)
  * command that started it records the start. */
 static void monitor_setup_main(struct monitor *m, const char *id, int client)
 {
-	struct monitor_io io = { 0 };
+	struct monitor_io io = { .out = -1, .err = -1, .in = -1 };
 	struct berth_err err = { 0 };
 	int keep[2];
 
