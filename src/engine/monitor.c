@@ -483,7 +483,7 @@ static void backoff_sleep(int64_t ms)
 	sigtimedwait(&mask, NULL, &ts);
 }
 
-/* The end: the exit recorded, the run directory gone, a --rm container
+/* The end: the run directory gone, the exit recorded, a --rm container
  * removed, and then the attached clients told (docker's `run --rm`
  * returns once the container is gone); last, the removed container's
  * directories, moved aside, are deleted. */
@@ -493,14 +493,17 @@ static void finish(struct monitor *m, int code, const char *error)
 	autostrv char **trash = NULL;
 	struct berth_err err = { 0 };
 
-	engine_record_exit(&m->e, m->c.id, code, error, &err);
-	engine_mounts_release(m->store, m->c.id, m->c.config);
+	/* The run directory and the volumes go first: once the exit is
+	 * recorded a new start (`restart`, `wait` then `start`) may write
+	 * its bundle there and mount them. */
 	if (m->listen >= 0)
 		close(m->listen);
 	m->listen = -1;
 	unlink(sock);
 	fs_rm_rf(m->dir, &err);
 	berth_err_clear(&err);
+	engine_mounts_release(m->store, m->c.id, m->c.config);
+	engine_record_exit(&m->e, m->c.id, code, error, &err);
 	if (config_bool(m, "AutoRemove"))
 		engine_remove_deferred(&m->e, m->c.id, &trash, &err);
 	tell_clients(m, code);
