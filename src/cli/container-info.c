@@ -217,18 +217,7 @@ static const struct cli_opt stats_table[] = {
 	CLI_OPT_END,
 };
 
-static const struct listing_column stats_columns[] = {
-	{ "ID", "CONTAINER ID" },
-	{ "Name", "NAME" },
-	{ "CPUPerc", "CPU %" },
-	{ "MemUsage", "MEM USAGE / LIMIT" },
-	{ "MemPerc", "MEM %" },
-	{ "NetIO", "NET I/O" },
-	{ "BlockIO", "BLOCK I/O" },
-	{ "PIDs", "PIDS" },
-	{ NULL, NULL },
-};
-
+/* The fields --format knows; the default table shows all but the first. */
 static const struct listing_column stats_fields[] = {
 	{ "Container", "CONTAINER" },
 	{ "ID", "CONTAINER ID" },
@@ -360,7 +349,7 @@ static int stats_print(const struct stats_opts *o, const struct stats_entry *v, 
 
 	for (size_t i = 0; i < n; i++)
 		json_object_array_add(rows, stats_row(&v[i], !o->no_trunc));
-	return listing_print_rows(o->format, rows, stats_columns, stats_fields, err);
+	return listing_print_rows(o->format, rows, stats_fields + 1, stats_fields, err);
 }
 
 /* Without names, docker follows what runs now: containers started since

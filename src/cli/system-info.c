@@ -110,6 +110,15 @@ static const char *kernel_version(struct utsname *u)
 
 /* ---- version ---- */
 
+/* What the client, the engine and the server each say of the build. */
+static void add_build(json_object *o)
+{
+	listing_add_str(o, "GitCommit", BERTH_GIT_COMMIT);
+	listing_add_str(o, "Compiler", BERTH_COMPILER);
+	listing_add_str(o, "Os", "linux");
+	listing_add_str(o, "Arch", BERTH_ARCH);
+}
+
 static json_object *version_json(void)
 {
 	json_object *o = json_object_new_object(), *client = json_object_new_object();
@@ -125,17 +134,11 @@ static json_object *version_json(void)
 	listing_add_str(plat, "Name", "Berth");
 	json_object_object_add(client, "Platform", plat);
 	listing_add_str(client, "Version", BERTH_VERSION);
-	listing_add_str(client, "GitCommit", BERTH_GIT_COMMIT);
-	listing_add_str(client, "Compiler", BERTH_COMPILER);
-	listing_add_str(client, "Os", "linux");
-	listing_add_str(client, "Arch", BERTH_ARCH);
+	add_build(client);
 	listing_add_str(client, "BuildTime", when);
 	listing_add_str(client, "Context", "default");
 
-	listing_add_str(details, "GitCommit", BERTH_GIT_COMMIT);
-	listing_add_str(details, "Compiler", BERTH_COMPILER);
-	listing_add_str(details, "Os", "linux");
-	listing_add_str(details, "Arch", BERTH_ARCH);
+	add_build(details);
 	listing_add_str(details, "BuildTime", when);
 	listing_add_str(details, "KernelVersion", kernel);
 	listing_add_str(engine, "Name", "Engine");
@@ -153,10 +156,7 @@ static json_object *version_json(void)
 	json_object_object_add(server, "Platform", plat);
 	json_object_object_add(server, "Components", comps);
 	listing_add_str(server, "Version", BERTH_VERSION);
-	listing_add_str(server, "GitCommit", BERTH_GIT_COMMIT);
-	listing_add_str(server, "Compiler", BERTH_COMPILER);
-	listing_add_str(server, "Os", "linux");
-	listing_add_str(server, "Arch", BERTH_ARCH);
+	add_build(server);
 	listing_add_str(server, "KernelVersion", kernel);
 	listing_add_str(server, "BuildTime", when);
 

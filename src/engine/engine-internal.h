@@ -8,6 +8,8 @@
 #include "engine/engine.h"
 #include "runtime/container.h"
 
+struct mount_spec_list;
+
 int64_t engine_now_ns(void);
 /* The error recorded for a container whose monitor died with it running
  * (killed, or the host went down). */
@@ -17,6 +19,13 @@ int engine_check_name(const char *name, struct berth_err *err);
 /* ROOT/containers/ID: the json-file logs (made with the first record),
  * and the bundle of a container an older berth made. */
 char *engine_container_dir(struct engine *e, const char *id);
+/* A container's OCI config for create: docker's defaults, the image's
+ * config and o, with rootfs (the snapshot's merged dir, where users are
+ * resolved); *args gets the process's args (a new ref). */
+int engine_build_spec(struct engine *e, const struct engine_create_opts *o, const char *id,
+		      const char *rootfs, json_object *image_config,
+		      const struct mount_spec_list *mounts, json_object **args, char **out,
+		      struct berth_err *err);
 /* Writes the bundle a start runs: RUN_ROOT/ID/config.json from the row,
  * and the files bind mounted at /etc/hostname, /etc/hosts and
  * /etc/resolv.conf, made afresh (a tmpfs on a usual host: no disk inode
@@ -28,6 +37,11 @@ char *engine_container_dir_in(const char *root, const char *id);
  * text bound. */
 int engine_update(struct engine *e, const char *id, const char *set, int64_t a, int64_t b,
 		  int64_t c, const char *text, struct berth_err *err);
+/* The container's restart policy's name ("no" when none), and with
+ * max_retries its MaximumRetryCount. */
+const char *engine_restart_policy(const struct engine_container *c, int64_t *max_retries);
+int engine_record_running(struct engine *e, const char *id, pid_t pid, pid_t monitor,
+			  int64_t started_ns, struct berth_err *err);
 int engine_record_exit(struct engine *e, const char *id, int code, const char *error,
 		       struct berth_err *err);
 int engine_delete_row(struct engine *e, const char *id, struct berth_err *err);

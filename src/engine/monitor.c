@@ -99,6 +99,25 @@ char *engine_attach_path(struct engine *e, const char *id)
 	return xasprintf("%s/%s/attach.sock", e->run_root, id);
 }
 
+/* What the monitor needs of a container's config: its stdio and log. The
+ * start passes them in the monitor's arguments (monitor_argv); a monitor
+ * that reads the row itself (to restart) takes them from there. */
+struct monitor_settings {
+	bool tty, open_stdin, stdin_once;
+	int64_t log_max_size, log_max_file;
+};
+
+static void settings_from_config(json_object *config, struct monitor_settings *set)
+{
+	struct berth_err ignored;
+
+	json_get_bool(config, "Tty", NULL, &set->tty, &ignored);
+	json_get_bool(config, "OpenStdin", NULL, &set->open_stdin, &ignored);
+	json_get_bool(config, "StdinOnce", NULL, &set->stdin_once, &ignored);
+	json_get_int64(config, "LogMaxSize", NULL, &set->log_max_size, &ignored);
+	json_get_int64(config, "LogMaxFile", NULL, &set->log_max_file, &ignored);
+}
+
 struct monitor {
 	const char *root, *driver, *run_root;
 	char *runtime_root;  /* RUN_ROOT/runtime, the runtime's state */
@@ -111,9 +130,7 @@ struct monitor {
 	struct monitor_client clients[MONITOR_MAX_CLIENTS];
 	size_t n_clients;
 	int64_t delay_ms; /* the next restart's back-off */
-	/* from the container's config: its stdio and log */
-	bool tty, open_stdin, stdin_once;
-	int64_t log_max_size, log_max_file;
+	struct monitor_settings set;
 	char *bundle; /* engine_bundle_write's */
 };
 
@@ -129,17 +146,6 @@ static struct runtime_ctx monitor_ctx(struct monitor *m)
 	return (struct runtime_ctx){ .root = m->runtime_root };
 }
 
-static void settings_from_config(struct monitor *m)
-{
-	struct berth_err ignored;
-
-	json_get_bool(m->c.config, "Tty", NULL, &m->tty, &ignored);
-	json_get_bool(m->c.config, "OpenStdin", NULL, &m->open_stdin, &ignored);
-	json_get_bool(m->c.config, "StdinOnce", NULL, &m->stdin_once, &ignored);
-	json_get_int64(m->c.config, "LogMaxSize", NULL, &m->log_max_size, &ignored);
-	json_get_int64(m->c.config, "LogMaxFile", NULL, &m->log_max_file, &ignored);
-}
-
 static int monitor_open(struct monitor *m, const char *id, struct berth_err *err)
 {
 	if (store_open(m->root, m->driver, &m->store, err) < 0 ||
@@ -148,7 +154,7 @@ static int monitor_open(struct monitor *m, const char *id, struct berth_err *err
 		return -1;
 	free(m->dir);
 	m->dir = engine_run_dir(&m->e, m->c.id);
-	settings_from_config(m);
+	settings_from_config(m->c.config, &m->set);
 	return 0;
 }
 
@@ -234,7 +240,7 @@ static int create_tty(struct monitor *m, struct monitor_io *io, struct berth_err
 	}
 	io->tty = true;
 	io->out = master;
-	io->in = m->open_stdin ? master : -1;
+	io->in = m->set.open_stdin ? master : -1;
 	io->err = -1;
 out:
 	unlink(path);
@@ -248,7 +254,7 @@ static int create_pipes(struct monitor *m, struct monitor_io *io, struct berth_e
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	int stdio[3], r = -1;
 
-	if ((m->open_stdin ? pipe2(in, O_CLOEXEC)
+	if ((m->set.open_stdin ? pipe2(in, O_CLOEXEC)
 					 : (in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC))) < 0 ||
 	    pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		berth_err_set(err, errno, "pipe");
@@ -285,9 +291,6 @@ out:
  * went away without answering. */
 static int record_running(struct monitor *m, pid_t pid, int64_t started, struct berth_err *err)
 {
-	const char *set = "state = 'running', pid = ?1, monitor_pid = ?2, started_ns = ?3, "
-			  "exit_code = 0, finished_ns = 0, error = ''";
-
 	if (m->store == NULL && m->sync_fd >= 0) {
 		char line[80], ack;
 		ssize_t n;
@@ -308,7 +311,7 @@ static int record_running(struct monitor *m, pid_t pid, int64_t started, struct 
 		if (monitor_open(m, id, err) < 0)
 			return -1;
 	}
-	return engine_update(&m->e, m->c.id, set, pid, getpid(), started, NULL, err);
+	return engine_record_running(&m->e, m->c.id, pid, getpid(), started, err);
 }
 
 /* Creates and starts the container; io gets its stdio and init. */
@@ -319,8 +322,8 @@ static int run_container(struct monitor *m, struct monitor_io *io, struct berth_
 	int64_t pid = 0;
 
 	io->out = io->err = io->in = -1;
-	io->stdin_once = m->stdin_once;
-	if ((m->tty ? create_tty(m, io, err) : create_pipes(m, io, err)) < 0)
+	io->stdin_once = m->set.stdin_once;
+	if ((m->set.tty ? create_tty(m, io, err) : create_pipes(m, io, err)) < 0)
 		return -1;
 	if (container_state(&ctx, m->c.id, &state, err) < 0 ||
 	    json_get_int64(state, "pid", NULL, &pid, err) < 0)
@@ -382,7 +385,7 @@ static void exec_tiny(struct monitor *m, struct monitor_io *io)
 	autofree char *log = engine_log_path_in(m->root, m->c.id);
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	int64_t max_size = m->log_max_size, max_file = m->log_max_file;
+	int64_t max_size = m->set.log_max_size, max_file = m->set.log_max_file;
 	autostrv char **argv = NULL;
 	int code;
 	int fds[3] = { io->out, io->err, io->in };
@@ -453,17 +456,11 @@ static void tell_clients(struct monitor *m, int code)
 /* The restart policy's answer for an exit with code. */
 static bool should_restart(struct monitor *m, int code)
 {
-	json_object *policy = NULL;
-	const char *name = "no";
 	int64_t max = 0;
-	struct berth_err ignored;
+	const char *name = engine_restart_policy(&m->c, &max);
 
 	if (m->c.manually_stopped)
 		return false;
-	if (json_object_object_get_ex(m->c.config, "RestartPolicy", &policy)) {
-		json_get_string(policy, "Name", NULL, &name, &ignored);
-		json_get_int64(policy, "MaximumRetryCount", NULL, &max, &ignored);
-	}
 	if (strcmp(name, "always") == 0 || strcmp(name, "unless-stopped") == 0)
 		return true;
 	if (strcmp(name, "on-failure") == 0)
@@ -489,7 +486,6 @@ static void backoff_sleep(int64_t ms)
  * directories, moved aside, are deleted. */
 static void finish(struct monitor *m, int code, const char *error)
 {
-	autofree char *sock = xasprintf("%s/attach.sock", m->dir);
 	autostrv char **trash = NULL;
 	struct berth_err err = { 0 };
 
@@ -499,7 +495,6 @@ static void finish(struct monitor *m, int code, const char *error)
 	if (m->listen >= 0)
 		close(m->listen);
 	m->listen = -1;
-	unlink(sock);
 	fs_rm_rf(m->dir, &err);
 	berth_err_clear(&err);
 	engine_mounts_release(m->store, m->c.id, m->c.config);
@@ -519,7 +514,6 @@ static void finish(struct monitor *m, int code, const char *error)
 static void cleanup_gone(struct monitor *m)
 {
 	autofree char *dir = engine_run_dir_in(m->run_root, m->c.id);
-	autofree char *sock = xasprintf("%s/attach.sock", dir);
 	struct runtime_ctx ctx = monitor_ctx(m);
 	static const char *const what[] = { "snapshot", "container" };
 	struct berth_err err = { 0 };
@@ -527,7 +521,6 @@ static void cleanup_gone(struct monitor *m)
 	if (m->listen >= 0)
 		close(m->listen);
 	container_delete(&ctx, m->c.id, true, &err);
-	unlink(sock);
 	fs_rm_rf(dir, &err);
 	for (size_t i = 0; i < ARRAY_SIZE(what); i++)
 		store_trash_remove(m->root, what[i], m->c.id, &err);
@@ -663,15 +656,15 @@ static int settings_parse(struct monitor *m, char **args, int n)
 		if (errno != 0 || end == eq + 1 || *end != '\0')
 			return -1;
 		if (strncmp(args[i], "tty=", 4) == 0)
-			m->tty = v != 0;
+			m->set.tty = v != 0;
 		else if (strncmp(args[i], "open-stdin=", 11) == 0)
-			m->open_stdin = v != 0;
+			m->set.open_stdin = v != 0;
 		else if (strncmp(args[i], "stdin-once=", 11) == 0)
-			m->stdin_once = v != 0;
+			m->set.stdin_once = v != 0;
 		else if (strncmp(args[i], "log-max-size=", 13) == 0)
-			m->log_max_size = v;
+			m->set.log_max_size = v;
 		else if (strncmp(args[i], "log-max-file=", 13) == 0)
-			m->log_max_file = v;
+			m->set.log_max_file = v;
 		else
 			return -1;
 	}
@@ -711,12 +704,10 @@ static void monitor_setup_main(struct monitor *m, const char *id, int client)
 	m->dir = engine_run_dir_in(m->run_root, m->c.id);
 	if (listen_attach(m, &err) < 0 || run_container(m, &io, &err) < 0) {
 		struct runtime_ctx ctx = monitor_ctx(m);
-		autofree char *sock = xasprintf("%s/attach.sock", m->dir);
 		struct berth_err ignored;
 
 		close_io(&io);
 		container_delete(&ctx, m->c.id, true, &ignored);
-		unlink(sock);
 		fs_rm_rf(m->dir, &ignored);
 		sync_write(m->sync_fd, "error ");
 		sync_write(m->sync_fd, err.msg);
@@ -803,16 +794,10 @@ static _Noreturn void exec_monitor(char **argv, int sync_fd, int client)
 static char **monitor_argv(struct engine *e, const struct engine_container *c,
 			   const char *bundle)
 {
-	bool tty = false, open_stdin = false, stdin_once = false;
-	int64_t max_size = 0, max_file = 0;
-	struct berth_err ignored;
+	struct monitor_settings set = { 0 };
 	char **argv = NULL;
 
-	json_get_bool(c->config, "Tty", NULL, &tty, &ignored);
-	json_get_bool(c->config, "OpenStdin", NULL, &open_stdin, &ignored);
-	json_get_bool(c->config, "StdinOnce", NULL, &stdin_once, &ignored);
-	json_get_int64(c->config, "LogMaxSize", NULL, &max_size, &ignored);
-	json_get_int64(c->config, "LogMaxFile", NULL, &max_file, &ignored);
+	settings_from_config(c->config, &set);
 	strv_push(&argv, "berth");
 	strv_push(&argv, "__monitor");
 	strv_push(&argv, e->store->root);
@@ -821,11 +806,11 @@ static char **monitor_argv(struct engine *e, const struct engine_container *c,
 	strv_push(&argv, c->id);
 	strv_push(&argv, "SYNC_FD");
 	strv_push(&argv, "CLIENT_FD");
-	strv_push_take(&argv, xasprintf("tty=%d", tty));
-	strv_push_take(&argv, xasprintf("open-stdin=%d", open_stdin));
-	strv_push_take(&argv, xasprintf("stdin-once=%d", stdin_once));
-	strv_push_take(&argv, xasprintf("log-max-size=%lld", (long long)max_size));
-	strv_push_take(&argv, xasprintf("log-max-file=%lld", (long long)max_file));
+	strv_push_take(&argv, xasprintf("tty=%d", set.tty));
+	strv_push_take(&argv, xasprintf("open-stdin=%d", set.open_stdin));
+	strv_push_take(&argv, xasprintf("stdin-once=%d", set.stdin_once));
+	strv_push_take(&argv, xasprintf("log-max-size=%lld", (long long)set.log_max_size));
+	strv_push_take(&argv, xasprintf("log-max-file=%lld", (long long)set.log_max_file));
 	strv_push_take(&argv, xasprintf("bundle=%s", bundle));
 	return argv;
 }
@@ -852,10 +837,7 @@ static int monitor_answer(struct engine *e, const char *id, int fd, struct berth
 	}
 	msg[got] = '\0';
 	if (sscanf(msg, "ok %lld %lld %lld\n", &pid, &mon, &started) == 3) {
-		if (engine_update(e, id,
-				  "state = 'running', pid = ?1, monitor_pid = ?2, started_ns = ?3, "
-				  "exit_code = 0, finished_ns = 0, error = ''",
-				  pid, mon, started, NULL, err) < 0)
+		if (engine_record_running(e, id, (pid_t)pid, (pid_t)mon, started, err) < 0)
 			return -1;
 		if (write(fd, "k", 1) != 1)
 			return berth_err_set(err, errno, "the container's monitor died");

@@ -18,14 +18,10 @@
 
 static bool wants_start(const struct engine_container *c)
 {
-	json_object *policy = NULL;
-	const char *name = "no";
-	struct berth_err ignored;
+	const char *name = engine_restart_policy(c, NULL);
 
 	if (c->state != ENGINE_EXITED)
 		return false;
-	if (json_object_object_get_ex(c->config, "RestartPolicy", &policy))
-		json_get_string(policy, "Name", NULL, &name, &ignored);
 	if (strcmp(name, "always") == 0)
 		return true;
 	if (strcmp(name, "unless-stopped") == 0)

@@ -278,7 +278,11 @@ int volume_list(struct store *s, struct volume **out, size_t *n, struct berth_er
 	return 0;
 }
 
-int volume_users(struct store *s, const char *name, char ***ids, struct berth_err *err)
+/* The containers whose recorded Mounts name volume name, oldest first,
+ * but except_id (NULL: none); running: only those running (or
+ * restarting). */
+static int users_of(struct store *s, const char *name, const char *except_id, bool running,
+		    char ***ids, struct berth_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	autostrv char **v = NULL;
@@ -286,14 +290,19 @@ int volume_users(struct store *s, const char *name, char ***ids, struct berth_er
 
 	/* A config that does not parse uses nothing (json_each would fail the
 	 * whole query on it). */
+#define USERS_SQL                                                                          \
+	"SELECT DISTINCT c.id FROM containers c, json_each(CASE WHEN json_valid(c.config) "    \
+	"THEN c.config ELSE '{}' END, '$.Mounts') m WHERE json_extract(m.value, '$.Type') = " \
+	"'volume' AND json_extract(m.value, '$.Name') = ?1 AND c.id != ?2"
 	if (store_prepare(s,
-			  "SELECT DISTINCT c.id FROM containers c, json_each(CASE WHEN "
-			  "json_valid(c.config) THEN c.config ELSE '{}' END, '$.Mounts') m "
-			  "WHERE json_extract(m.value, '$.Type') = 'volume' AND "
-			  "json_extract(m.value, '$.Name') = ?1 ORDER BY c.created_ns",
+			  running ? USERS_SQL " AND c.state IN ('running', 'restarting') "
+					      "ORDER BY c.created_ns"
+				  : USERS_SQL " ORDER BY c.created_ns",
 			  &st, err) < 0)
 		return -1;
+#undef USERS_SQL
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, except_id != NULL ? except_id : "", -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		strv_push(&v, (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
@@ -301,6 +310,11 @@ int volume_users(struct store *s, const char *name, char ***ids, struct berth_er
 		return store_sql_err(s, "find the users of a volume", err);
 	*ids = steal_ptr(v);
 	return 0;
+}
+
+int volume_users(struct store *s, const char *name, char ***ids, struct berth_err *err)
+{
+	return users_of(s, name, NULL, false, ids, err);
 }
 
 /* Whether path is a mount point now. */
@@ -363,31 +377,16 @@ int volume_release(struct store *s, const struct volume *v, const char *except_i
 {
 	const char *type = NULL, *device = NULL;
 	autofree char *data = volume_path(s, v->name);
-	sqlite3_stmt *st = NULL;
-	int rc, running = 0;
+	autostrv char **running = NULL;
 
 	json_get_string(v->options, "type", NULL, &type, err);
 	json_get_string(v->options, "device", NULL, &device, err);
 	berth_err_clear(err);
 	if (type == NULL || device == NULL || !is_mounted(data))
 		return 0;
-	if (store_prepare(s,
-			  "SELECT COUNT(*) FROM containers c, json_each(CASE WHEN "
-			  "json_valid(c.config) THEN c.config ELSE '{}' END, '$.Mounts') m "
-			  "WHERE json_extract(m.value, '$.Type') = 'volume' AND "
-			  "json_extract(m.value, '$.Name') = ?1 AND c.id != ?2 AND "
-			  "c.state IN ('running', 'restarting')",
-			  &st, err) < 0)
+	if (users_of(s, v->name, except_id, true, &running, err) < 0)
 		return -1;
-	sqlite3_bind_text(st, 1, v->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, except_id != NULL ? except_id : "", -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		running = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return store_sql_err(s, "find the running users of a volume", err);
-	if (running > 0)
+	if (running != NULL)
 		return 0;
 	if (umount2(data, 0) < 0 && (errno != EBUSY || umount2(data, MNT_DETACH) < 0))
 		return berth_err_set(err, errno, "unmount volume %s", data);
@@ -397,19 +396,6 @@ int volume_release(struct store *s, const struct volume *v, const char *except_i
 int volume_remove(struct store *s, const char *name, bool force, struct berth_err *err)
 {
 	return volume_remove_except(s, name, NULL, force, err);
-}
-
-/* Drops except from the list of users. */
-static void users_without(char **users, const char *except)
-{
-	size_t n = strv_len(users);
-
-	for (size_t i = 0; except != NULL && i < n; i++)
-		if (strcmp(users[i], except) == 0) {
-			free(users[i]);
-			memmove(&users[i], &users[i + 1], (n - i) * sizeof(*users));
-			return;
-		}
 }
 
 int volume_remove_except(struct store *s, const char *name, const char *except_id, bool force,
@@ -433,10 +419,9 @@ int volume_remove_except(struct store *s, const char *name, const char *except_i
 		}
 		return -1;
 	}
-	if (volume_users(s, name, &users, err) < 0)
+	if (users_of(s, name, except_id, false, &users, err) < 0)
 		goto fail;
-	users_without(users, except_id);
-	if (strv_len(users) > 0) {
+	if (users != NULL) {
 		autofree char *list = NULL;
 
 		for (size_t i = 0; users[i] != NULL; i++) {

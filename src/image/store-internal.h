@@ -22,7 +22,7 @@ int store_gc_locked(struct store *s, struct store_gc_stats *stats, struct berth_
 /* store_gc's visitor of ROOT/snapshots: removes a directory without a row. */
 /* ROOT/init (see STORE_SNAPSHOT_INIT), made once, when the store is
  * opened: in a staging directory, then renamed into place, so it is whole
- * or absent. *out (may be NULL) gets its path. */
-int store_init_layer(struct store *s, char **out, struct berth_err *err);
+ * or absent. */
+int store_init_layer(struct store *s, struct berth_err *err);
 int store_snapshot_sweep(struct store *s, int dfd, const char *name, struct store_gc_stats *stats,
 			 struct berth_err *err);

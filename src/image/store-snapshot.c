@@ -117,7 +117,7 @@ char *store_init_path(struct store *s)
 	return xasprintf("%s/init", s->root);
 }
 
-int store_init_layer(struct store *s, char **out, struct berth_err *err)
+int store_init_layer(struct store *s, struct berth_err *err)
 {
 	static const char *const dirs[] = { "proc", "sys", "dev", "etc" };
 	static const char *const files[] = { "etc/hostname", "etc/hosts", "etc/resolv.conf" };
@@ -126,7 +126,7 @@ int store_init_layer(struct store *s, char **out, struct berth_err *err)
 	autoclose int fd = -1;
 
 	if (access(path, F_OK) == 0)
-		goto done;
+		return 0;
 	if (mkdtemp(stage) == NULL)
 		return berth_err_set(err, errno, "mkdtemp %s", stage);
 	fd = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -157,9 +157,6 @@ int store_init_layer(struct store *s, char **out, struct berth_err *err)
 	}
 	fs_rm_rf(stage, err);
 	berth_err_clear(err);
-done:
-	if (out != NULL)
-		*out = steal_ptr(path);
 	return 0;
 fail:
 	{
@@ -185,13 +182,8 @@ static int mount_overlay(struct store *s, const struct store_image *img, const c
 	/* Top layer first: the init layer, when asked for (and there is
 	 * room: overlayfs stacks at most 500), then the image's. An image
 	 * without layers gets an empty lower dir. */
-	if ((flags & STORE_SNAPSHOT_INIT) && n < SNAPSHOT_OVERLAY_MAX_LOWERS) {
-		char *init = NULL;
-
-		if (store_init_layer(s, &init, err) < 0)
-			return -1;
-		strv_push_take(&paths, init);
-	}
+	if ((flags & STORE_SNAPSHOT_INIT) && n < SNAPSHOT_OVERLAY_MAX_LOWERS)
+		strv_push_take(&paths, store_init_path(s));
 	for (size_t i = n; i > 0; i--)
 		strv_push_take(&paths, store_layer_path(s, img->layers[i - 1].chain_id));
 	n = strv_len(paths);

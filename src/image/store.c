@@ -267,7 +267,7 @@ int store_open(const char *root, const char *driver, struct store **out, struct 
 	} else {
 		s->driver = snapshot_driver_detect();
 	}
-	if (store_mkdirs(s, err) < 0 || store_init_layer(s, NULL, err) < 0 ||
+	if (store_mkdirs(s, err) < 0 || store_init_layer(s, err) < 0 ||
 	    store_open_db(s, err) < 0)
 		goto fail;
 	*out = s;

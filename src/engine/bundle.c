@@ -1,0 +1,202 @@
+/* A container's OCI config and its bundle: the config is built at create
+ * and kept in the container's row; each start writes the bundle from it
+ * (config.json and the files bind mounted at /etc) to RUN_ROOT/ID. */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "engine/engine-internal.h"
+#include "engine/mount-spec.h"
+#include "engine/ocispec-init.h"
+#include "engine/ocispec.h"
+#include "image/store-internal.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/xalloc.h"
+
+static int write_text(const char *dir, const char *name, const char *text, struct berth_err *err)
+{
+	autofree char *path = xasprintf("%s/%s", dir, name);
+
+	return fs_write_file_replace(path, text, strlen(text), 0644, err);
+}
+
+int engine_build_spec(struct engine *e, const struct engine_create_opts *o, const char *id,
+		      const char *rootfs, json_object *image_config,
+		      const struct mount_spec_list *mounts, json_object **args, char **out,
+		      struct berth_err *err)
+{
+	autofree char *dir = engine_run_dir(e, id);
+	autofree char *hostname = xstrndup(id, 12);
+	autofree char *hostname_file = xasprintf("%s/hostname", dir);
+	autofree char *hosts_file = xasprintf("%s/hosts", dir);
+	autofree char *resolv_file = xasprintf("%s/resolv.conf", dir);
+	autofree char *cgpath = ocispec_cgroups_path(o->res.cgroup_parent, id);
+	autofree char *init = NULL;
+	autojson json_object *spec = NULL;
+	struct ocispec_opts so = {
+		.id = id,
+		.rootfs = rootfs,
+		.hostname = o->hostname ? o->hostname : hostname,
+		.cmd = o->cmd,
+		.entrypoint = o->entrypoint,
+		.env = o->env,
+		.workdir = o->workdir,
+		.user = o->user,
+		.tty = o->tty,
+		.read_only = o->read_only,
+		.privileged = o->privileged,
+		.cap_add = o->cap_add,
+		.cap_drop = o->cap_drop,
+		.no_new_privileges = o->no_new_privileges,
+		.network = o->network ? o->network : "none",
+		.cgroups_path = cgpath,
+		.labels = o->labels,
+		.hostname_file = hostname_file,
+		.hosts_file = hosts_file,
+		.resolv_file = resolv_file,
+		.mounts = mounts,
+		.res = &o->res,
+		.shm_size = o->res.shm_size > 0 ? (uint64_t)o->res.shm_size : 0,
+		.seccomp_profile =
+		    o->seccomp != NULL && strcmp(o->seccomp, "unconfined") != 0 ? o->seccomp : NULL,
+		.seccomp_default = o->seccomp == NULL,
+	};
+	json_object *process = NULL;
+
+	if (o->init && ocispec_init_find(&init, err) < 0)
+		return -1;
+	if (ocispec_build(&so, image_config, &spec, err) < 0)
+		return -1;
+	if (json_object_object_get_ex(spec, "process", &process))
+		json_object_object_get_ex(process, "args", args);
+	if (*args != NULL)
+		json_object_get(*args);
+	/* After taking args: Path and Args stay the user's command. */
+	if (init != NULL && ocispec_init_apply(spec, init, err) < 0)
+		return -1;
+	*out = xstrdup(json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PLAIN |
+								JSON_C_TO_STRING_NOSLASHESCAPE));
+	return 0;
+}
+
+int engine_container_spec(struct engine *e, const char *id, char **out, struct berth_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*out = NULL;
+	if (store_prepare(e->store, "SELECT spec FROM containers WHERE id = ?", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*out = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_sql_err(e->store, "read container config", err);
+	return 0;
+}
+
+/* The spec's own /etc files (sources RUN_ROOT/ID/{hostname,hosts,
+ * resolv.conf}) moved to the run directory of now, dir: the run root may
+ * have moved since create. A user's bind mount elsewhere is left alone. */
+static int rebase_etc_files(const char *text, const char *id, const char *dir, char **out,
+			    struct berth_err *err)
+{
+	static const char *const names[] = { "hostname", "hosts", "resolv.conf" };
+	autojson json_object *spec = NULL;
+	json_object *mounts = NULL;
+	size_t idlen = strlen(id);
+
+	if (json_parse_text(text, strlen(text), "config", &spec, err) < 0)
+		return -1;
+	if (json_object_object_get_ex(spec, "mounts", &mounts) &&
+	    json_object_is_type(mounts, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(mounts); i++) {
+			json_object *m = json_object_array_get_idx(mounts, i), *src = NULL;
+			const char *path, *base;
+
+			if (!json_object_object_get_ex(m, "source", &src) ||
+			    (path = json_object_get_string(src)) == NULL ||
+			    (base = strrchr(path, '/')) == NULL || (size_t)(base - path) < idlen + 1 ||
+			    base[-(ptrdiff_t)idlen - 1] != '/' ||
+			    strncmp(base - idlen, id, idlen) != 0)
+				continue;
+			for (size_t k = 0; k < ARRAY_SIZE(names); k++) {
+				if (strcmp(base + 1, names[k]) == 0) {
+					char *moved = xasprintf("%s/%s", dir, names[k]);
+
+					json_object_object_add(m, "source",
+							       json_object_new_string(moved));
+					free(moved);
+					break;
+				}
+			}
+		}
+	}
+	*out = xstrdup(json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PLAIN |
+								JSON_C_TO_STRING_NOSLASHESCAPE));
+	return 0;
+}
+
+int engine_bundle_write(struct engine *e, const struct engine_container *c, char **bundle,
+			struct berth_err *err)
+{
+	autofree char *spec = NULL;
+	autofree char *dir = engine_run_dir(e, c->id);
+	autofree char *want = NULL;
+	autofree char *rebased = NULL;
+	autofree char *resolv = NULL;
+	autofree char *hosts = NULL;
+	autofree char *hostname_line = NULL;
+	const char *network = NULL, *hostname = NULL, *text;
+	char short_id[13];
+	struct berth_err ignored;
+
+	if (engine_container_spec(e, c->id, &spec, err) < 0)
+		return -1;
+	if (spec == NULL) {
+		/* made by an older berth: its bundle is on disk */
+		*bundle = engine_container_dir(e, c->id);
+		return 0;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return berth_err_set(err, errno, "mkdir %s", dir);
+	snprintf(short_id, sizeof(short_id), "%.12s", c->id);
+	text = spec;
+	want = xasprintf("\"source\":\"%s/hosts\"", dir);
+	if (strstr(spec, want) == NULL) {
+		if (rebase_etc_files(spec, c->id, dir, &rebased, err) < 0)
+			return -1;
+		text = rebased;
+	}
+	/* The files docker generates at each start: the hostname (-h, else
+	 * the short id, as the config says), and with the host's network the
+	 * host's resolver (with none, no nameserver at all: there is nothing
+	 * to reach). */
+	json_get_string(c->config, "Hostname", NULL, &hostname, &ignored);
+	if (hostname == NULL || hostname[0] == '\0')
+		hostname = short_id;
+	json_get_string(c->config, "NetworkMode", NULL, &network, &ignored);
+	if (network == NULL || strcmp(network, "host") != 0 ||
+	    fs_read_file("/etc/resolv.conf", 1 << 16, &resolv, NULL, &ignored) < 0)
+		resolv = xstrdup("");
+	hosts = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+			  "127.0.1.1\t%s\n",
+			  hostname);
+	hostname_line = xasprintf("%s\n", hostname);
+	if (write_text(dir, "hostname", hostname_line, err) < 0 ||
+	    write_text(dir, "hosts", hosts, err) < 0 ||
+	    write_text(dir, "resolv.conf", resolv, err) < 0 ||
+	    write_text(dir, "config.json", text, err) < 0)
+		return -1;
+	*bundle = steal_ptr(dir);
+	return 0;
+}
