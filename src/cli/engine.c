@@ -9,6 +9,7 @@
 
 #include "engine/engine.h"
 #include "image/store.h"
+#include "runtime/exeseal.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fs.h"
@@ -364,6 +365,13 @@ int engine_main(int argc, char **argv, struct berth_err *err)
 		engine_usage(first >= argc ? stderr : stdout);
 		return first >= argc ? berth_err_set(err, 0, "no command given") : 0;
 	}
+	/* exec puts a process into a container from this process: it runs
+	 * from a sealed copy of this binary (runtime/exeseal.h). */
+	if ((strcmp(argv[first], "exec") == 0 ||
+	     (strcmp(argv[first], "container") == 0 && first + 1 < argc &&
+	      strcmp(argv[first + 1], "exec") == 0)) &&
+	    exeseal_reexec(err) < 0)
+		return -1;
 	config = g.config != NULL ? g.config : getenv("BERTH_CONFIG");
 	if (engine_config_read(&cli, config != NULL ? config : ENGINE_CONFIG_DEFAULT,
 			       config != NULL, err) < 0)

@@ -9,6 +9,7 @@
 #include "cli/engine.h"
 #include "cli/runtime.h"
 #include "engine/engine.h"
+#include "runtime/exeseal.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -39,6 +40,8 @@ int main(int argc, char **argv)
 	int r;
 
 	name = name != NULL ? name + 1 : (argc > 0 ? argv[0] : "berth");
+	if (argc > 0)
+		exeseal_init(argv);
 	if (strcmp(name, "berth-runc") == 0)
 		r = runtime_main("berth-runc", argc - 1, argv + 1, &err);
 	else

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runtime/exeseal.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -207,6 +208,11 @@ int runtime_check_create(const struct runtime_cli *cli, struct berth_err *err)
 	return 0;
 }
 
+static bool enters_container(const char *cmd)
+{
+	return strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "exec") == 0;
+}
+
 int runtime_main(const char *prog, int argc, char **argv, struct berth_err *err)
 {
 	struct global_opts g = { 0 };
@@ -226,6 +232,10 @@ int runtime_main(const char *prog, int argc, char **argv, struct berth_err *err)
 		printf("%s version %s\nspec: 1.2.0\n", prog, BERTH_VERSION);
 		return 0;
 	}
+	/* Before anything else: the commands that put a process into a
+	 * container run from a sealed copy of this binary (exeseal.h). */
+	if (rest[0] != NULL && enters_container(rest[0]) && exeseal_reexec(err) < 0)
+		return -1;
 	if (runtime_setup(&cli, &g, err) < 0)
 		return -1;
 	if (rest[0] == NULL) {

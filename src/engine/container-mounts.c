@@ -28,6 +28,58 @@
 
 /* ---- plan ---- */
 
+static bool at_or_below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* The files lxcfs emulates: the only mounts the runtime allows inside
+ * /proc (runtime/rootfs.c), refused here first, before anything is made. */
+static bool lxcfs_file(const char *dest)
+{
+	static const char *const files[] = {
+		"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",
+		"/proc/swaps",	 "/proc/uptime",    "/proc/loadavg", "/proc/slabinfo",
+		"/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		if (strcmp(dest, files[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Where no mount may go. An image is not trusted with the container's
+ * kernel interfaces: its VOLUME over /dev would replace the device nodes
+ * (and /dev/null with whatever the image put there), one over /proc/sys
+ * could hold symlinks into other procfs files, one over /sys would hide
+ * what is read-only there (CVE-2025-31133, CVE-2025-52881 classes). Users
+ * may bind the host's /dev over /dev (docker's -v /dev:/dev), or give
+ * /dev a tmpfs (the runtime then makes the device nodes), but nothing else
+ * replaces /dev, and nothing at all goes inside /proc. */
+static int check_destination(const struct mount_spec *ms, struct berth_err *err)
+{
+	const char *d = ms->destination;
+
+	if (ms->origin == MOUNT_FROM_IMAGE &&
+	    (at_or_below(d, "/dev") || at_or_below(d, "/proc") || at_or_below(d, "/sys")))
+		return berth_err_set(err, 0,
+				     "image VOLUME %s: an image's volume may not cover the "
+				     "container's /dev, /proc or /sys",
+				     d);
+	if (at_or_below(d, "/proc") && !lxcfs_file(d))
+		return berth_err_set(err, 0, "invalid mount destination %s: nothing may be mounted "
+				     "on or inside /proc", d);
+	if (strcmp(d, "/dev") == 0 && ms->type != MOUNT_SPEC_TMPFS &&
+	    !(ms->type == MOUNT_SPEC_BIND && ms->source != NULL && strcmp(ms->source, "/dev") == 0))
+		return berth_err_set(err, 0,
+				     "invalid mount destination /dev: only the host's /dev or a "
+				     "tmpfs may replace the container's /dev");
+	return 0;
+}
+
 int engine_mounts_plan(struct store *s, const struct engine_create_opts *o,
 		       json_object *image_config, struct engine_mounts *m, struct berth_err *err)
 {
@@ -41,6 +93,9 @@ int engine_mounts_plan(struct store *s, const struct engine_create_opts *o,
 		json_object_object_get_ex(cfg, "Volumes", &vols);
 	if (mount_specs_add_image_volumes(&m->list, vols, err) < 0)
 		goto fail;
+	for (size_t i = 0; i < m->list.n; i++)
+		if (check_destination(&m->list.v[i], err) < 0)
+			goto fail;
 	for (size_t i = 0; i < m->list.n; i++) {
 		struct mount_spec *ms = &m->list.v[i];
 

@@ -37,6 +37,7 @@
 #include "engine/engine-internal.h"
 #include "engine/monitor-io.h"
 #include "image/store.h"
+#include "runtime/exeseal.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fs.h"
@@ -355,14 +356,12 @@ static void cleanup_gone(struct monitor *m);
  * them together), else in the libexec directory; NULL when neither. */
 static char *tiny_path(void)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	autofree char *self = exeseal_host_path();
 	char *path;
 
-	if (n > 0) {
+	if (self != NULL) {
 		char *slash;
 
-		self[n] = '\0';
 		slash = strrchr(self, '/');
 		if (slash != NULL) {
 			*slash = '\0';
@@ -383,17 +382,22 @@ static void exec_tiny(struct monitor *m, struct monitor_io *io)
 {
 	autofree char *tiny = tiny_path();
 	autofree char *log = engine_log_path_in(m->root, m->c.id);
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	struct berth_err err;
+	/* The exit command is this program, executed through an fd of its
+	 * sealed file, never by a path (which a container could not write
+	 * either, but a path names whatever is there when it is used). */
+	int exe = exeseal_open(&err);
+	char self[32];
 	int64_t max_size = m->set.log_max_size, max_file = m->set.log_max_file;
 	autostrv char **argv = NULL;
 	int code;
 	int fds[3] = { io->out, io->err, io->in };
 	bool gone;
 
-	if (tiny == NULL || n <= 0)
+	if (tiny == NULL || exe < 0)
 		goto in_process;
-	self[n] = '\0';
+	fcntl(exe, F_SETFD, 0);
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", exe);
 	strv_push(&argv, tiny);
 	strv_push_take(&argv, xasprintf("init=%d", (int)io->init));
 	strv_push_take(&argv, xasprintf("tty=%d", io->tty));
@@ -430,6 +434,8 @@ static void exec_tiny(struct monitor *m, struct monitor_io *io)
 		if (fds[i] >= 0)
 			fcntl(fds[i], F_SETFD, FD_CLOEXEC);
 in_process:
+	if (exe >= 0)
+		close(exe);
 	monitor_close_store(m);
 	io->listen = m->listen;
 	memcpy(io->clients, m->clients, sizeof(m->clients));
@@ -776,6 +782,7 @@ int engine_monitor_exit_main(int argc, char **argv)
  * argv is complete but for SYNC_FD and CLIENT_FD, filled in here. */
 static _Noreturn void exec_monitor(char **argv, int sync_fd, int client)
 {
+	struct berth_err err;
 	char fds[2][16];
 
 	snprintf(fds[0], sizeof(fds[0]), "%d", sync_fd);
@@ -785,9 +792,11 @@ static _Noreturn void exec_monitor(char **argv, int sync_fd, int client)
 	fcntl(sync_fd, F_SETFD, 0);
 	if (client >= 0)
 		fcntl(client, F_SETFD, 0);
-	execv("/proc/self/exe", argv);
+	/* The monitor creates the container's process: it runs from a sealed
+	 * copy of this binary (runtime/exeseal.h), at no extra cost here. */
+	exeseal_execv(argv, &err);
 	sync_write(sync_fd, "error exec the monitor: ");
-	sync_write(sync_fd, strerror(errno));
+	sync_write(sync_fd, err.msg);
 	_exit(127);
 }
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runtime/exeseal.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/xalloc.h"
@@ -33,7 +34,8 @@ static char *init_at(const char *path)
 
 int ocispec_init_find(char **out, struct berth_err *err)
 {
-	autofree char *exe = realpath("/proc/self/exe", NULL);
+	autofree char *host = exeseal_host_path();
+	autofree char *exe = host != NULL ? realpath(host, NULL) : NULL;
 	autofree char *beside = NULL;
 	const char *installed = BERTH_LIBEXECDIR "/" INIT_NAME;
 

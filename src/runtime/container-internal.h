@@ -25,7 +25,7 @@ struct create_job {
 	struct cgroup *cg;
 	int sync[2];
 	int console_fd;
-	int dirfd;
+	int fifo_fd;		/* O_PATH, ROOT/ID/exec.fifo */
 	pid_t stage1;
 	pid_t init;
 	bool owns_spec;		/* create loaded it (exec borrows the caller's) */

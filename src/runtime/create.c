@@ -85,8 +85,8 @@ void job_free(struct create_job *j)
 			close(j->sync[i]);
 	if (j->console_fd >= 0)
 		close(j->console_fd);
-	if (j->dirfd >= 0)
-		close(j->dirfd);
+	if (j->fifo_fd >= 0)
+		close(j->fifo_fd);
 	idmap_mounts_close(j->mount_fds, j->s != NULL ? j->s->n_mounts : 0);
 	cgroup_free(j->cg);
 	if (j->owns_spec)
@@ -123,9 +123,12 @@ static int job_make_dir(struct create_job *j, struct berth_err *err)
 		if (fs_write_file_replace(cfg, config_text, strlen(config_text), 0600, err) < 0)
 			return -1;
 	}
-	j->dirfd = open(j->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (j->dirfd < 0)
-		return berth_err_set(err, errno, "open %s", j->dir);
+	/* The container process gets the fifo itself, never the directory:
+	 * an fd of a host directory would be a way out of the container
+	 * until execve (CVE-2024-21626 class). */
+	j->fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
+	if (j->fifo_fd < 0)
+		return berth_err_set(err, errno, "open %s", fifo);
 	return 0;
 }
 
@@ -233,7 +236,7 @@ int job_spawn(struct create_job *j, const struct spec_process *proc, pid_t join_
 		.spec = j->s,
 		.process = proc,
 		.console_fd = j->console_fd,
-		.state_dirfd = j->dirfd,
+		.fifo_fd = j->fifo_fd,
 		.no_pivot = j->o != NULL && j->o->no_pivot,
 		.new_keyring = j->o != NULL && !j->o->no_new_keyring,
 		.preserve_fds = j->o != NULL ? j->o->preserve_fds : 0,
@@ -356,7 +359,7 @@ void job_init(struct create_job *j, const struct runtime_ctx *ctx,
 	j->ctx = ctx;
 	j->o = o;
 	j->s = s;
-	j->sync[0] = j->sync[1] = j->console_fd = j->dirfd = -1;
+	j->sync[0] = j->sync[1] = j->console_fd = j->fifo_fd = -1;
 }
 
 /* Validates, loads the bundle's config and runs the create job; on success

@@ -32,6 +32,7 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/procfs.h"
 #include "util/xalloc.h"
 
 #ifndef CLONE_NEWTIME
@@ -52,6 +53,59 @@ static _Noreturn void fail(const struct init_args *a, struct berth_err *err)
 {
 	sync_send(a->sync_fd, SYNC_ERROR, 0, err->msg, -1);
 	_exit(1);
+}
+
+/* Non-dumpable from before it joins or makes the container's namespaces
+ * until execve (which makes the container's program dumpable again): a
+ * process in the container then cannot open this one's /proc/PID/exe,
+ * /proc/PID/fd/N, /proc/PID/cwd or /proc/PID/root, nor ptrace it, without
+ * CAP_SYS_PTRACE in the host's user namespace (CVE-2016-9962 and the
+ * CVE-2019-5736 class; the binary itself is sealed too, exeseal.h). A
+ * moment of dumpability is needed only while the runtime, perhaps not
+ * root, writes this process's /proc files (uid_map, timens_offsets, whose
+ * owner becomes root otherwise); stage 1 is never in the container's pid
+ * namespace, so nothing in the container can see it then. */
+static void set_dumpable(bool on)
+{
+	prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* Closes every fd but stdio, the fds the caller asked to preserve and
+ * the ones this setup still needs (the sync socket, the console socket,
+ * exec.fifo, idmapped mount trees, extra). Close-on-exec is not enough:
+ * until execve, an fd of a host directory (the engine's store, a cgroup,
+ * the runtime's state) is a way out of the container through
+ * /proc/self/fd/N, for a working directory set to it (CVE-2024-21626) or
+ * for another process in the container. The log file goes too: errors
+ * travel over the sync socket. */
+static void close_host_fds(const struct init_args *a, int extra)
+{
+	size_t n_mounts = a->mount_fds != NULL ? a->spec->n_mounts : 0;
+	autofree int *keep = xcalloc(n_mounts + 8, sizeof(int));
+	size_t n = 0;
+	unsigned int from = 3 + (unsigned int)a->preserve_fds;
+
+	log_drop_file();
+	keep[n++] = a->sync_fd;
+	keep[n++] = a->console_fd;
+	keep[n++] = a->fifo_fd;
+	keep[n++] = extra;
+	for (size_t i = 0; i < n_mounts; i++)
+		keep[n++] = a->mount_fds[i];
+	qsort(keep, n, sizeof(int), cmp_int);
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < (int)from)
+			continue;
+		if ((unsigned int)keep[i] > from)
+			syscall(SYS_close_range, from, (unsigned int)keep[i] - 1, 0);
+		from = (unsigned int)keep[i] + 1;
+	}
+	syscall(SYS_close_range, from, ~0U, 0);
 }
 
 /* Opens every namespace to join before entering any: once the mount
@@ -128,9 +182,11 @@ static int create_namespaces(const struct init_args *a, struct berth_err *err)
 	if (s->ns[SPEC_NS_USER].present && s->ns[SPEC_NS_USER].path == NULL) {
 		if (unshare(CLONE_NEWUSER) < 0)
 			return berth_err_set(err, errno, "create user namespace");
+		set_dumpable(true);
 		if (sync_send(a->sync_fd, SYNC_USERNS, 0, NULL, -1) < 0 ||
 		    sync_expect(a->sync_fd, SYNC_ACK, err) < 0)
 			return -1;
+		set_dumpable(false);
 		/* Root inside, when root is mapped; otherwise stay unmapped. */
 		if (setresgid(0, 0, 0) < 0 && errno != EINVAL)
 			return berth_err_set(err, errno, "setresgid in the user namespace");
@@ -154,7 +210,13 @@ static int create_namespaces(const struct init_args *a, struct berth_err *err)
 							: "monotonic",
 						(long long)s->time_offsets[i].secs,
 						s->time_offsets[i].nanosecs);
-		if (fs_write_file("/proc/self/timens_offsets", buf, len, err) < 0)
+		autoclose int procfd = procfs_root_open(AT_FDCWD, "/proc", err);
+		int r;
+
+		set_dumpable(true);
+		r = procfd < 0 ? -1 : procfs_self_write(procfd, "timens_offsets", buf, len, err);
+		set_dumpable(false);
+		if (r < 0)
 			return berth_err_wrap(err, "linux.timeOffsets");
 	}
 	return 0;
@@ -188,14 +250,26 @@ static int run_hooks_inside(const struct init_args *a, enum spec_hook_kind kind,
 	return r;
 }
 
-static int set_sysctls(const struct spec *s, struct berth_err *err)
+/* Through the container's own procfs (the mount at its /proc, checked to
+ * be one) and never along a link or across a mount below it: an image that
+ * puts a volume with symlinks over /proc/sys/net/ipv4 cannot turn a write
+ * of the container's sysctl into one of the host's (procfs.h). */
+static int set_sysctls(const struct spec *s, int rootfd, struct berth_err *err)
 {
+	autoclose int procfd = -1;
+
+	if (s->n_sysctl == 0)
+		return 0;
+	procfd = procfs_root_open(rootfd, "proc", err);
+	if (procfd < 0)
+		return berth_err_wrap(err, "linux.sysctl: the container's /proc");
 	for (size_t i = 0; i < s->n_sysctl; i++) {
-		autofree char *path = xasprintf("/proc/sys/%s", s->sysctl[i].key);
-		for (char *c = path + strlen("/proc/sys/"); *c != '\0'; c++)
+		autofree char *path = xasprintf("sys/%s", s->sysctl[i].key);
+		for (char *c = path + strlen("sys/"); *c != '\0'; c++)
 			if (*c == '.')
 				*c = '/';
-		if (fs_write_file(path, s->sysctl[i].value, strlen(s->sysctl[i].value), err) < 0)
+		if (procfs_write(procfd, path, s->sysctl[i].value, strlen(s->sysctl[i].value),
+				 err) < 0)
 			return berth_err_wrap(err, "linux.sysctl %s", s->sysctl[i].key);
 	}
 	return 0;
@@ -224,6 +298,15 @@ static bool file_says_yes(const char *path)
 /* AppArmor and SELinux labels take effect at execve. A label asked for on a
  * host without the LSM is an error: running unconfined when confinement
  * was requested would be a silent downgrade. */
+static int write_attr(const char *rel, const char *value, struct berth_err *err)
+{
+	autoclose int procfd = procfs_root_open(AT_FDCWD, "/proc", err);
+
+	if (procfd < 0)
+		return -1;
+	return procfs_self_write(procfd, rel, value, strlen(value), err);
+}
+
 static int set_lsm_labels(const struct spec_process *p, struct berth_err *err)
 {
 	if (p->apparmor_profile != NULL && p->apparmor_profile[0] != '\0') {
@@ -233,8 +316,8 @@ static int set_lsm_labels(const struct spec_process *p, struct berth_err *err)
 					     "process.apparmorProfile \"%s\": AppArmor is not "
 					     "enabled on this host",
 					     p->apparmor_profile);
-		if (fs_write_file("/proc/self/attr/apparmor/exec", v, strlen(v), err) < 0 &&
-		    fs_write_file("/proc/self/attr/exec", v, strlen(v), err) < 0)
+		if (write_attr("attr/apparmor/exec", v, err) < 0 &&
+		    write_attr("attr/exec", v, err) < 0)
 			return berth_err_wrap(err, "process.apparmorProfile");
 	}
 	if (p->selinux_label != NULL && p->selinux_label[0] != '\0') {
@@ -243,8 +326,7 @@ static int set_lsm_labels(const struct spec_process *p, struct berth_err *err)
 					     "process.selinuxLabel \"%s\": SELinux is not enabled "
 					     "on this host",
 					     p->selinux_label);
-		if (fs_write_file("/proc/self/attr/exec", p->selinux_label,
-				  strlen(p->selinux_label), err) < 0)
+		if (write_attr("attr/exec", p->selinux_label, err) < 0)
 			return berth_err_wrap(err, "process.selinuxLabel");
 	}
 	return 0;
@@ -361,6 +443,27 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* The working directory, last of all that resolves a path the container
+ * wrote (all host fds are closed by now), then checked to be below the
+ * process's root: the kernel's getcwd(2) names a directory it cannot
+ * reach from the root "(unreachable)/...", which is how a cwd reached
+ * through a leaked fd shows (runc 1.1.12's check for CVE-2024-21626). */
+static int chdir_checked(const char *cwd, struct berth_err *err)
+{
+	char buf[PATH_MAX];
+
+	if (chdir(cwd) < 0)
+		return berth_err_set(err, errno, "process.cwd %s", cwd);
+	if (syscall(SYS_getcwd, buf, sizeof(buf)) < 0 && errno != ERANGE)
+		return berth_err_set(err, errno, "process.cwd %s: getcwd", cwd);
+	if (errno != ERANGE && buf[0] != '/')
+		return berth_err_set(err, EACCES,
+				     "process.cwd %s: the directory is outside the container's "
+				     "root",
+				     cwd);
+	return 0;
+}
+
 static int finish_process(const struct init_args *a, char **prog, bool *seccomp_done,
 			  struct berth_err *err)
 {
@@ -369,8 +472,8 @@ static int finish_process(const struct init_args *a, char **prog, bool *seccomp_
 
 	reset_signals();
 
-	if (chdir(p->cwd != NULL ? p->cwd : "/") < 0)
-		return berth_err_set(err, errno, "process.cwd %s", p->cwd);
+	if (chdir_checked(p->cwd != NULL ? p->cwd : "/", err) < 0)
+		return -1;
 	if (set_rlimits(p, err) < 0 || sched_apply(&p->sched, err) < 0 ||
 	    sched_mempolicy_apply(&a->spec->memory_policy, err) < 0)
 		return -1;
@@ -424,15 +527,18 @@ static void report_ready(const struct init_args *a)
 	close(a->sync_fd);
 }
 
-static int wait_for_start(const struct init_args *a, struct berth_err *err)
+/* exec.fifo arrived as an O_PATH fd (never its host directory); opening
+ * it for writing, through this process's own fd directory in the
+ * container's procfs (opened and checked before the process changed
+ * user or loaded seccomp), blocks until `start` reads. */
+static int wait_for_start(const struct init_args *a, int fd_dir, struct berth_err *err)
 {
-	int fd;
+	int fd = procfs_reopen(fd_dir, a->fifo_fd, O_WRONLY, err);
 
-	do
-		fd = openat(a->state_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
-	while (fd < 0 && errno == EINTR);
+	close(fd_dir);
+	close(a->fifo_fd);
 	if (fd < 0)
-		return berth_err_set(err, errno, "open exec.fifo");
+		return berth_err_wrap(err, "open exec.fifo");
 	if (write(fd, "0", 1) != 1) {
 		close(fd);
 		return berth_err_set(err, errno, "write exec.fifo");
@@ -485,6 +591,17 @@ static int setup_terminal(const struct init_args *a, int rootfd, int *slave,
 	return 0;
 }
 
+/* This process's fd directory in the container's procfs, to open
+ * exec.fifo through when `start` comes. */
+static int open_fd_dir(struct berth_err *err)
+{
+	autoclose int procfd = procfs_root_open(AT_FDCWD, "/proc", err);
+
+	if (procfd < 0)
+		return berth_err_wrap(err, "exec.fifo: the container's /proc");
+	return procfs_self_fd_dir(procfd, err);
+}
+
 static _Noreturn void stage2_create(const struct init_args *a, pid_t host_pid)
 {
 	const struct spec *s = a->spec;
@@ -492,8 +609,12 @@ static _Noreturn void stage2_create(const struct init_args *a, pid_t host_pid)
 	autoclose int rootfd = -1;
 	autofree char *prog = NULL;
 	bool seccomp_done = false;
-	int slave = -1;
+	int slave = -1, fd_dir;
 
+	/* A session (and process group) of its own, as runc's init: the
+	 * container's kill(0, ...) or a signal to its group then reaches
+	 * nothing outside it, such as the monitor whose child it is. */
+	setsid();
 	/* Rooted at the container's cgroups, which this process (unlike stage
 	 * 1, on cgroup2) is in from its first instruction. */
 	if (s->ns[SPEC_NS_CGROUP].present && s->ns[SPEC_NS_CGROUP].path == NULL &&
@@ -503,6 +624,9 @@ static _Noreturn void stage2_create(const struct init_args *a, pid_t host_pid)
 	}
 	if (rootfs_prepare(s, s->ns[SPEC_NS_USER].present, a->mount_fds, &rootfd, &err) < 0)
 		fail(a, &err);
+	for (size_t i = 0; a->mount_fds != NULL && i < s->n_mounts; i++)
+		if (a->mount_fds[i] >= 0)
+			close(a->mount_fds[i]);
 	if (setup_terminal(a, rootfd, &slave, &err) < 0)
 		fail(a, &err);
 	if (slave >= 0 && rootfs_bind_console(rootfd, slave, &err) < 0)
@@ -513,10 +637,17 @@ static _Noreturn void stage2_create(const struct init_args *a, pid_t host_pid)
 		_exit(1);
 	if (run_hooks_inside(a, SPEC_HOOK_CREATE_CONTAINER, STATUS_CREATING, host_pid, &err) < 0)
 		fail(a, &err);
-	/* Sysctls go through the container's /proc after the pivot, and
-	 * before readonlyPaths (which usually list /proc/sys) take effect. */
-	if (rootfs_pivot(s, rootfd, a->no_pivot, &err) < 0 || set_sysctls(s, &err) < 0 ||
-	    rootfs_finalize(s, &err) < 0)
+	/* Before the pivot, while the mount sources and targets resolve
+	 * through the runtime's own /proc: sysctls (through the container's
+	 * procfs, checked), then masked paths (with the host's /dev/null,
+	 * checked) and read-only paths, which usually list /proc/sys. */
+	if (set_sysctls(s, rootfd, &err) < 0 || rootfs_protect(s, rootfd, &err) < 0 ||
+	    rootfs_pivot(s, rootfd, a->no_pivot, &err) < 0 || rootfs_finalize(s, &err) < 0)
+		fail(a, &err);
+	close(rootfd);
+	rootfd = -1;
+	fd_dir = open_fd_dir(&err);
+	if (fd_dir < 0)
 		fail(a, &err);
 	if (s->hostname != NULL && sethostname(s->hostname, strlen(s->hostname)) < 0) {
 		berth_err_set(&err, errno, "hostname \"%s\"", s->hostname);
@@ -539,7 +670,7 @@ static _Noreturn void stage2_create(const struct init_args *a, pid_t host_pid)
 	if (finish_process(a, &prog, &seccomp_done, &err) < 0)
 		fail(a, &err);
 	report_ready(a);
-	if (wait_for_start(a, &err) < 0) {
+	if (wait_for_start(a, fd_dir, &err) < 0) {
 		dprintf(STDERR_FILENO, "berth: %s\n", err.msg);
 		_exit(127);
 	}
@@ -557,6 +688,7 @@ static _Noreturn void stage2_exec(const struct init_args *a)
 	bool seccomp_done = false;
 	int slave = -1;
 
+	setsid(); /* as stage2_create's */
 	if (setup_terminal(a, -1, &slave, &err) < 0)
 		fail(a, &err);
 	if (slave >= 0 && terminal_become_controlling(slave, &err) < 0)
@@ -655,7 +787,11 @@ pid_t process_spawn_direct(const struct init_args *a, struct berth_err *err)
 	}
 	if (pid == 0) {
 		struct berth_err cerr;
-		pid_t host_pid = read_host_pid();
+		pid_t host_pid;
+
+		set_dumpable(false);
+		close_host_fds(a, -1);
+		host_pid = read_host_pid();
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		if (a->cg != NULL && cgroup_enter_self(a->cg, &cerr) < 0)
 			fail(a, &cerr);
@@ -670,6 +806,8 @@ _Noreturn void process_stage1(const struct init_args *a)
 	int cgfd = -1;
 	pid_t pid;
 
+	set_dumpable(false);
+	close_host_fds(a, -1);
 	/* Into the cgroups first, before any namespace changes what the
 	 * cgroup paths resolve to; the container process inherits them. */
 	if (a->cg != NULL &&
@@ -694,6 +832,8 @@ _Noreturn void process_stage1(const struct init_args *a)
 	if (pid == 0) {
 		pid_t host_pid = read_host_pid();
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (cgfd >= 0)
+			close(cgfd);
 		if (a->join_pid > 0)
 			stage2_exec(a);
 		stage2_create(a, host_pid);

@@ -23,7 +23,7 @@ struct init_args {
 	const int *mount_fds;	/* idmapped mount trees by mount index, or NULL */
 	int sync_fd;
 	int console_fd;		/* connected console socket, or -1 */
-	int state_dirfd;	/* create: ROOT/ID (for exec.fifo); exec: -1 */
+	int fifo_fd;		/* create: O_PATH fd of exec.fifo; exec: -1 */
 	bool no_pivot;
 	bool new_keyring;
 	int preserve_fds;

@@ -25,6 +25,7 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "runtime/devices.h"
@@ -476,6 +477,43 @@ static mount_fn mount_handler(const struct spec_mount *m)
 	return mount_generic;
 }
 
+/* The files lxcfs emulates, which may be bind-mounted over their procfs
+ * originals, as runc's checkProcMount allows. */
+static const char *const proc_mount_allowed[] = {
+	"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",
+	"/proc/swaps",	 "/proc/uptime",    "/proc/loadavg", "/proc/slabinfo",
+	"/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+};
+
+/* Nothing is mounted inside /proc but those: a mount there (an image's
+ * VOLUME /proc/sys/net/ipv4 holding symlinks, a bind over a procfs file)
+ * would redirect what the runtime and the masks do with procfs files to
+ * any other, host kernel settings included (CVE-2025-52881 class). Checked
+ * on the destination as written and on where it resolved to (a symlink
+ * "/x -> /proc/sys" leads into procfs too). */
+static int check_proc_mount(const struct spec_mount *m, size_t i, int fd, struct berth_err *err)
+{
+	autofree char *dest = path_clean(m->destination);
+	struct statfs sfs;
+	bool inside;
+
+	for (size_t k = 0; k < ARRAY_SIZE(proc_mount_allowed); k++)
+		if (strcmp(dest, proc_mount_allowed[k]) == 0)
+			return 0;
+	if (strcmp(dest, "/proc") == 0 && !m->bind && m->type != NULL &&
+	    strcmp(m->type, "proc") == 0)
+		return 0;
+	inside = path_has_prefix(dest, "/proc") && strcmp(dest, "/proc") != 0;
+	if (!inside && fd >= 0 && fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
+		inside = true;
+	if (inside)
+		return berth_err_set(err, EPERM,
+				     "mounts[%zu].destination \"%s\": nothing may be mounted "
+				     "inside /proc",
+				     i, m->destination);
+	return 0;
+}
+
 /* The target: a directory, or for a bind of a non-directory, a file. */
 static int mount_target(const struct rootfs_ctx *c, const struct spec_mount *m, size_t i,
 			const char *source, struct berth_err *err)
@@ -525,8 +563,10 @@ static int mount_one(const struct rootfs_ctx *c, size_t i, struct berth_err *err
 	if (labelled != NULL)
 		m.data = labelled;
 
+	if (check_proc_mount(&m, i, -1, err) < 0)
+		return -1;
 	autoclose int fd = mount_target(c, &m, i, m.source, err);
-	if (fd < 0)
+	if (fd < 0 || check_proc_mount(&m, i, fd, err) < 0)
 		return -1;
 	if (c->mount_fds != NULL && c->mount_fds[i] >= 0) {
 		/* The runtime cloned and idmapped the tree: attach it here. */
@@ -720,10 +760,28 @@ int rootfs_pivot(const struct spec *s, int rootfd, bool no_pivot, struct berth_e
 
 /* ---- finalize ---- */
 
-static int mask_path(int rootfd, const char *path, size_t i, struct berth_err *err)
+/* The host's /dev/null, as the runtime sees it before the pivot, checked
+ * to be the null device: the container's own /dev/null may be anything
+ * its image or volumes made it, such as a symlink to a procfs file, which
+ * masking would then bind writable over another path (CVE-2025-31133). */
+static int devnull_open(struct berth_err *err)
+{
+	autoclose int fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return berth_err_set(err, errno, "open the host's /dev/null");
+	if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 3)
+		return berth_err_set(err, EINVAL, "the host's /dev/null is not the null device");
+	return steal_fd(&fd);
+}
+
+static int mask_path(int rootfd, int devnull, const char *path, size_t i,
+		     struct berth_err *err)
 {
 	autoclose int fd = path_openat_in_root(rootfd, path, O_PATH, 0, err);
 	struct stat st;
+	char source[64];
 	int r;
 
 	if (fd < 0 && err->code == ENOENT)
@@ -733,7 +791,7 @@ static int mask_path(int rootfd, const char *path, size_t i, struct berth_err *e
 	if (S_ISDIR(st.st_mode))
 		r = mount_fd("tmpfs", fd, "tmpfs", MS_RDONLY, "size=0");
 	else
-		r = mount_fd("/dev/null", fd, NULL, MS_BIND, NULL);
+		r = mount_fd(path_fd_to_proc(devnull, source), fd, NULL, MS_BIND, NULL);
 	if (r < 0)
 		return berth_err_set(err, errno, "linux.maskedPaths[%zu]: mask %s", i, path);
 	return 0;
@@ -759,18 +817,30 @@ static int readonly_path(int rootfd, const char *path, size_t i, struct berth_er
 	return 0;
 }
 
+int rootfs_protect(const struct spec *s, int rootfd, struct berth_err *err)
+{
+	autoclose int devnull = -1;
+
+	if (s->masked_paths != NULL && s->masked_paths[0] != NULL) {
+		devnull = devnull_open(err);
+		if (devnull < 0)
+			return berth_err_wrap(err, "linux.maskedPaths");
+	}
+	for (size_t i = 0; s->masked_paths && s->masked_paths[i]; i++)
+		if (mask_path(rootfd, devnull, s->masked_paths[i], i, err) < 0)
+			return -1;
+	for (size_t i = 0; s->readonly_paths && s->readonly_paths[i]; i++)
+		if (readonly_path(rootfd, s->readonly_paths[i], i, err) < 0)
+			return -1;
+	return 0;
+}
+
 int rootfs_finalize(const struct spec *s, struct berth_err *err)
 {
 	autoclose int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	if (rootfd < 0)
 		return berth_err_set(err, errno, "open /");
-	for (size_t i = 0; s->masked_paths && s->masked_paths[i]; i++)
-		if (mask_path(rootfd, s->masked_paths[i], i, err) < 0)
-			return -1;
-	for (size_t i = 0; s->readonly_paths && s->readonly_paths[i]; i++)
-		if (readonly_path(rootfd, s->readonly_paths[i], i, err) < 0)
-			return -1;
 	if (s->root_readonly && remount_bind(rootfd, MS_RDONLY, 0) < 0)
 		return berth_err_set(err, errno, "root.readonly: remount / read-only");
 	if (s->rootfs_propagation != 0 && s->ns[SPEC_NS_MOUNT].present &&

@@ -38,6 +38,11 @@ int rootfs_pivot(const struct spec *s, int rootfd, bool no_pivot, struct berth_e
  * (delete, or a failed create). */
 int rootfs_cleanup_shared(const char *root, struct berth_err *err);
 
-/* After pivot: maskedPaths, readonlyPaths, root.readonly, and the final
- * rootfsPropagation. */
+/* Before the pivot, rootfd being the container's root: maskedPaths
+ * (files covered with the host's /dev/null, opened and checked here, never
+ * one the container could have put there; directories with an empty
+ * read-only tmpfs) and readonlyPaths. */
+int rootfs_protect(const struct spec *s, int rootfd, struct berth_err *err);
+
+/* After pivot: root.readonly and the final rootfsPropagation. */
 int rootfs_finalize(const struct spec *s, struct berth_err *err);

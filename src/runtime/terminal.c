@@ -90,7 +90,8 @@ int terminal_recv_fd(int sock, int *fd, struct berth_err *err)
 
 int terminal_become_controlling(int slave, struct berth_err *err)
 {
-	if (setsid() < 0)
+	/* The container's process has its own session already. */
+	if (getsid(0) != getpid() && setsid() < 0)
 		return berth_err_set(err, errno, "setsid");
 	if (ioctl(slave, TIOCSCTTY, 0) < 0)
 		return berth_err_set(err, errno, "make the pty the controlling terminal");

@@ -30,6 +30,12 @@ bool log_is_json(void)
 	return log_json;
 }
 
+void log_drop_file(void)
+{
+	if (log_fd != STDERR_FILENO)
+		log_fd = -1;
+}
+
 bool log_has_file(void)
 {
 	return log_fd != STDERR_FILENO;
@@ -42,7 +48,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	char msg[2048];
 	va_list ap;
 
-	if (level > log_max)
+	if (level > log_max || log_fd < 0)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);

@@ -10,6 +10,9 @@ enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 /* path may be NULL (stderr). Returns -1 if the file cannot be opened. */
 int log_setup(const char *path, bool json, bool debug);
 bool log_is_json(void);
+/* Stops writing to the log file (a container's process, which must hold
+ * no host file, is about to close it); stderr logging is unaffected. */
+void log_drop_file(void);
 bool log_has_file(void);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
