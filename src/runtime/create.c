@@ -262,12 +262,11 @@ int job_spawn(struct create_job *j, const struct spec_process *proc, pid_t join_
 			return job_converse(j, err);
 		}
 	}
-	j->stage1 = fork();
-	if (j->stage1 < 0)
-		return berth_err_set(err, errno, "fork");
-	if (j->stage1 == 0) {
-		close(j->sync[0]);
-		process_stage1(&a);
+	/* sync[0] is close-on-exec, and stage 1 closes what it does not need. */
+	j->stage1 = process_fork_stage1(&a, err);
+	if (j->stage1 < 0) {
+		j->stage1 = 0;
+		return -1;
 	}
 	close(j->sync[1]);
 	j->sync[1] = -1;

@@ -722,31 +722,51 @@ struct clone3_args {
 
 /* Forks the container process as the runtime's child (CLONE_PARENT: `run`
  * can wait for it, and after `create` it is reparented to the caller's
- * subreaper, such as containerd's shim), straight into the cgroup2
- * directory when there is one. */
-static pid_t fork_container_process(const struct init_args *a, int cgfd, struct berth_err *err)
+ * subreaper, such as containerd's shim). It inherits stage 1's cgroups. */
+static pid_t fork_container_process(struct berth_err *err)
 {
-	pid_t pid;
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
 
-	if (cgfd >= 0) {
-		/* exit_signal must be 0 with CLONE_PARENT: the child reports
-		 * to the runtime with the signal stage 1 itself was given. */
-		struct clone3_args ca = {
-			.flags = CLONE_PARENT | CLONE_INTO_CGROUP,
-			.cgroup = (uint64_t)cgfd,
-		};
-		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-		if (pid >= 0 || (errno != ENOSYS && errno != E2BIG))
-			goto out;
-		/* Before Linux 5.7: move ourselves the slow way, so the child
-		 * is born inside. */
-		if (cgroup_enter_v2(a->cg, getpid(), err) < 0)
-			return -1;
-	}
-	pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
-out:
 	if (pid < 0)
 		berth_err_set(err, errno, "fork the container process");
+	return pid;
+}
+
+static _Noreturn void process_stage1(const struct init_args *a);
+
+pid_t process_fork_stage1(const struct init_args *a, struct berth_err *err)
+{
+	struct clone3_args ca = {.exit_signal = SIGCHLD};
+	autoclose int cgfd = -1;
+	pid_t pid = -1;
+
+	/* Stage 1 is born in the container's cgroup2 directory, so that no
+	 * process in the container's pid namespace ever holds an fd of it:
+	 * stage 2, which joins that namespace at birth, is forked by stage 1
+	 * with no fd but the setup's own (close_host_fds). A user namespace
+	 * would also take away the right to move in later. */
+	if (a->cg != NULL && cgroup_open_v2(a->cg, &cgfd, err) < 0)
+		return -1;
+	if (cgfd >= 0) {
+		ca.flags = CLONE_INTO_CGROUP;
+		ca.cgroup = (uint64_t)cgfd;
+		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+		if (pid < 0 && errno != ENOSYS && errno != E2BIG)
+			return berth_err_set(err, errno, "fork stage 1 into the cgroup (clone3)");
+	}
+	if (pid < 0) {
+		/* Before Linux 5.7 (or without cgroup2): fork, then move. */
+		pid = fork();
+		if (pid < 0)
+			return berth_err_set(err, errno, "fork");
+		if (pid == 0 && cgfd >= 0) {
+			struct berth_err cerr;
+			if (cgroup_enter_v2(a->cg, getpid(), &cerr) < 0)
+				fail(a, &cerr);
+		}
+	}
+	if (pid == 0)
+		process_stage1(a);
 	return pid;
 }
 
@@ -800,40 +820,28 @@ pid_t process_spawn_direct(const struct init_args *a, struct berth_err *err)
 	return pid;
 }
 
-_Noreturn void process_stage1(const struct init_args *a)
+static _Noreturn void process_stage1(const struct init_args *a)
 {
 	struct berth_err err;
-	int cgfd = -1;
 	pid_t pid;
 
 	set_dumpable(false);
 	close_host_fds(a, -1);
-	/* Into the cgroups first, before any namespace changes what the
-	 * cgroup paths resolve to; the container process inherits them. */
-	if (a->cg != NULL &&
-	    (cgroup_enter_self(a->cg, &err) < 0 || cgroup_open_v2(a->cg, &cgfd, &err) < 0))
+	/* Into the v1 hierarchies first (cgroup2 we were born in), before any
+	 * namespace changes what the cgroup paths resolve to; the container
+	 * process inherits them. */
+	if (a->cg != NULL && cgroup_enter_self(a->cg, &err) < 0)
 		fail(a, &err);
-	/* CLONE_INTO_CGROUP checks write access to the cgroup with our
-	 * credentials at clone time, which a new or joined user namespace
-	 * no longer grants: move into cgroup2 now, while still host root. */
-	if (cgfd >= 0 && a->spec->ns[SPEC_NS_USER].present) {
-		close(cgfd);
-		cgfd = -1;
-		if (cgroup_enter_v2(a->cg, getpid(), &err) < 0)
-			fail(a, &err);
-	}
 	if (join_namespaces(a, &err) < 0)
 		fail(a, &err);
 	if (a->join_pid <= 0 && create_namespaces(a, &err) < 0)
 		fail(a, &err);
-	pid = fork_container_process(a, cgfd, &err);
+	pid = fork_container_process(&err);
 	if (pid < 0)
 		fail(a, &err);
 	if (pid == 0) {
 		pid_t host_pid = read_host_pid();
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		if (cgfd >= 0)
-			close(cgfd);
 		if (a->join_pid > 0)
 			stage2_exec(a);
 		stage2_create(a, host_pid);

@@ -39,5 +39,7 @@ bool process_can_spawn_direct(const struct spec *s);
  * the child's pid, 0 when clone3 is unavailable (use stage 1), or -1. */
 pid_t process_spawn_direct(const struct init_args *a, struct berth_err *err);
 
-/* Runs stage 1 in the forked child; never returns. */
-_Noreturn void process_stage1(const struct init_args *a);
+/* Forks stage 1 (born in the container's cgroup2 directory), which joins
+ * or makes the namespaces and forks the container process. Returns its
+ * pid in the caller, or -1. */
+pid_t process_fork_stage1(const struct init_args *a, struct berth_err *err);
