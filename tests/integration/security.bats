@@ -72,11 +72,13 @@ use_berth_copy() {
 	b_ok run -d --name victim --cap-add SYS_PTRACE -v "$ESCAPE:/escape:ro" busybox \
 		/escape scan 120 "$MARKER" /tmp/stop
 	local i
+	# An escape ends the exploit (and the container): the execs' own
+	# statuses matter less than what the exploit says it did.
 	for i in $(seq 25); do
-		b_ok exec victim true
-		b_ok exec -w /tmp victim sh -c 'exit 0'
+		b exec victim true
+		b exec -w /tmp victim sh -c 'exit 0'
 	done
-	b_ok exec victim touch /tmp/stop
+	b exec victim touch /tmp/stop
 	b_ok wait victim
 	b_ok logs victim
 	! grep -q ESCAPED <<<"$output" || fail "the container escaped: $output"
