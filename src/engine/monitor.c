@@ -141,6 +141,18 @@ static void sync_write(int fd, const char *msg)
 		(void)fs_write_all(fd, msg, strlen(msg), -1);
 }
 
+/* "error CMD_STATUS MSG": the status travels beside the text, so only the
+ * runtime's own report that the program cannot be run becomes 126 or 127
+ * (monitor_answer). */
+static void sync_error(int fd, const struct berth_err *err)
+{
+	char head[32];
+
+	snprintf(head, sizeof(head), "error %d ", err->cmd_status);
+	sync_write(fd, head);
+	sync_write(fd, err->msg);
+}
+
 static struct runtime_ctx monitor_ctx(struct monitor *m)
 {
 	return (struct runtime_ctx){ .root = m->runtime_root };
@@ -569,9 +581,11 @@ static void monitor_exit(struct monitor *m, int code)
 	if (store_snapshot_mount(m->store, m->c.id, &err) < 0 ||
 	    engine_bundle_write(&m->e, &m->c, &m->bundle, &err) < 0 ||
 	    run_container(m, &io, &err) < 0) {
+		struct berth_err ignored;
+
 		close_io(&io);
-		container_delete(&ctx, m->c.id, true, &err);
-		finish(m, 255, err.msg);
+		container_delete(&ctx, m->c.id, true, &ignored);
+		finish(m, err.cmd_status != 0 ? err.cmd_status : 255, err.msg);
 	}
 	exec_tiny(m, &io);
 	_exit(1);
@@ -709,8 +723,7 @@ static void monitor_setup_main(struct monitor *m, const char *id, int client)
 		close_io(&io);
 		container_delete(&ctx, m->c.id, true, &ignored);
 		fs_rm_rf(m->dir, &ignored);
-		sync_write(m->sync_fd, "error ");
-		sync_write(m->sync_fd, err.msg);
+		sync_error(m->sync_fd, &err);
 		_exit(1);
 	}
 	close(m->sync_fd);
@@ -786,8 +799,12 @@ static _Noreturn void exec_monitor(char **argv, int sync_fd, int client)
 	if (client >= 0)
 		fcntl(client, F_SETFD, 0);
 	execv("/proc/self/exe", argv);
-	sync_write(sync_fd, "error exec the monitor: ");
-	sync_write(sync_fd, strerror(errno));
+	{
+		struct berth_err err = { 0 };
+
+		berth_err_set(&err, errno, "exec the monitor");
+		sync_error(sync_fd, &err);
+	}
 	_exit(127);
 }
 
@@ -816,12 +833,15 @@ static char **monitor_argv(struct engine *e, const struct engine_container *c,
 }
 
 /* The monitor's answer: "ok PID MONITOR_PID STARTED_NS\n", which is
- * recorded here and acknowledged (record_running), or "error MSG". */
+ * recorded here and acknowledged (record_running), or "error CMD_STATUS
+ * MSG" (sync_error), recorded as the container's error; a program that
+ * cannot be run is its exit code too, as docker records it. */
 static int monitor_answer(struct engine *e, const char *id, int fd, struct berth_err *err)
 {
-	char msg[BERTH_ERR_MSG_MAX + 8] = "";
+	char msg[BERTH_ERR_MSG_MAX + 32] = "";
 	size_t got = 0;
 	long long pid, mon, started;
+	int cmd_status = 0, text = 0;
 	struct berth_err ignored;
 
 	while (got < sizeof(msg) - 1) {
@@ -843,9 +863,15 @@ static int monitor_answer(struct engine *e, const char *id, int fd, struct berth
 			return berth_err_set(err, errno, "the container's monitor died");
 		return 0;
 	}
-	berth_err_set(err, 0, "%s",
-		      strncmp(msg, "error ", 6) == 0 ? msg + 6 : "the container's monitor died");
-	engine_update(e, id, "error = ?4", 0, 0, 0, err->msg, &ignored);
+	if (sscanf(msg, "error %d %n", &cmd_status, &text) == 1 && text > 0) {
+		berth_err_set(err, 0, "%s", msg + text);
+		if (cmd_status == 126 || cmd_status == 127)
+			err->cmd_status = cmd_status;
+	} else {
+		berth_err_set(err, 0, "the container's monitor died");
+	}
+	engine_update(e, id, err->cmd_status != 0 ? "error = ?4, exit_code = ?1" : "error = ?4",
+		      err->cmd_status, 0, 0, err->msg, &ignored);
 	return -1;
 }
 
