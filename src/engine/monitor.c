@@ -131,7 +131,8 @@ struct monitor {
 	size_t n_clients;
 	int64_t delay_ms; /* the next restart's back-off */
 	struct monitor_settings set;
-	char *bundle; /* engine_bundle_write's */
+	char *bundle;    /* engine_bundle_write's */
+	bool oom_killed; /* the run that ended had a process OOM-killed */
 };
 
 /* A line on the pipe to the command that started the monitor. */
@@ -510,7 +511,7 @@ static void finish(struct monitor *m, int code, const char *error)
 	fs_rm_rf(m->dir, &err);
 	berth_err_clear(&err);
 	engine_mounts_release(m->store, m->c.id, m->c.config);
-	engine_record_exit(&m->e, m->c.id, code, error, &err);
+	engine_record_exit(&m->e, m->c.id, code, m->oom_killed, error, &err);
 	if (config_bool(m, "AutoRemove"))
 		engine_remove_deferred(&m->e, m->c.id, &trash, &err);
 	tell_clients(m, code);
@@ -539,6 +540,19 @@ static void cleanup_gone(struct monitor *m)
 	_exit(0);
 }
 
+/* Whether the OOM killer killed a process of the run that just ended (not
+ * only the init: docker's OOMKilled is any kill in the container), as the
+ * kernel counted in its cgroup; read before the cgroup goes. A kernel or
+ * host that does not count says no. */
+static bool oom_killed(struct monitor *m)
+{
+	struct runtime_ctx ctx = monitor_ctx(m);
+	struct berth_err ignored;
+	uint64_t kills = 0;
+
+	return container_oom_kills(&ctx, m->c.id, &kills, &ignored) == 0 && kills > 0;
+}
+
 /* Records the exit and restarts the container when its policy says so;
  * never returns. */
 static void monitor_exit(struct monitor *m, int code)
@@ -555,6 +569,7 @@ static void monitor_exit(struct monitor *m, int code)
 	if (monitor_open(m, id, &err) < 0)
 		_exit(1);
 	ctx = monitor_ctx(m);
+	m->oom_killed = oom_killed(m);
 	container_delete(&ctx, m->c.id, true, &err);
 	berth_err_clear(&err);
 	ran = engine_now_ns() - m->c.started_ns;
@@ -564,8 +579,11 @@ static void monitor_exit(struct monitor *m, int code)
 			  ? BACKOFF_START_MS
 			  : (m->delay_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : m->delay_ms * 2);
 	engine_update(&m->e, m->c.id,
-		      "state = 'restarting', exit_code = ?1, finished_ns = ?2, pid = 0, "
-		      "monitor_pid = ?3, restart_count = restart_count + 1",
+		      m->oom_killed
+			  ? "state = 'restarting', exit_code = ?1, finished_ns = ?2, pid = 0, "
+			    "monitor_pid = ?3, restart_count = restart_count + 1, oom_killed = 1"
+			  : "state = 'restarting', exit_code = ?1, finished_ns = ?2, pid = 0, "
+			    "monitor_pid = ?3, restart_count = restart_count + 1, oom_killed = 0",
 		      code, engine_now_ns(), getpid(), NULL, &err);
 	/* An attached `run` ends with the first exit, as docker's does. */
 	tell_clients(m, code);
