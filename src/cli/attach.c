@@ -46,8 +46,13 @@ int cli_attach_start(struct engine *e, const char *id, const struct engine_attac
 	if (start_failed != NULL)
 		*start_failed = false;
 	if (start) {
-		if (engine_attach_pair(o, &mine, &theirs, err) < 0)
+		/* Not started, as much as a failed start: `run --rm` removes
+		 * the container it made. */
+		if (engine_attach_pair(o, &mine, &theirs, err) < 0) {
+			if (start_failed != NULL)
+				*start_failed = true;
 			return -1;
+		}
 		fflush(stdout);
 		r = engine_start(e, id, theirs, err);
 		close(theirs);

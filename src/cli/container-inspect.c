@@ -160,20 +160,13 @@ static json_object *state_json(const struct inspect_src *src)
 	const struct engine_container *c = &src->c;
 	json_object *o = json_object_new_object();
 	bool running = c->state == ENGINE_RUNNING;
-	bool oom = false;
 
 	json_object_object_add(o, "Status", json_object_new_string(engine_container_status(c)));
 	json_object_object_add(o, "Running", json_object_new_boolean(running));
 	json_object_object_add(o, "Paused", json_object_new_boolean(running && c->paused));
 	json_object_object_add(o, "Restarting",
 			       json_object_new_boolean(c->state == ENGINE_RESTARTING));
-	{
-		json_object *v = NULL;
-
-		if (json_object_object_get_ex(c->config, "OOMKilled", &v))
-			oom = json_object_get_boolean(v);
-	}
-	json_object_object_add(o, "OOMKilled", json_object_new_boolean(oom));
+	json_object_object_add(o, "OOMKilled", json_object_new_boolean(c->oom_killed));
 	json_object_object_add(o, "Dead", json_object_new_boolean(false));
 	json_object_object_add(o, "Pid", json_object_new_int(running ? c->pid : 0));
 	json_object_object_add(o, "ExitCode", json_object_new_int(c->exit_code));

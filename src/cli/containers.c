@@ -2,6 +2,7 @@
  * wait. Failures exit 125, as docker's do; `run` in the foreground exits
  * with the container's own status. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -305,18 +306,47 @@ static int to_engine_opts(struct create_cli *c, char **args, struct engine_creat
 	return 0;
 }
 
+/* --cidfile, as docker's client makes it: refused when the file exists,
+ * and made (empty) before the container is, so a path that cannot be
+ * written fails before anything else is made. */
+static int cidfile_open(const char *path, int *fd, struct berth_err *err)
+{
+	*fd = -1;
+	if (path == NULL)
+		return 0;
+	/* O_EXCL: a file (or a symlink, even a dangling one) already there is
+	 * left alone, never followed nor replaced. */
+	*fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (*fd >= 0)
+		return 0;
+	if (errno == EEXIST)
+		return berth_err_set(err, 0,
+				     "container ID file found, make sure the other "
+				     "container isn't running or delete %s",
+				     path);
+	return berth_err_set(err, errno, "failed to create the container ID file %s", path);
+}
+
+/* Takes a container create made back out of the store: its row, snapshot
+ * and anonymous volumes (docker's rm -v), for a failure after the create. */
+static void create_undo(struct engine *e, struct engine_container *c)
+{
+	struct berth_err ignored;
+
+	engine_remove_volumes(e, c->id, true, &ignored);
+	engine_container_clear(c);
+}
+
+/* Everything the flags say is checked before anything is made; a failure
+ * after the container is made takes it out again, and the cidfile too. */
 static int do_create(struct engine_cli *cli, struct create_cli *c, char **args,
 		     struct engine_container *out, struct berth_err *err)
 {
 	struct engine *e;
 	struct engine_create_opts o;
 	autostrv char **env = NULL;
+	autoclose int cid = -1;
 
-	if (c->cidfile != NULL && access(c->cidfile, F_OK) == 0)
-		return berth_err_set(err, EEXIST,
-				     "container ID file found, make sure the other "
-				     "container isn't running or delete %s",
-				     c->cidfile);
 	if (to_engine_opts(c, args, &o, &env, err) < 0)
 		return -1;
 	/* The config file's log rotation, unless --log-opt says otherwise. */
@@ -324,12 +354,20 @@ static int do_create(struct engine_cli *cli, struct create_cli *c, char **args,
 		o.log_max_size = (uint64_t)cli->config_log_max_size;
 	if (o.log_max_file == 0)
 		o.log_max_file = cli->config_log_max_file;
-	if (engine_cli_engine(cli, &e, err) < 0 || engine_create(e, &o, out, err) < 0)
+	if (engine_cli_engine(cli, &e, err) < 0 || cidfile_open(c->cidfile, &cid, err) < 0)
 		return -1;
-	if (c->cidfile != NULL &&
-	    fs_write_file_atomic(c->cidfile, out->id, strlen(out->id), 0644, err) < 0)
-		return -1;
+	if (engine_create(e, &o, out, err) < 0)
+		goto fail;
+	if (cid >= 0 && fs_write_all(cid, out->id, strlen(out->id), -1) < 0) {
+		berth_err_set(err, errno, "write the container ID file %s", c->cidfile);
+		create_undo(e, out);
+		goto fail;
+	}
 	return 0;
+fail:
+	if (cid >= 0)
+		unlink(c->cidfile);
+	return -1;
 }
 
 static int create_run(struct engine_cli *cli, void *o, char **args, struct berth_err *err)
@@ -354,10 +392,11 @@ static int run_run(struct engine_cli *cli, void *o, char **args, struct berth_er
 
 	if (c->tty && c->interactive && !c->detach && !isatty(STDIN_FILENO))
 		return berth_err_set(err, 0, "the input device is not a TTY");
-	if (do_create(cli, c, args, &ct, err) < 0)
+	engine_attach_opts_init(&ao);
+	if (c->detach_keys != NULL && engine_attach_detach_keys(c->detach_keys, &ao, err) < 0)
 		return -1;
-	if (engine_cli_engine(cli, &e, err) < 0)
-		goto fail;
+	if (engine_cli_engine(cli, &e, err) < 0 || do_create(cli, c, args, &ct, err) < 0)
+		return -1;
 	if (c->detach) {
 		if (engine_start(e, ct.id, -1, err) < 0)
 			goto start_failed;
@@ -365,7 +404,6 @@ static int run_run(struct engine_cli *cli, void *o, char **args, struct berth_er
 		engine_container_clear(&ct);
 		return 0;
 	}
-	engine_attach_opts_init(&ao);
 	ao.tty = c->tty;
 	json_get_bool(ct.config, "AttachStdin", NULL, &ao.in, err);
 	json_get_bool(ct.config, "AttachStdout", NULL, &ao.out, err);
@@ -373,8 +411,6 @@ static int run_run(struct engine_cli *cli, void *o, char **args, struct berth_er
 	berth_err_clear(err);
 	ao.sig_proxy = c->sig_proxy;
 	ao.finish = c->rm;
-	if (c->detach_keys != NULL && engine_attach_detach_keys(c->detach_keys, &ao, err) < 0)
-		goto fail;
 	code = cli_attach_start(e, ct.id, &ao, true, &start_failed, err);
 	if (code < 0 && start_failed)
 		goto start_failed;

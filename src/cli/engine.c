@@ -414,9 +414,6 @@ int engine_cli_env_files(char **files, char ***env, struct berth_err *err)
 
 void engine_cli_command_status(struct berth_err *err)
 {
-	if (strstr(err->msg, "no such file") || strstr(err->msg, "No such file") ||
-	    strstr(err->msg, "not found"))
-		err->exit_status = 127;
-	else if (strstr(err->msg, "ermission denied"))
-		err->exit_status = 126;
+	if (err->cmd_status != 0)
+		err->exit_status = err->cmd_status;
 }

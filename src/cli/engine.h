@@ -63,7 +63,9 @@ int engine_cli_each(struct engine_cli *cli, char **args,
  * take from its environment, as for -e KEY). */
 int engine_cli_env_files(char **files, char ***env, struct berth_err *err);
 /* docker's exit status for a container command that could not start: 127
- * when it is not found, 126 when it cannot be invoked (else unchanged). */
+ * when it is not found, 126 when it cannot be invoked, as the runtime
+ * reported it (err->cmd_status); any other error is left to the command's
+ * own status (125). */
 void engine_cli_command_status(struct berth_err *err);
 /* Docker's prompt: the question, " [y/N] ", and a line from stdin; only
  * "y" or "Y" goes ahead (system.c). */

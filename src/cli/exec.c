@@ -78,8 +78,6 @@ static int exec_run(struct engine_cli *cli, void *opts, char **args, struct bert
 		return -1;
 	fflush(stdout);
 	if (engine_exec(e, args[0], &o, &status, err) < 0) {
-		if (strstr(err->msg, "not running") != NULL)
-			return -1;
 		engine_cli_command_status(err);
 		return -1;
 	}

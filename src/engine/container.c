@@ -189,7 +189,8 @@ bad:
 
 #define COLUMNS                                                                                    \
 	"id, name, image_id, image, config, created_ns, state, pid, monitor_pid, exit_code, "      \
-	"started_ns, finished_ns, error, restart_count, manually_stopped"
+	"started_ns, finished_ns, error, restart_count, manually_stopped, oom_killed"
+#define N_COLUMNS 16
 
 static void read_row(sqlite3_stmt *st, struct engine_container *c)
 {
@@ -214,6 +215,7 @@ static void read_row(sqlite3_stmt *st, struct engine_container *c)
 	c->error = xstrdup((const char *)sqlite3_column_text(st, 12));
 	c->restart_count = sqlite3_column_int(st, 13);
 	c->manually_stopped = sqlite3_column_int(st, 14) != 0;
+	c->oom_killed = sqlite3_column_int(st, 15) != 0;
 }
 
 /* A monitor that is gone while its container is marked running died
@@ -241,7 +243,8 @@ static void refresh(struct engine *e, struct engine_container *c)
 	c->finished_ns = engine_now_ns();
 	free(c->error);
 	c->error = xstrdup(ENGINE_MONITOR_LOST);
-	engine_record_exit(e, c->id, c->exit_code, c->error, &ignored);
+	c->oom_killed = false;
+	engine_record_exit(e, c->id, c->exit_code, false, c->error, &ignored);
 }
 
 int engine_lookup(struct engine *e, const char *what, struct engine_container *out,
@@ -257,16 +260,16 @@ int engine_lookup(struct engine *e, const char *what, struct engine_container *o
 	/* Docker: an exact id, then an exact name, then a unique id prefix. */
 	prefix = xasprintf("%s*", what);
 	if (store_prepare(e->store,
-			  "SELECT " COLUMNS ", 0 FROM containers WHERE id = ?1 UNION ALL "
+			  "SELECT " COLUMNS ", 0 AS rank FROM containers WHERE id = ?1 UNION ALL "
 			  "SELECT " COLUMNS ", 1 FROM containers WHERE name = ?2 UNION ALL "
-			  "SELECT " COLUMNS ", 2 FROM containers WHERE id GLOB ?3 ORDER BY 16",
+			  "SELECT " COLUMNS ", 2 FROM containers WHERE id GLOB ?3 ORDER BY rank",
 			  &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, what, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, prefix, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int rank = sqlite3_column_int(st, 15);
+		int rank = sqlite3_column_int(st, N_COLUMNS);
 
 		if (found && rank == 2 &&
 		    strcmp(out->id, (const char *)sqlite3_column_text(st, 0))) {
@@ -369,17 +372,17 @@ int engine_record_running(struct engine *e, const char *id, pid_t pid, pid_t mon
 {
 	return engine_update(e, id,
 			     "state = 'running', pid = ?1, monitor_pid = ?2, started_ns = ?3, "
-			     "exit_code = 0, finished_ns = 0, error = ''",
+			     "exit_code = 0, finished_ns = 0, error = '', oom_killed = 0",
 			     pid, monitor, started_ns, NULL, err);
 }
 
-int engine_record_exit(struct engine *e, const char *id, int code, const char *error,
-		       struct berth_err *err)
+int engine_record_exit(struct engine *e, const char *id, int code, bool oom_killed,
+		       const char *error, struct berth_err *err)
 {
 	return engine_update(e, id,
 			     "state = 'exited', exit_code = ?1, finished_ns = ?2, pid = 0, "
-			     "monitor_pid = 0, error = ?4",
-			     code, engine_now_ns(), 0, error, err);
+			     "monitor_pid = 0, oom_killed = ?3, error = ?4",
+			     code, engine_now_ns(), oom_killed, error, err);
 }
 
 /* ---- create ---- */

@@ -42,8 +42,10 @@ int engine_update(struct engine *e, const char *id, const char *set, int64_t a, 
 const char *engine_restart_policy(const struct engine_container *c, int64_t *max_retries);
 int engine_record_running(struct engine *e, const char *id, pid_t pid, pid_t monitor,
 			  int64_t started_ns, struct berth_err *err);
-int engine_record_exit(struct engine *e, const char *id, int code, const char *error,
-		       struct berth_err *err);
+/* The exit: its status, whether the OOM killer killed a process of the
+ * run (docker's OOMKilled) and the error (NULL: none). */
+int engine_record_exit(struct engine *e, const char *id, int code, bool oom_killed,
+		       const char *error, struct berth_err *err);
 int engine_delete_row(struct engine *e, const char *id, struct berth_err *err);
 /* engine_remove for the monitor of a --rm container: the container is
  * gone (row, mounts, runtime state) when it returns, but its directories

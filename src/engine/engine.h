@@ -88,6 +88,7 @@ struct engine_container {
 	char *error;
 	int restart_count;     /* restarts by the restart policy since the last start */
 	bool manually_stopped; /* stop or kill said so: no restart until started again */
+	bool oom_killed;       /* the OOM killer killed a process of its last run */
 	bool paused;           /* running, with its cgroup frozen (container-ops.c) */
 };
 void engine_container_clear(struct engine_container *c);

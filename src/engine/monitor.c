@@ -132,7 +132,8 @@ struct monitor {
 	size_t n_clients;
 	int64_t delay_ms; /* the next restart's back-off */
 	struct monitor_settings set;
-	char *bundle; /* engine_bundle_write's */
+	char *bundle;    /* engine_bundle_write's */
+	bool oom_killed; /* the run that ended had a process OOM-killed */
 };
 
 /* A line on the pipe to the command that started the monitor. */
@@ -140,6 +141,18 @@ static void sync_write(int fd, const char *msg)
 {
 	if (fd >= 0)
 		(void)fs_write_all(fd, msg, strlen(msg), -1);
+}
+
+/* "error CMD_STATUS MSG": the status travels beside the text, so only the
+ * runtime's own report that the program cannot be run becomes 126 or 127
+ * (monitor_answer). */
+static void sync_error(int fd, const struct berth_err *err)
+{
+	char head[32];
+
+	snprintf(head, sizeof(head), "error %d ", err->cmd_status);
+	sync_write(fd, head);
+	sync_write(fd, err->msg);
 }
 
 static struct runtime_ctx monitor_ctx(struct monitor *m)
@@ -382,7 +395,7 @@ static void exec_tiny(struct monitor *m, struct monitor_io *io)
 {
 	autofree char *tiny = tiny_path();
 	autofree char *log = engine_log_path_in(m->root, m->c.id);
-	struct berth_err err;
+	struct berth_err err = { 0 };
 	/* The exit command is this program, executed through an fd of its
 	 * sealed file, never by a path (which a container could not write
 	 * either, but a path names whatever is there when it is used). */
@@ -504,7 +517,7 @@ static void finish(struct monitor *m, int code, const char *error)
 	fs_rm_rf(m->dir, &err);
 	berth_err_clear(&err);
 	engine_mounts_release(m->store, m->c.id, m->c.config);
-	engine_record_exit(&m->e, m->c.id, code, error, &err);
+	engine_record_exit(&m->e, m->c.id, code, m->oom_killed, error, &err);
 	if (config_bool(m, "AutoRemove"))
 		engine_remove_deferred(&m->e, m->c.id, &trash, &err);
 	tell_clients(m, code);
@@ -533,6 +546,19 @@ static void cleanup_gone(struct monitor *m)
 	_exit(0);
 }
 
+/* Whether the OOM killer killed a process of the run that just ended (not
+ * only the init: docker's OOMKilled is any kill in the container), as the
+ * kernel counted in its cgroup; read before the cgroup goes. A kernel or
+ * host that does not count says no. */
+static bool oom_killed(struct monitor *m)
+{
+	struct runtime_ctx ctx = monitor_ctx(m);
+	struct berth_err ignored;
+	uint64_t kills = 0;
+
+	return container_oom_kills(&ctx, m->c.id, &kills, &ignored) == 0 && kills > 0;
+}
+
 /* Records the exit and restarts the container when its policy says so;
  * never returns. */
 static void monitor_exit(struct monitor *m, int code)
@@ -549,6 +575,7 @@ static void monitor_exit(struct monitor *m, int code)
 	if (monitor_open(m, id, &err) < 0)
 		_exit(1);
 	ctx = monitor_ctx(m);
+	m->oom_killed = oom_killed(m);
 	container_delete(&ctx, m->c.id, true, &err);
 	berth_err_clear(&err);
 	ran = engine_now_ns() - m->c.started_ns;
@@ -558,8 +585,11 @@ static void monitor_exit(struct monitor *m, int code)
 			  ? BACKOFF_START_MS
 			  : (m->delay_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : m->delay_ms * 2);
 	engine_update(&m->e, m->c.id,
-		      "state = 'restarting', exit_code = ?1, finished_ns = ?2, pid = 0, "
-		      "monitor_pid = ?3, restart_count = restart_count + 1",
+		      m->oom_killed
+			  ? "state = 'restarting', exit_code = ?1, finished_ns = ?2, pid = 0, "
+			    "monitor_pid = ?3, restart_count = restart_count + 1, oom_killed = 1"
+			  : "state = 'restarting', exit_code = ?1, finished_ns = ?2, pid = 0, "
+			    "monitor_pid = ?3, restart_count = restart_count + 1, oom_killed = 0",
 		      code, engine_now_ns(), getpid(), NULL, &err);
 	/* An attached `run` ends with the first exit, as docker's does. */
 	tell_clients(m, code);
@@ -575,9 +605,11 @@ static void monitor_exit(struct monitor *m, int code)
 	if (store_snapshot_mount(m->store, m->c.id, &err) < 0 ||
 	    engine_bundle_write(&m->e, &m->c, &m->bundle, &err) < 0 ||
 	    run_container(m, &io, &err) < 0) {
+		struct berth_err ignored;
+
 		close_io(&io);
-		container_delete(&ctx, m->c.id, true, &err);
-		finish(m, 255, err.msg);
+		container_delete(&ctx, m->c.id, true, &ignored);
+		finish(m, err.cmd_status != 0 ? err.cmd_status : 255, err.msg);
 	}
 	exec_tiny(m, &io);
 	_exit(1);
@@ -715,8 +747,7 @@ static void monitor_setup_main(struct monitor *m, const char *id, int client)
 		close_io(&io);
 		container_delete(&ctx, m->c.id, true, &ignored);
 		fs_rm_rf(m->dir, &ignored);
-		sync_write(m->sync_fd, "error ");
-		sync_write(m->sync_fd, err.msg);
+		sync_error(m->sync_fd, &err);
 		_exit(1);
 	}
 	close(m->sync_fd);
@@ -782,7 +813,7 @@ int engine_monitor_exit_main(int argc, char **argv)
  * argv is complete but for SYNC_FD and CLIENT_FD, filled in here. */
 static _Noreturn void exec_monitor(char **argv, int sync_fd, int client)
 {
-	struct berth_err err;
+	struct berth_err err = { 0 };
 	char fds[2][16];
 
 	snprintf(fds[0], sizeof(fds[0]), "%d", sync_fd);
@@ -795,8 +826,7 @@ static _Noreturn void exec_monitor(char **argv, int sync_fd, int client)
 	/* The monitor creates the container's process: it runs from a sealed
 	 * copy of this binary (runtime/exeseal.h), at no extra cost here. */
 	exeseal_execv(argv, &err);
-	sync_write(sync_fd, "error exec the monitor: ");
-	sync_write(sync_fd, err.msg);
+	sync_error(sync_fd, &err);
 	_exit(127);
 }
 
@@ -825,12 +855,15 @@ static char **monitor_argv(struct engine *e, const struct engine_container *c,
 }
 
 /* The monitor's answer: "ok PID MONITOR_PID STARTED_NS\n", which is
- * recorded here and acknowledged (record_running), or "error MSG". */
+ * recorded here and acknowledged (record_running), or "error CMD_STATUS
+ * MSG" (sync_error), recorded as the container's error; a program that
+ * cannot be run is its exit code too, as docker records it. */
 static int monitor_answer(struct engine *e, const char *id, int fd, struct berth_err *err)
 {
-	char msg[BERTH_ERR_MSG_MAX + 8] = "";
+	char msg[BERTH_ERR_MSG_MAX + 32] = "";
 	size_t got = 0;
 	long long pid, mon, started;
+	int cmd_status = 0, text = 0;
 	struct berth_err ignored;
 
 	while (got < sizeof(msg) - 1) {
@@ -852,9 +885,15 @@ static int monitor_answer(struct engine *e, const char *id, int fd, struct berth
 			return berth_err_set(err, errno, "the container's monitor died");
 		return 0;
 	}
-	berth_err_set(err, 0, "%s",
-		      strncmp(msg, "error ", 6) == 0 ? msg + 6 : "the container's monitor died");
-	engine_update(e, id, "error = ?4", 0, 0, 0, err->msg, &ignored);
+	if (sscanf(msg, "error %d %n", &cmd_status, &text) == 1 && text > 0) {
+		berth_err_set(err, 0, "%s", msg + text);
+		if (cmd_status == 126 || cmd_status == 127)
+			err->cmd_status = cmd_status;
+	} else {
+		berth_err_set(err, 0, "the container's monitor died");
+	}
+	engine_update(e, id, err->cmd_status != 0 ? "error = ?4, exit_code = ?1" : "error = ?4",
+		      err->cmd_status, 0, 0, err->msg, &ignored);
 	return -1;
 }
 

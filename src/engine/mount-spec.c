@@ -731,8 +731,13 @@ int mount_spec_parse_tmpfs(const char *raw, struct mount_spec *out, struct berth
 
 /* ---- tmpfs options ---- */
 
-/* moby/sys/mount's flags: a word and the flag it sets or clears; words of
- * one flag replace each other, as do the propagation words. */
+/* The mount flags a tmpfs may take: a word and the flag it sets or clears;
+ * words of one flag replace each other, as do the propagation words. An
+ * allowlist, walked for every tmpfs (--tmpfs, --mount type=tmpfs) before
+ * anything is made: moby/sys/mount's table also has bind, rbind and
+ * remount, with which the runtime would bind a path relative to the
+ * bundle (a tmpfs's source is "tmpfs") or remount whatever is mounted at
+ * the destination (the read-only /sys, say) with this mount's flags. */
 static const struct {
 	const char *name, *family;
 } tmpfs_flags[] = {
@@ -747,15 +752,12 @@ static const struct {
 	{ "sync", "sync" },
 	{ "async", "sync" },
 	{ "dirsync", "dirsync" },
-	{ "remount", "remount" },
 	{ "mand", "mand" },
 	{ "nomand", "mand" },
 	{ "atime", "noatime" },
 	{ "noatime", "noatime" },
 	{ "diratime", "nodiratime" },
 	{ "nodiratime", "nodiratime" },
-	{ "bind", "bind" },
-	{ "rbind", "rbind" },
 	{ "relatime", "relatime" },
 	{ "norelatime", "relatime" },
 	{ "strictatime", "strictatime" },

@@ -91,6 +91,10 @@ static const char *const migrations[] = {
 	 * berth, ROOT/containers/ID). */
 	"ALTER TABLE snapshots ADD COLUMN init INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE containers ADD COLUMN spec TEXT;",
+	/* 6: whether the OOM killer killed a process of the container's last
+	 * run (docker's State.OOMKilled), as its cgroup counted; 0 again at
+	 * the next start. */
+	"ALTER TABLE containers ADD COLUMN oom_killed INTEGER NOT NULL DEFAULT 0;",
 };
 
 int store_sql_err(struct store *s, const char *what, struct berth_err *err)

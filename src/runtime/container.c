@@ -510,6 +510,19 @@ int container_update(const struct runtime_ctx *ctx, const char *id,
 	return r;
 }
 
+int container_oom_kills(const struct runtime_ctx *ctx, const char *id, uint64_t *kills,
+			struct berth_err *err)
+{
+	struct cgroup *cg = NULL;
+	int r = with_cgroup(ctx, id, false, &cg, err);
+
+	*kills = 0;
+	if (r == 0)
+		r = cgroup_oom_kills(cg, kills, err);
+	cgroup_free(cg);
+	return r;
+}
+
 int container_stats(const struct runtime_ctx *ctx, const char *id, json_object **out,
 		    struct berth_err *err)
 {

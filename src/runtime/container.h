@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct berth_err;
@@ -69,6 +70,11 @@ int container_pause(const struct runtime_ctx *ctx, const char *id, struct berth_
 int container_resume(const struct runtime_ctx *ctx, const char *id, struct berth_err *err);
 int container_update(const struct runtime_ctx *ctx, const char *id,
 		     const struct cgroup_resources *res, struct berth_err *err);
+/* How many processes the OOM killer killed in the container's cgroup
+ * (cgroup_oom_kills): for an engine's OOMKilled, read after the container
+ * exited and before it is deleted. */
+int container_oom_kills(const struct runtime_ctx *ctx, const char *id, uint64_t *kills,
+			struct berth_err *err);
 /* runc's events --stats object: {"type":"stats","id":...,"data":{...}}. */
 int container_stats(const struct runtime_ctx *ctx, const char *id, json_object **out,
 		    struct berth_err *err);

@@ -220,7 +220,7 @@ static int job_converse(struct create_job *j, struct berth_err *err)
 		case SYNC_READY:
 			return 0;
 		case SYNC_ERROR:
-			return berth_err_set(err, 0, "%s", m.text);
+			return sync_error(&m, err);
 		case 0:
 			return berth_err_set(err, 0, "container init exited during setup");
 		default:

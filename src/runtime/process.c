@@ -49,9 +49,11 @@ static const struct {
 	[SPEC_NS_CGROUP] = {CLONE_NEWCGROUP, "cgroup"}, [SPEC_NS_TIME] = {CLONE_NEWTIME, "time"},
 };
 
+/* The error goes to the runtime with its cmd_status, so a program that
+ * cannot be run stays told apart from every other failure. */
 static _Noreturn void fail(const struct init_args *a, struct berth_err *err)
 {
-	sync_send(a->sync_fd, SYNC_ERROR, 0, err->msg, -1);
+	sync_send(a->sync_fd, SYNC_ERROR, err->cmd_status, err->msg, -1);
 	_exit(1);
 }
 
@@ -341,10 +343,28 @@ static const char *env_get(char *const *env, const char *name)
 	return NULL;
 }
 
-static bool is_executable(const char *path)
+/* 0 when execve could run path, else the errno it would fail with:
+ * ENOENT (or ENOTDIR) when there is nothing there, EACCES for a directory
+ * or a file without execute permission. */
+static int exec_errno(const char *path)
 {
 	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+
+	if (stat(path, &st) < 0)
+		return errno;
+	if (!S_ISREG(st.st_mode))
+		return EACCES;
+	return access(path, X_OK) < 0 ? errno : 0;
+}
+
+/* The runtime's report that the container's program cannot be run: the
+ * one error the engine turns into docker's exit statuses 127 (not found)
+ * and 126 (not executable). */
+static int program_err(struct berth_err *err, int errnum, const char *name)
+{
+	berth_err_set(err, errnum, "exec: \"%s\"", name);
+	err->cmd_status = errnum == ENOENT || errnum == ENOTDIR ? 127 : 126;
+	return -1;
 }
 
 /* Resolves args[0] in the container as execvp would, using the process's
@@ -355,10 +375,11 @@ static int find_program(const struct spec_process *p, char **out, struct berth_e
 	const char *path_env;
 	autofree char *copy = NULL;
 	char *save = NULL;
+	int e;
 
 	if (strchr(name, '/') != NULL) {
-		if (!is_executable(name))
-			return berth_err_set(err, errno ? errno : EACCES, "exec: \"%s\"", name);
+		if ((e = exec_errno(name)) != 0)
+			return program_err(err, e, name);
 		*out = xstrdup(name);
 		return 0;
 	}
@@ -368,12 +389,14 @@ static int find_program(const struct spec_process *p, char **out, struct berth_e
 	copy = xstrdup(path_env);
 	for (char *dir = strtok_r(copy, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
 		autofree char *cand = xasprintf("%s/%s", dir[0] ? dir : ".", name);
-		if (is_executable(cand)) {
+		if (exec_errno(cand) == 0) {
 			*out = steal_ptr(cand);
 			return 0;
 		}
 	}
-	return berth_err_set(err, 0, "exec: \"%s\": executable file not found in $PATH", name);
+	berth_err_set(err, 0, "exec: \"%s\": executable file not found in $PATH", name);
+	err->cmd_status = 127;
+	return -1;
 }
 
 static int change_user(const struct spec_process *p, struct berth_err *err)
@@ -548,7 +571,7 @@ static int wait_for_start(const struct init_args *a, int fd_dir, struct berth_er
 
 static _Noreturn void do_exec(const struct init_args *a, char *prog, bool seccomp_done)
 {
-	struct berth_err err;
+	struct berth_err err = { 0 };
 	char *empty[] = {NULL};
 
 	if (!seccomp_done) {
@@ -605,7 +628,7 @@ static int open_fd_dir(struct berth_err *err)
 static _Noreturn void stage2_create(const struct init_args *a, pid_t host_pid)
 {
 	const struct spec *s = a->spec;
-	struct berth_err err;
+	struct berth_err err = { 0 };
 	autoclose int rootfd = -1;
 	autofree char *prog = NULL;
 	bool seccomp_done = false;
@@ -683,7 +706,7 @@ static _Noreturn void stage2_create(const struct init_args *a, pid_t host_pid)
 
 static _Noreturn void stage2_exec(const struct init_args *a)
 {
-	struct berth_err err;
+	struct berth_err err = { 0 };
 	autofree char *prog = NULL;
 	bool seccomp_done = false;
 	int slave = -1;
@@ -760,7 +783,7 @@ pid_t process_fork_stage1(const struct init_args *a, struct berth_err *err)
 		if (pid < 0)
 			return berth_err_set(err, errno, "fork");
 		if (pid == 0 && cgfd >= 0) {
-			struct berth_err cerr;
+			struct berth_err cerr = { 0 };
 			if (cgroup_enter_v2(a->cg, getpid(), &cerr) < 0)
 				fail(a, &cerr);
 		}
@@ -806,7 +829,7 @@ pid_t process_spawn_direct(const struct init_args *a, struct berth_err *err)
 				     (unsigned long long)ca.flags);
 	}
 	if (pid == 0) {
-		struct berth_err cerr;
+		struct berth_err cerr = { 0 };
 		pid_t host_pid;
 
 		set_dumpable(false);
@@ -822,7 +845,7 @@ pid_t process_spawn_direct(const struct init_args *a, struct berth_err *err)
 
 static _Noreturn void process_stage1(const struct init_args *a)
 {
-	struct berth_err err;
+	struct berth_err err = { 0 };
 	pid_t pid;
 
 	set_dumpable(false);

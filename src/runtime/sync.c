@@ -38,6 +38,14 @@ int sync_recv(int sock, struct sync_msg *m, int *fd)
 	return 0;
 }
 
+int sync_error(const struct sync_msg *m, struct berth_err *err)
+{
+	berth_err_set(err, 0, "%s", m->text);
+	if (m->value == 126 || m->value == 127)
+		err->cmd_status = m->value;
+	return -1;
+}
+
 int sync_expect(int sock, int type, struct berth_err *err)
 {
 	struct sync_msg m;
@@ -47,7 +55,7 @@ int sync_expect(int sock, int type, struct berth_err *err)
 	if (m.type == type)
 		return 0;
 	if (m.type == SYNC_ERROR)
-		return berth_err_set(err, 0, "%s", m.text);
+		return sync_error(&m, err);
 	if (m.type == 0)
 		return berth_err_set(err, 0, "the other side exited during setup");
 	return berth_err_set(err, EPROTO, "sync: expected message %d, got %d", type, m.type);

@@ -11,6 +11,7 @@ int berth_err_set(struct berth_err *err, int errnum, const char *fmt, ...)
 	if (err == NULL)
 		return -1;
 	err->code = errnum;
+	err->cmd_status = 0;
 	va_start(ap, fmt);
 	n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
@@ -47,5 +48,6 @@ void berth_err_clear(struct berth_err *err)
 	if (err == NULL)
 		return;
 	err->code = 0;
+	err->cmd_status = 0;
 	err->msg[0] = '\0';
 }

@@ -832,6 +832,53 @@ out:
 	fake_fini(&f);
 }
 
+/* The OOM killer's count, as the exit path reads it for OOMKilled. */
+static void test_oom_kills(void)
+{
+	struct fake f;
+	struct cgroup *cg;
+	struct berth_err e = { 0 };
+	uint64_t kills = 99;
+
+	fake_init(&f, CGROUP_MODE_V2, false);
+	cg = create_or_null(&f, "oom");
+	if (cg == NULL)
+		goto v1;
+	const char *d = cg->h[0].path;
+	putf(d, "memory.events", "low 0\nhigh 0\nmax 12\noom 1\noom_kill 0\noom_group_kill 0\n");
+	CHECK(cgroup_oom_kills(cg, &kills, &e) == 0 && kills == 0, "v2: no kill (%s)", e.msg);
+	putf(d, "memory.events", "low 0\nhigh 0\nmax 40\noom 2\noom_kill 2\noom_group_kill 0\n");
+	CHECK(cgroup_oom_kills(cg, &kills, &e) == 0 && kills == 2,
+	      "v2: memory.events oom_kill read (%" PRIu64 ")", kills);
+	/* "oom" alone is not a kill, and no oom_kill_* key stands for it. */
+	putf(d, "memory.events", "low 0\nhigh 0\nmax 40\noom 2\n");
+	CHECK(cgroup_oom_kills(cg, &kills, &e) < 0 && kills == 0 && strstr(e.msg, "oom_kill"),
+	      "v2: a kernel without the count fails: %s", e.msg);
+	{
+		autofree char *p = xasprintf("%s/memory.events", d);
+
+		unlink(p);
+	}
+	CHECK(cgroup_oom_kills(cg, &kills, &e) < 0 && e.code == ENOENT,
+	      "v2: no memory controller: %s", e.msg);
+	cgroup_free(cg);
+	fake_fini(&f);
+v1:
+	fake_init(&f, CGROUP_MODE_HYBRID, true);
+	cg = create_or_null(&f, "oom");
+	if (cg == NULL)
+		goto out;
+	putf(dir(cg, "memory"), "memory.oom_control",
+	     "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n");
+	if (cgroup_hier_unified(cg) != NULL)
+		putf(cgroup_hier_unified(cg)->path, "memory.events", "oom 0\noom_kill 0\n");
+	CHECK(cgroup_oom_kills(cg, &kills, &e) == 0 && kills == 3,
+	      "hybrid: the v1 memory controller's memory.oom_control counts (%" PRIu64 ")", kills);
+out:
+	cgroup_free(cg);
+	fake_fini(&f);
+}
+
 static void test_json_and_destroy(void)
 {
 	struct fake f;
@@ -903,6 +950,7 @@ int main(void)
 	test_hybrid();
 	test_freeze_v2();
 	test_stats();
+	test_oom_kills();
 	test_json_and_destroy();
 	return TEST_DONE();
 }

@@ -306,6 +306,71 @@ static void test_tmpfs_flag(void)
 	CHECK_STR(err.msg, "invalid tmpfs option [\"bad\" \"1\"]", "message");
 }
 
+/* The tmpfs options are an allowlist: docker's flags and data keys, less
+ * the flags that would make the runtime bind a path or remount whatever is
+ * at the destination. */
+static void test_tmpfs_allowlist(void)
+{
+	static const char *const allowed[] = {
+		"ro",          "rw",           "exec",        "noexec",        "suid",
+		"nosuid",      "dev",          "nodev",       "sync",          "async",
+		"dirsync",     "atime",        "noatime",     "diratime",      "nodiratime",
+		"relatime",    "norelatime",   "strictatime", "nostrictatime", "mand",
+		"nomand",      "private",      "rprivate",    "shared",        "rshared",
+		"slave",       "rslave",       "unbindable",  "runbindable",   "defaults",
+		"size=1m",     "mode=1777",    "uid=1",       "gid=2",         "nr_inodes=9",
+		"nr_blocks=9", "mpol=default",
+	};
+	static const char *const refused[][2] = {
+		{ "bind", "[\"bind\"]" },
+		{ "rbind", "[\"rbind\"]" },
+		{ "remount", "[\"remount\"]" },
+		{ "move", "[\"move\"]" },
+		{ "loop", "[\"loop\"]" },
+		{ "nosymfollow", "[\"nosymfollow\"]" },
+		{ "rro", "[\"rro\"]" },
+		{ "idmap", "[\"idmap\"]" },
+		{ "x-mount.mkdir", "[\"x-mount.mkdir\"]" },
+		{ "bind=1", "[\"bind\" \"1\"]" },
+		{ "size", "[\"size\"]" },
+		{ "huge=always", "[\"huge\" \"always\"]" },
+	};
+
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+		struct mount_spec m;
+		struct berth_err err = { 0 };
+		autofree char *raw = xasprintf("/t:%s", allowed[i]);
+
+		CHECK(mount_spec_parse_tmpfs(raw, &m, &err) == 0, "--tmpfs %s allowed (%s)", raw,
+		      err.msg);
+		mount_spec_clear(&m);
+	}
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct mount_spec m;
+		struct berth_err err = { 0 };
+		autofree char *raw = xasprintf("/t:rw,%s,size=1m", refused[i][0]);
+		autofree char *want = xasprintf("invalid tmpfs option %s", refused[i][1]);
+
+		CHECK(mount_spec_parse_tmpfs(raw, &m, &err) < 0, "--tmpfs %s refused", raw);
+		CHECK_STR(err.msg, want, raw);
+	}
+	/* A tmpfs's data from --mount goes through the same list. */
+	{
+		struct mount_spec m;
+		struct berth_err err = { 0 };
+		autostrv char **opts = NULL;
+
+		CHECK(mount_spec_parse_mount("type=tmpfs,target=/t,tmpfs-mode=700", &m, &err) == 0,
+		      "--mount type=tmpfs (%s)", err.msg);
+		free(m.tmpfs_data);
+		m.tmpfs_data = xstrdup("mode=700,bind");
+		CHECK(mount_spec_tmpfs_options(&m, &opts, &err) < 0 &&
+			  strcmp(err.msg, "invalid tmpfs option [\"bind\"]") == 0,
+		      "a --mount tmpfs's data goes through the same list: %s", err.msg);
+		mount_spec_clear(&m);
+	}
+}
+
 static void test_lists(void)
 {
 	struct mount_spec_list l = { 0 };
@@ -393,6 +458,7 @@ int main(void)
 	test_volume_flag();
 	test_mount_flag(dir);
 	test_tmpfs_flag();
+	test_tmpfs_allowlist();
 	test_lists();
 	test_names_and_sizes();
 	rmdir(dir);

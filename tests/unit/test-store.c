@@ -92,17 +92,17 @@ static void test_open(void)
 		  exists(p("root/snapshots")) && exists(p("root/tmp")) &&
 		  exists(p("root/store.lock")),
 	      "store directories made");
-	CHECK(user_version(db) == 5, "schema version is 5 (got %d)", user_version(db));
+	CHECK(user_version(db) == 6, "schema version is 6 (got %d)", user_version(db));
 	store_close(s);
 	s = NULL;
 	r = store_open(root, "vfs", &s, &err);
 	CHECK(r == 0, "reopening is fine: %s", r ? err.msg : "ok");
-	CHECK(user_version(db) == 5, "schema version still 5 after reopening");
+	CHECK(user_version(db) == 6, "schema version still 6 after reopening");
 	store_close(s);
 	s = NULL;
-	/* A store of the previous schema (4: no snapshots.init nor
-	 * containers.spec)
-	 * migrates when opened, and its snapshots have no init layer. */
+	/* A store of an older schema (4: no snapshots.init, containers.spec
+	 * nor containers.oom_killed) migrates when opened, and its snapshots
+	 * have no init layer. */
 	{
 		sqlite3 *raw = NULL;
 		int has_col = -1;
@@ -114,12 +114,14 @@ static void test_open(void)
 				  "INSERT INTO snapshots (id, image_id, driver, created, init) "
 				  "VALUES ('snapold', 'old', 'vfs', 0, 0);"
 				  "ALTER TABLE snapshots DROP COLUMN init;"
-				  "ALTER TABLE containers DROP COLUMN spec; PRAGMA user_version = 4;",
+				  "ALTER TABLE containers DROP COLUMN spec;"
+				  "ALTER TABLE containers DROP COLUMN oom_killed;"
+				  "PRAGMA user_version = 4;",
 				  NULL, NULL, NULL) == SQLITE_OK,
 		     "make it schema 4");
 		sqlite3_close(raw);
 		r = store_open(root, "vfs", &s, &err);
-		CHECK(r == 0 && user_version(db) == 5, "a schema 4 store migrates to 5: %s",
+		CHECK(r == 0 && user_version(db) == 6, "a schema 4 store migrates to 6: %s",
 		      r ? err.msg : "ok");
 		if (r == 0) {
 			struct store_snapshot sn = { 0 };
@@ -135,6 +137,43 @@ static void test_open(void)
 		     "clean up");
 		sqlite3_close(raw);
 		CHECK(has_col == 0, "its snapshot reads back without the init layer (%d)", has_col);
+	}
+	/* Schema 5 (no containers.oom_killed): its containers read back as
+	 * not OOM-killed. */
+	{
+		sqlite3 *raw = NULL;
+		sqlite3_stmt *st = NULL;
+		int oom = -1;
+
+		must(sqlite3_open_v2(db, &raw, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK,
+		     "open the database");
+		must(sqlite3_exec(raw,
+				  "INSERT INTO images VALUES ('old', '{}', 'm', 0, 0, 0);"
+				  "ALTER TABLE containers DROP COLUMN oom_killed;"
+				  "INSERT INTO containers (id, name, image_id, image, config, "
+				  "created_ns, state) VALUES ('c5', 'five', 'old', 'old', '{}', 0, "
+				  "'exited');"
+				  "PRAGMA user_version = 5;",
+				  NULL, NULL, NULL) == SQLITE_OK,
+		     "make it schema 5");
+		sqlite3_close(raw);
+		r = store_open(root, "vfs", &s, &err);
+		CHECK(r == 0 && user_version(db) == 6, "a schema 5 store migrates to 6: %s",
+		      r ? err.msg : "ok");
+		store_close(s);
+		s = NULL;
+		must(sqlite3_open_v2(db, &raw, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK,
+		     "open the database");
+		if (sqlite3_prepare_v2(raw, "SELECT oom_killed FROM containers WHERE id = 'c5'", -1,
+				       &st, NULL) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW)
+			oom = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		must(sqlite3_exec(raw, "DELETE FROM containers; DELETE FROM images;", NULL, NULL,
+				  NULL) == SQLITE_OK,
+		     "clean up");
+		sqlite3_close(raw);
+		CHECK(oom == 0, "its container reads back not OOM-killed (%d)", oom);
 	}
 
 	r = store_open(root, "zfs", &s, &err);

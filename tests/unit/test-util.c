@@ -28,6 +28,17 @@ static void test_err(void)
 	CHECK_STR(err.msg, "create c1: open /x: No such file or directory", "wrapped");
 	berth_err_set(&err, 0, "plain");
 	CHECK_STR(err.msg, "plain", "no strerror for code 0");
+	/* Only the runtime's report about the program carries cmd_status:
+	 * wrapping keeps it, any new error drops it. */
+	CHECK(err.cmd_status == 0, "cmd_status 0 after set");
+	err.cmd_status = 127;
+	berth_err_wrap(&err, "start");
+	CHECK(err.cmd_status == 127, "cmd_status kept by wrap");
+	berth_err_set(&err, ENOENT, "mount tmpfs");
+	CHECK(err.cmd_status == 0, "cmd_status reset by set, whatever the errno");
+	err.cmd_status = 126;
+	berth_err_clear(&err);
+	CHECK(err.cmd_status == 0, "cmd_status reset by clear");
 }
 
 static void test_json(void)

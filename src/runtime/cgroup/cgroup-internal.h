@@ -36,6 +36,7 @@ struct cgroup_ops {
 	int (*apply)(struct cgroup *cg, const struct cgroup_resources *res, struct berth_err *err);
 	int (*stats)(struct cgroup *cg, json_object *out, struct berth_err *err);
 	int (*read_limits)(struct cgroup *cg, json_object *out, struct berth_err *err);
+	int (*oom_kills)(struct cgroup *cg, uint64_t *kills, struct berth_err *err);
 };
 
 extern const struct cgroup_ops cgroup_v1_ops;
@@ -62,6 +63,9 @@ bool cgroup_file_exists(const char *dir, const char *file);
 int cgroup_read_u64(const char *dir, const char *file, uint64_t *out, struct berth_err *err);
 /* Looks key up in a "key value\n" file (memory.stat, cpu.stat). */
 int cgroup_read_keyed(const char *dir, const char *file, const char *key, uint64_t *out);
+/* The oom_kill line of dir/file (memory.events, memory.oom_control); the
+ * error tells a missing file from a kernel that does not count. */
+int cgroup_read_oom_kill(const char *dir, const char *file, uint64_t *kills, struct berth_err *err);
 /* A json object of every "key value" line of a flat keyed file. */
 json_object *cgroup_read_keyed_all(const char *dir, const char *file);
 

@@ -154,6 +154,15 @@ int cgroup_read_keyed(const char *dir, const char *file, const char *key, uint64
 	return -1;
 }
 
+int cgroup_read_oom_kill(const char *dir, const char *file, uint64_t *kills, struct berth_err *err)
+{
+	if (cgroup_read_keyed(dir, file, "oom_kill", kills) == 0)
+		return 0;
+	if (!cgroup_file_exists(dir, file))
+		return berth_err_set(err, ENOENT, "%s/%s", dir, file);
+	return berth_err_set(err, 0, "%s/%s: no oom_kill count (Linux 4.13 has it)", dir, file);
+}
+
 json_object *cgroup_read_keyed_all(const char *dir, const char *file)
 {
 	autofree char *s = NULL;
@@ -837,6 +846,14 @@ int cgroup_stats(struct cgroup *cg, json_object **out, struct berth_err *err)
 	}
 	*out = o;
 	return 0;
+}
+
+int cgroup_oom_kills(struct cgroup *cg, uint64_t *kills, struct berth_err *err)
+{
+	const struct cgroup_ops *ops = cg->mode == CGROUP_MODE_V2 ? &cgroup_v2_ops : &cgroup_v1_ops;
+
+	*kills = 0;
+	return ops->oom_kills(cg, kills, err);
 }
 
 int cgroup_read_limits(struct cgroup *cg, json_object **out, struct berth_err *err)

@@ -94,6 +94,13 @@ int cgroup_destroy(struct cgroup *cg, struct berth_err *err);
  * "pids", "blkio", "hugetlb"). */
 int cgroup_stats(struct cgroup *cg, json_object **out, struct berth_err *err);
 
+/* How many processes the OOM killer killed in the container's memory
+ * cgroup and below since it was made: the oom_kill count of cgroup2's
+ * memory.events or of v1's memory.oom_control (both Linux 4.13). Read it
+ * before cgroup_destroy. Fails when no memory controller holds the
+ * container or the kernel does not count. */
+int cgroup_oom_kills(struct cgroup *cg, uint64_t *kills, struct berth_err *err);
+
 /* Reads the current limits back (for `state`/tests): memory.limit, cpu
  * quota/period/shares, pids.limit, cpuset. */
 int cgroup_read_limits(struct cgroup *cg, json_object **out, struct berth_err *err);

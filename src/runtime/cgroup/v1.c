@@ -551,8 +551,20 @@ static int v1_read_limits(struct cgroup *cg, json_object *out, struct berth_err 
 	return 0;
 }
 
+/* v1 counts OOM kills in memory.oom_control. A hybrid host may have left
+ * the memory controller to cgroup2: then memory.events there counts. */
+static int v1_oom_kills(struct cgroup *cg, uint64_t *kills, struct berth_err *err)
+{
+	struct cgroup_hier *h = cgroup_hier_for(cg, "memory");
+
+	if (h == NULL)
+		return cgroup_v2_ops.oom_kills(cg, kills, err);
+	return cgroup_read_oom_kill(h->path, "memory.oom_control", kills, err);
+}
+
 const struct cgroup_ops cgroup_v1_ops = {
 	.apply = v1_apply,
 	.stats = v1_stats,
 	.read_limits = v1_read_limits,
+	.oom_kills = v1_oom_kills,
 };

@@ -477,8 +477,21 @@ static int v2_read_limits(struct cgroup *cg, json_object *out, struct berth_err 
 	return 0;
 }
 
+/* memory.events counts in the cgroup and its descendants ("oom" is an
+ * OOM condition, "oom_kill" a process killed for it; memory.events.local
+ * would miss a kill in a cgroup the container made below its own). */
+static int v2_oom_kills(struct cgroup *cg, uint64_t *kills, struct berth_err *err)
+{
+	struct cgroup_hier *h = cgroup_hier_unified(cg);
+
+	if (h == NULL)
+		return berth_err_set(err, ENOENT, "no cgroup2 hierarchy");
+	return cgroup_read_oom_kill(h->path, "memory.events", kills, err);
+}
+
 const struct cgroup_ops cgroup_v2_ops = {
 	.apply = v2_apply,
 	.stats = v2_stats,
 	.read_limits = v2_read_limits,
+	.oom_kills = v2_oom_kills,
 };
