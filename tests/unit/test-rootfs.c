@@ -1,4 +1,4 @@
-/* rootfs_prepare + rootfs_pivot + rootfs_finalize on a small busybox root in
+/* rootfs_prepare + rootfs_protect + rootfs_pivot + rootfs_finalize on a small busybox root in
  * a temporary directory, in a child with its own mount namespace. The
  * child checks what a container would see; the parent checks that the
  * host's mount table is exactly as before. Needs root. */
@@ -365,7 +365,10 @@ container_side(const struct spec *s, bool in_userns, bool no_pivot, int fd)
 		CHECK(r == 0, "rootfs_bind_console (%s)", r == 0 ? "ok" : err.msg);
 		if (slave >= 0)
 			close(slave);
-		r = rootfs_pivot(s, rootfd, no_pivot, &err);
+		r = rootfs_protect(s, rootfd, &err);
+		CHECK(r == 0, "rootfs_protect (%s)", r == 0 ? "ok" : err.msg);
+		if (r == 0)
+			r = rootfs_pivot(s, rootfd, no_pivot, &err);
 		CHECK(r == 0, "rootfs_pivot%s (%s)", no_pivot ? " --no-pivot" : "",
 		      r == 0 ? "ok" : err.msg);
 	}
