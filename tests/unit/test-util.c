@@ -12,6 +12,7 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/mountinfo.h"
+#include "util/quote.h"
 #include "util/strv.h"
 #include "util/unixsock.h"
 #include "util/xalloc.h"
@@ -165,6 +166,35 @@ static void test_mountinfo(void)
 	CHECK(strcmp(m.v[2].super, "rw,cpu") == 0, "cgroup controllers in the super options");
 }
 
+static void check_quote(char *(*fn)(const char *), const char *in, const char *want,
+			const char *what)
+{
+	autofree char *got = fn(in);
+
+	CHECK_STR(got, want, what);
+}
+
+static void test_quote(void)
+{
+	autofree char *q = quote_string("a\"b\\c\x01", 6, QUOTE_GO);
+
+	CHECK_STR(q, "\"a\\\"b\\\\c\\x01\"", "strconv.Quote of quotes, backslash, SOH");
+	free(q);
+	q = quote_string("\xff\n", 2, QUOTE_JSON);
+	CHECK_STR(q, "\"\\ufffd\\n\"", "JSON: invalid byte as U+FFFD");
+	check_quote(quote_name, "/etc/passwd", "/etc/passwd", "a plain name is unchanged");
+	check_quote(quote_name, "/caf\xc3\xa9 b\\c", "/caf\xc3\xa9 b\\c",
+		    "UTF-8, spaces and backslashes are unchanged");
+	check_quote(quote_name, "/a\nD /etc", "\"/a\\nD /etc\"", "a newline is escaped");
+	check_quote(quote_name, "/\x1b[31mred", "\"/\\x1b[31mred\"", "ESC is escaped");
+	check_quote(quote_name, "/x\xe2\x80\xae", "\"/x\\u202e\"", "a bidi override is escaped");
+	check_quote(quote_name, "/bad\xff", "\"/bad\\xff\"", "invalid UTF-8 is escaped");
+	check_quote(quote_name, "\"q", "\"\\\"q\"", "a leading quote forces quoting");
+	check_quote(quote_controls, "open \"a\\b\"\tx\x1b", "open \"a\\b\"\\tx\\x1b",
+		    "controls escaped in free text, quotes left");
+	check_quote(quote_controls, "", "", "empty text");
+}
+
 int main(void)
 {
 	test_err();
@@ -173,5 +203,6 @@ int main(void)
 	test_strv();
 	test_unixsock();
 	test_mountinfo();
+	test_quote();
 	return TEST_DONE();
 }
