@@ -1,11 +1,8 @@
 /* berth cp, diff, export and commit: docker's spelling over
  * engine/container-fs.h. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/engine.h"
@@ -13,7 +10,7 @@
 #include "engine/engine.h"
 #include "util/cleanup.h"
 #include "util/err.h"
-#include "util/xalloc.h"
+#include "util/output.h"
 
 /* ---- cp ---- */
 
@@ -121,29 +118,29 @@ static int export_run(struct engine_cli *cli, void *o, char **args, struct berth
 {
 	struct export_cli *x = o;
 	struct engine *e;
-	autofree char *tmp = NULL;
-	autoclose int fd = -1;
+	autooutput struct output_file out = OUTPUT_FILE_INIT;
 
-	if ((x->output == NULL || strcmp(x->output, "-") == 0) && isatty(STDOUT_FILENO))
+	if (x->output != NULL && strcmp(x->output, "-") == 0)
+		x->output = NULL;
+	if (x->output == NULL && isatty(STDOUT_FILENO))
 		return berth_err_set(err, 0,
 				     "cowardly refusing to save to a terminal. Use the -o flag "
 				     "or redirect");
 	if (engine_cli_engine(cli, &e, err) < 0)
 		return -1;
-	if (x->output == NULL || strcmp(x->output, "-") == 0)
+	if (x->output == NULL)
 		return engine_export(e, args[0], STDOUT_FILENO, err);
-	/* A failed export leaves no partial file under the asked name. */
-	tmp = xasprintf("%s.tmp-XXXXXX", x->output);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return berth_err_set(err, errno, "export: create %s", tmp);
-	if (fchmod(fd, 0644) < 0 || engine_export(e, args[0], fd, err) < 0 || fsync(fd) < 0 ||
-	    rename(tmp, x->output) < 0) {
-		if (err->msg[0] == '\0')
-			berth_err_set(err, errno, "export: write %s", x->output);
-		unlink(tmp);
+	/* A failed export leaves no partial file under the asked name, and a
+	 * FIFO or a device named there is written into (util/output.h). */
+	if (output_file_open(&out, x->output, 0644, 0, err) < 0)
+		return berth_err_wrap(err, "export");
+	if (isatty(out.fd))
+		return berth_err_set(err, 0,
+				     "cowardly refusing to save to a terminal (%s). Redirect "
+				     "instead",
+				     x->output);
+	if (engine_export(e, args[0], out.fd, err) < 0 || output_file_commit(&out, true, err) < 0)
 		return -1;
-	}
 	return 0;
 }
 
@@ -151,6 +148,7 @@ const struct engine_cmd engine_cmd_export = {
 	.name = "export",
 	.args = "CONTAINER",
 	.summary = "Export a container's filesystem as a tar archive",
+	.notes = ENGINE_OUTPUT_NOTES,
 	.opts = export_table,
 	.opts_size = sizeof(struct export_cli),
 	.min_args = 1,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,8 +21,8 @@
 #include "runtime/signals.h"
 #include "util/cleanup.h"
 #include "util/err.h"
-#include "util/fs.h"
 #include "util/json.h"
+#include "util/output.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -305,14 +306,29 @@ static int to_engine_opts(struct create_cli *c, char **args, struct engine_creat
 	return 0;
 }
 
+/* Only a new file: one made between the check above and now is kept. */
+static int cidfile_write(const char *path, const char *id, struct berth_err *err)
+{
+	autooutput struct output_file out = OUTPUT_FILE_INIT;
+
+	if (output_file_open(&out, path, 0644, OUTPUT_NEW_ONLY, err) < 0 ||
+	    output_file_write(&out, id, strlen(id), err) < 0 ||
+	    output_file_commit(&out, true, err) < 0)
+		return berth_err_wrap(err, "--cidfile");
+	return 0;
+}
+
 static int do_create(struct engine_cli *cli, struct create_cli *c, char **args,
 		     struct engine_container *out, struct berth_err *err)
 {
 	struct engine *e;
 	struct engine_create_opts o;
 	autostrv char **env = NULL;
+	struct stat st;
 
-	if (c->cidfile != NULL && access(c->cidfile, F_OK) == 0)
+	/* lstat: a dangling symlink is there too; nothing is created through
+	 * it (util/output.h). */
+	if (c->cidfile != NULL && lstat(c->cidfile, &st) == 0)
 		return berth_err_set(err, EEXIST,
 				     "container ID file found, make sure the other "
 				     "container isn't running or delete %s",
@@ -326,9 +342,8 @@ static int do_create(struct engine_cli *cli, struct create_cli *c, char **args,
 		o.log_max_file = cli->config_log_max_file;
 	if (engine_cli_engine(cli, &e, err) < 0 || engine_create(e, &o, out, err) < 0)
 		return -1;
-	if (c->cidfile != NULL &&
-	    fs_write_file_atomic(c->cidfile, out->id, strlen(out->id), 0644, err) < 0)
-		return -1;
+	if (c->cidfile != NULL)
+		return cidfile_write(c->cidfile, out->id, err);
 	return 0;
 }
 
