@@ -20,7 +20,8 @@ struct cp_cli {
 
 static const struct cli_opt cp_table[] = {
 	{ "archive", 'a', CLI_OPT_BOOL, offsetof(struct cp_cli, archive), NULL,
-	  "archive mode (copy all uid/gid information)" },
+	  "archive mode (copy all uid/gid information; out of a container also setuid/setgid "
+	  "bits, capabilities and devices)" },
 	{ "follow-link", 'L', CLI_OPT_BOOL, offsetof(struct cp_cli, follow), NULL,
 	  "always follow symbol link in SRC_PATH" },
 	CLI_OPT_END,
@@ -46,7 +47,12 @@ static bool cp_arg_split(char *arg, char **container, char **path)
 static int cp_run(struct engine_cli *cli, void *o, char **args, struct berth_err *err)
 {
 	struct cp_cli *c = o;
-	struct engine_cp_opts opts = { .archive = c->archive, .follow = c->follow };
+	size_t skipped = 0;
+	struct engine_cp_opts opts = {
+		.archive = c->archive,
+		.follow = c->follow,
+		.skipped_devices = &skipped,
+	};
 	struct engine *e;
 	char *src_c, *src, *dst_c, *dst;
 	bool from = cp_arg_split(args[0], &src_c, &src);
@@ -60,15 +66,32 @@ static int cp_run(struct engine_cli *cli, void *o, char **args, struct berth_err
 		return berth_err_set(err, 0, "filepath in the container can not be empty");
 	if (engine_cli_engine(cli, &e, err) < 0)
 		return -1;
-	if (from)
-		return engine_cp_from(e, src_c, src, dst, STDOUT_FILENO, &opts, err);
-	return engine_cp_to(e, dst_c, src, STDIN_FILENO, dst, &opts, err);
+	if (!from)
+		return engine_cp_to(e, dst_c, src, STDIN_FILENO, dst, &opts, err);
+	if (engine_cp_from(e, src_c, src, dst, STDOUT_FILENO, &opts, err) < 0)
+		return -1;
+	if (skipped > 0)
+		fprintf(stderr,
+			"berth: %zu device node%s not copied (use -a to copy device nodes)\n",
+			skipped, skipped == 1 ? "" : "s");
+	return 0;
 }
 
 const struct engine_cmd engine_cmd_cp = {
 	.name = "cp",
 	.args = "CONTAINER:SRC_PATH DEST_PATH|-  or  SRC_PATH|- CONTAINER:DEST_PATH",
 	.summary = "Copy files/folders between a container and the local filesystem",
+	.notes = "Out of a container, unless -a is given, nothing that gives privileges on the\n"
+		 "host is copied: setuid and setgid bits and file capabilities\n"
+		 "(security.capability) are cleared, and device nodes (character and block) are\n"
+		 "left out, with a note on stderr. This holds for a tar stream to stdout too.\n"
+		 "\n"
+		 "A file copied to DEST_PATH is made beside it and renamed over it once\n"
+		 "complete when DEST_PATH is new or a regular file. A FIFO or a character device\n"
+		 "is written into, never replaced. A symlink is followed: what it points at is\n"
+		 "written by the same rules and the link stays. A symlink to nothing is refused.\n"
+		 "Below a directory that is copied, entries replace what the host has, as tar\n"
+		 "does, but are never written through a symlink.",
 	.opts = cp_table,
 	.opts_size = sizeof(struct cp_cli),
 	.min_args = 2,
