@@ -11,6 +11,7 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/output.h"
+#include "util/quote.h"
 
 /* ---- cp ---- */
 
@@ -110,8 +111,15 @@ static int diff_run(struct engine_cli *cli, void *o, char **args, struct berth_e
 	(void)o;
 	if (engine_cli_engine(cli, &e, err) < 0 || engine_diff(e, args[0], &v, &n, err) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++)
-		printf("%c %s\n", v[i].kind, v[i].path);
+	/* A name the container chose is printed escaped when it holds a
+	 * newline, an escape sequence or another control (util/quote.h): a
+	 * file named "x<newline>D /etc/passwd" cannot pass for a second
+	 * line. */
+	for (size_t i = 0; i < n; i++) {
+		autofree char *name = quote_name(v[i].path);
+
+		printf("%c %s\n", v[i].kind, name);
+	}
 	engine_changes_free(v, n);
 	return 0;
 }
@@ -120,6 +128,11 @@ const struct engine_cmd engine_cmd_diff = {
 	.name = "diff",
 	.args = "CONTAINER",
 	.summary = "Inspect changes to files or directories on a container's filesystem",
+	.notes =
+	    "A name holding a control character (a newline, ESC, ...), a character Go's\n"
+	    "strconv.IsPrint rejects or invalid UTF-8 is printed as Go's strconv.Quote\n"
+	    "writes it: in double quotes, with \\n, \\t, \\x1b, \\u202e, \\xff escapes. Other\n"
+	    "names are printed as they are; they begin with '/', a quoted one with '\"'.",
 	.min_args = 1,
 	.max_args = 1,
 	.run = diff_run,
