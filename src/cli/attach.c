@@ -13,6 +13,7 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/json.h"
+#include "util/quote.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -274,8 +275,11 @@ static int boot_run(struct engine_cli *cli, void *opts, char **args, struct bert
 		return -1;
 	for (size_t i = 0; started != NULL && started[i] != NULL; i++)
 		printf("%s\n", started[i]);
-	for (size_t i = 0; failed != NULL && failed[i] != NULL; i++)
-		fprintf(stderr, "berth: %s\n", failed[i]);
+	for (size_t i = 0; failed != NULL && failed[i] != NULL; i++) {
+		autofree char *msg = quote_controls(failed[i]);
+
+		fprintf(stderr, "berth: %s\n", msg);
+	}
 	return failed != NULL ? 1 : 0;
 }
 

@@ -142,6 +142,8 @@ static void cmd_usage(FILE *f, const char *prog, const struct engine_cmd *c)
 		fprintf(f, "\nOptions:\n");
 		cli_args_help(f, c->opts);
 	}
+	if (c->notes != NULL)
+		fprintf(f, "\n%s\n", c->notes);
 }
 
 int engine_store(struct engine_cli *cli, struct store **out, struct berth_err *err)

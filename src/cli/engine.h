@@ -38,6 +38,10 @@ struct engine_cmd {
 	const char *name;
 	const char *args; /* "IMAGE [IMAGE...]", for usage */
 	const char *summary;
+	/* Printed after the options in --help: what the flags alone cannot
+	 * say (how an output file is written, what cp leaves out); may be
+	 * NULL. */
+	const char *notes;
 	const struct cli_opt *opts; /* may be NULL */
 	size_t opts_size;
 	unsigned parse_flags;   /* CLI_ARGS_* besides CLI_ARGS_POSIX */
@@ -51,6 +55,15 @@ struct engine_cmd {
 	/* Returns the exit status (>= 0) or -1 with err filled. */
 	int (*run)(struct engine_cli *cli, void *opts, char **args, struct berth_err *err);
 };
+
+/* The --help notes of the commands that write an archive to -o FILE
+ * (util/output.h). */
+#define ENGINE_OUTPUT_NOTES                                                                        \
+	"-o FILE is written under a temporary name and renamed over FILE once complete\n"          \
+	"when FILE is new or a regular file. A FIFO or a character device (/dev/stdout,\n"         \
+	"/dev/null) is written into, never replaced. A symlink is followed: what it\n"             \
+	"points at is written by the same rules and the link stays. A directory, a block\n"        \
+	"device, a socket or a symlink to nothing is refused."
 
 /* Runs fn on every argument, printing each one that worked (as docker
  * echoes names back); the errors are joined into one line

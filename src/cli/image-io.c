@@ -13,6 +13,7 @@
 #include "image/store.h"
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/output.h"
 #include "util/xalloc.h"
 
 /* The input file, or stdin when none (refusing a terminal, as docker does). */
@@ -102,41 +103,34 @@ static int save_run(struct engine_cli *cli, void *o, char **args, struct berth_e
 	struct save_opts *opts = o;
 	enum save_format fmt;
 	struct store *s;
-	autofree char *tmp = NULL;
-	autoclose int fd = -1;
+	autooutput struct output_file out = OUTPUT_FILE_INIT;
 
 	if (save_format_parse(opts->format, &fmt, err) < 0)
 		return berth_err_wrap(err, "save");
+	if (opts->output != NULL && strcmp(opts->output, "-") == 0)
+		opts->output = NULL;
 	if (opts->output == NULL && isatty(STDOUT_FILENO))
 		return berth_err_set(err, 0,
 				     "cowardly refusing to save to a terminal. Use the -o "
 				     "flag or redirect");
 	if (engine_store(cli, &s, err) < 0)
 		return -1;
-	if (opts->output != NULL && strcmp(opts->output, "-") != 0) {
-		/* A failed save leaves no partial file under the asked name. */
-		tmp = xasprintf("%s.tmp-XXXXXX", opts->output);
-		fd = mkostemp(tmp, O_CLOEXEC);
-		if (fd < 0)
-			return berth_err_set(err, errno, "save: create %s", opts->output);
-		if (fchmod(fd, 0644) < 0) {
-			unlink(tmp);
-			return berth_err_set(err, errno, "save: chmod %s", tmp);
-		}
-	} else {
-		fd = dup(STDOUT_FILENO);
+	if (opts->output == NULL) {
+		if (image_save(s, args, fmt, STDOUT_FILENO, err) < 0)
+			return berth_err_wrap(err, "save");
+		return 0;
 	}
-	if (image_save(s, args, fmt, fd, err) < 0) {
-		if (tmp != NULL)
-			unlink(tmp);
+	/* A failed save leaves no partial file under the asked name, and a
+	 * FIFO or a device named there is written into (util/output.h). */
+	if (output_file_open(&out, opts->output, 0644, 0, err) < 0)
 		return berth_err_wrap(err, "save");
-	}
-	if (tmp != NULL && rename(tmp, opts->output) < 0) {
-		int e = errno;
-
-		unlink(tmp);
-		return berth_err_set(err, e, "save: rename to %s", opts->output);
-	}
+	if (isatty(out.fd))
+		return berth_err_set(err, 0,
+				     "cowardly refusing to save to a terminal (%s). Redirect "
+				     "instead",
+				     opts->output);
+	if (image_save(s, args, fmt, out.fd, err) < 0 || output_file_commit(&out, false, err) < 0)
+		return berth_err_wrap(err, "save");
 	return 0;
 }
 
@@ -144,6 +138,7 @@ const struct engine_cmd engine_cmd_save = {
 	.name = "save",
 	.args = "IMAGE [IMAGE...]",
 	.summary = "Save one or more images to a tar archive (stdout by default)",
+	.notes = ENGINE_OUTPUT_NOTES,
 	.opts = save_table,
 	.opts_size = sizeof(struct save_opts),
 	.min_args = 1,

@@ -14,6 +14,7 @@
 #include "util/digest.h"
 #include "util/human.h"
 #include "util/json.h"
+#include "util/quote.h"
 #include "util/strv.h"
 #include "util/template.h"
 #include "util/xalloc.h"
@@ -127,10 +128,15 @@ static char *table_line(const struct listing_column *cols, json_object *row)
 
 	for (size_t i = 0; cols[i].field != NULL; i++) {
 		const char *text = cols[i].header;
+		autofree char *shown = NULL;
 
 		if (row != NULL)
 			text = json_object_get_string(json_object_object_get(row, cols[i].field));
-		listing_append(&line, &len, "\t", text != NULL ? text : "");
+		/* A cell holds what an image or a container chose (a history
+		 * entry, a command, a label): a tab would shift the columns,
+		 * a newline forge a row, ESC drive the terminal. */
+		shown = quote_controls(text != NULL ? text : "");
+		listing_append(&line, &len, "\t", shown);
 	}
 	return line != NULL ? line : xstrdup("");
 }

@@ -1,9 +1,10 @@
 /* One binary, two faces: `berth ...` is the engine's command line, and the
  * same file invoked as `berth-runc` (a symlink) speaks runc's command line,
  * so containerd, podman and docker can use it as their OCI runtime. Only
- * this file prints errors: one line on stderr, and a log record when a log
+ * this file prints errors: one line on stderr (controls escaped), and a log record when a log
  * file was asked for (containerd reads the runtime's failure from there). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/engine.h"
@@ -12,6 +13,7 @@
 #include "runtime/exeseal.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/quote.h"
 
 static int berth_main(int argc, char **argv, struct berth_err *err)
 {
@@ -36,6 +38,7 @@ static int berth_main(int argc, char **argv, struct berth_err *err)
 int main(int argc, char **argv)
 {
 	struct berth_err err = { 0 };
+	char *msg;
 	const char *name = argc > 0 ? strrchr(argv[0], '/') : NULL;
 	int r;
 
@@ -52,8 +55,12 @@ int main(int argc, char **argv)
 	}
 	if (r >= 0)
 		return r;
-	fprintf(stderr, "berth: %s\n", err.msg);
+	/* Messages name files a container or an archive chose: a newline or
+	 * an escape sequence in one is printed escaped (util/quote.h). */
+	msg = quote_controls(err.msg);
+	fprintf(stderr, "berth: %s\n", msg);
 	if (log_has_file())
-		log_error("%s", err.msg);
+		log_error("%s", msg);
+	free(msg);
 	return err.exit_status != 0 ? err.exit_status : 1;
 }

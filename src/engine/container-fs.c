@@ -19,8 +19,12 @@
 #include "image/snapshot.h"
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/fs.h"
+#include "util/output.h"
 #include "util/path.h"
 #include "util/xalloc.h"
+
+#define CP_BUF_SIZE (128 * 1024)
 
 /* ---- the container's root ---- */
 
@@ -165,18 +169,32 @@ static int disk_writer(bool archive_mode, struct archive **out, struct berth_err
 	return 0;
 }
 
+/* What the walk of a copy out keeps: everything with -a; else no set-id
+ * bit, no file capability and no device node (layer-write.h). */
+static struct layer_write_opts cp_out_opts(const char *what, const struct engine_cp_opts *o)
+{
+	return (struct layer_write_opts){
+		.what = what,
+		.strip_privileges = !o->archive,
+		.skipped_devices = o->skipped_devices,
+	};
+}
+
 /* Writes the container's node srcfd into the host directory dir (which
- * has no symlinks: realpath) as name, or its contents when name is NULL. */
+ * has no symlinks: realpath) as name, or its contents when name is NULL.
+ * What is below a directory replaces what the host had there, as tar
+ * does, but is never written through a symlink (SECURE_SYMLINKS). */
 static int extract_to_host(int srcfd, const char *dir, const char *name, const char *what,
-			   bool archive_mode, struct berth_err *err)
+			   const struct engine_cp_opts *o, struct berth_err *err)
 {
 	struct archive *a = NULL;
-	struct layer_write_opts lw = { .what = what, .prefix = dir };
+	struct layer_write_opts lw = cp_out_opts(what, o);
 	autofree char *full =
 	    name != NULL ? xasprintf("%s/%s", strcmp(dir, "/") ? dir : "", name) : NULL;
 	int r;
 
-	if (disk_writer(archive_mode, &a, err) < 0)
+	lw.prefix = dir;
+	if (disk_writer(o->archive, &a, err) < 0)
 		return -1;
 	r = layer_write_node(a, srcfd, full, &lw, err);
 	if (archive_write_close(a) != ARCHIVE_OK && r == 0)
@@ -185,19 +203,126 @@ static int extract_to_host(int srcfd, const char *dir, const char *name, const c
 	return r;
 }
 
-static int stream_node(int srcfd, const char *name, int out_fd, const char *what,
+/* A FIFO or a character device named as the destination gets the file's
+ * bytes; it is not replaced (util/output.h). */
+static int copy_bytes_into(int srcfd, const struct stat *st, const struct output_target *t,
+			   const char *label, struct berth_err *err)
+{
+	autoclose int rfd = -1;
+	autofree char *buf = NULL;
+	ssize_t n;
+
+	if (!S_ISREG(st->st_mode))
+		return berth_err_set(err, 0,
+				     "%s is not a regular file: only a file's content is written "
+				     "into %s",
+				     label, t->path);
+	rfd = croot_reopen(srcfd, O_RDONLY);
+	if (rfd < 0)
+		return berth_err_set(err, errno, "open %s", label);
+	buf = xmalloc(CP_BUF_SIZE);
+	while ((n = read(rfd, buf, CP_BUF_SIZE)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return berth_err_set(err, errno, "read %s", label);
+		if (fs_write_all(t->fd, buf, (size_t)n, -1) < 0)
+			return berth_err_set(err, errno, "write %s", t->path);
+	}
+	return 0;
+}
+
+/* A new or regular destination: the copy is made whole in a private
+ * directory beside it (with its mode, times, xattrs, and owner with -a)
+ * and renamed in, over nothing or over the regular file seen before. */
+static int copy_node_beside(int srcfd, const struct output_target *t, const char *label,
+			    const struct engine_cp_opts *o, struct berth_err *err)
+{
+	autofree char *tmp = xasprintf("%s/.berth-cp-XXXXXX", strcmp(t->dir, "/") ? t->dir : "");
+	autoclose int tfd = -1;
+	struct berth_err ignored = { 0 };
+	int r;
+
+	if (mkdtemp(tmp) == NULL)
+		return berth_err_set(err, errno, "create %s", tmp);
+	r = extract_to_host(srcfd, tmp, t->name, label, o, err);
+	if (r == 0) {
+		tfd = open(tmp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		r = tfd < 0 ? berth_err_set(err, errno, "open %s", tmp)
+			    : output_target_commit(t, tfd, t->name, err);
+	}
+	fs_rm_rf(tmp, &ignored);
+	return r;
+}
+
+/* A node that is not a directory to the host file dest. */
+static int copy_file_to_host(int srcfd, const struct stat *st, const char *dest, const char *label,
+			     const struct engine_cp_opts *o, struct berth_err *err)
+{
+	struct output_target t;
+	int r;
+
+	if (S_ISSOCK(st->st_mode))
+		return berth_err_set(err, 0, "%s is a socket: it cannot be copied", label);
+	r = output_target_open(&t, dest, 0, err);
+	if (r == 0 && t.kind == OUTPUT_INTO)
+		r = copy_bytes_into(srcfd, st, &t, label, err);
+	else if (r == 0)
+		r = copy_node_beside(srcfd, &t, label, o, err);
+	output_target_clear(&t);
+	return r;
+}
+
+static int stream_node(int srcfd, const char *name, int out_fd, const struct layer_write_opts *lw,
 		       struct berth_err *err)
 {
 	struct layer_tar t;
-	struct layer_write_opts lw = { .what = what };
 
 	if (layer_tar_open(&t, layer_sink_fd, &out_fd, err) < 0)
 		return -1;
-	if (layer_write_node(t.a, srcfd, name, &lw, err) < 0) {
+	if (layer_write_node(t.a, srcfd, name, lw, err) < 0) {
 		layer_tar_abort(&t);
 		return -1;
 	}
 	return layer_tar_close(&t, err);
+}
+
+/* DEST is not an existing directory: it names the copy, in a directory
+ * that must exist. */
+static int copy_to_name(int fd, const struct stat *st, const struct cp_path *dp, const char *dest,
+			const char *label, const struct engine_cp_opts *o, struct berth_err *err)
+{
+	autofree char *parent = parent_of(dp->clean);
+	autofree char *real = NULL;
+	struct stat pst, dst;
+
+	if (stat(parent, &pst) < 0 || !S_ISDIR(pst.st_mode))
+		return berth_err_set(err, 0, "no such directory: %s", parent);
+	if (!S_ISDIR(st->st_mode))
+		return copy_file_to_host(fd, st, dp->clean, label, o, err);
+	if (lstat(dp->clean, &dst) == 0)
+		return berth_err_set(err, 0, "cannot copy a directory to a file: %s", dest);
+	real = realpath(parent, NULL);
+	if (real == NULL)
+		return berth_err_set(err, errno, "%s", parent);
+	return extract_to_host(fd, real, dp->base, label, o, err);
+}
+
+/* DEST is an existing directory: SRC goes in by its name, or its
+ * contents do ("SRC/."). */
+static int copy_into_dir(int fd, const struct stat *st, const struct cp_path *sp,
+			 const struct cp_path *dp, const char *label,
+			 const struct engine_cp_opts *o, struct berth_err *err)
+{
+	autofree char *real = realpath(dp->clean, NULL);
+	autofree char *to = NULL;
+
+	if (real == NULL)
+		return berth_err_set(err, errno, "%s", dp->clean);
+	if (S_ISDIR(st->st_mode))
+		return extract_to_host(fd, real, sp->contents ? NULL : sp->base, label, o, err);
+	to = xasprintf("%s/%s", strcmp(real, "/") ? real : "", sp->base);
+	return copy_file_to_host(fd, st, to, label, o, err);
 }
 
 int engine_cp_from(struct engine *e, const char *what, const char *src, const char *dest,
@@ -207,9 +332,8 @@ int engine_cp_from(struct engine *e, const char *what, const char *src, const ch
 	struct cp_path sp, dp;
 	autoclose int fd = -1;
 	autofree char *label = NULL;
-	autofree char *real = NULL;
 	struct stat st, dst;
-	int rc = -1;
+	int serr, rc = -1;
 
 	if (croot_open(e, what, &r, err) < 0)
 		return -1;
@@ -234,48 +358,29 @@ int engine_cp_from(struct engine *e, const char *what, const char *src, const ch
 		goto out;
 	}
 	if (strcmp(dest, "-") == 0) {
-		rc = stream_node(fd, sp.contents ? NULL : sp.base, out_fd, label, err);
-		goto out;
-	}
-	if (stat(dp.clean, &dst) == 0) {
-		real = realpath(dp.clean, NULL);
-		if (real == NULL) {
-			berth_err_set(err, errno, "%s", dest);
-			goto out;
-		}
-		if (S_ISDIR(dst.st_mode)) {
-			/* Into the directory: SRC by its name, or its contents. */
-			rc = extract_to_host(fd, real, sp.contents ? NULL : sp.base, label,
-					     o->archive, err);
-			goto out;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			berth_err_set(err, 0, "cannot copy a directory to a file: %s", dest);
-			goto out;
-		}
-		free(steal_ptr(real));
-	} else if (errno != ENOENT) {
-		berth_err_set(err, errno, "%s", dest);
-		goto out;
-	} else if (dp.slash) {
-		berth_err_set(err, ENOENT, "destination directory %s must exist", dest);
-		goto out;
-	}
-	/* DEST names the copy: its parent must be a directory. */
-	{
-		autofree char *parent = parent_of(dp.clean);
+		struct layer_write_opts lw = cp_out_opts(label, o);
 
-		if (stat(parent, &dst) < 0 || !S_ISDIR(dst.st_mode)) {
-			berth_err_set(err, 0, "no such directory: %s", parent);
-			goto out;
-		}
-		real = realpath(parent, NULL);
-		if (real == NULL) {
-			berth_err_set(err, errno, "%s", parent);
-			goto out;
-		}
-		rc = extract_to_host(fd, real, dp.base, label, o->archive, err);
+		rc = stream_node(fd, sp.contents ? NULL : sp.base, out_fd, &lw, err);
+		goto out;
 	}
+	if (!o->archive && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
+		/* Left out as it would be below a directory. */
+		if (o->skipped_devices != NULL)
+			(*o->skipped_devices)++;
+		rc = 0;
+		goto out;
+	}
+	serr = stat(dp.clean, &dst) == 0 ? 0 : errno;
+	if (serr == 0 && S_ISDIR(dst.st_mode))
+		rc = copy_into_dir(fd, &st, &sp, &dp, label, o, err);
+	else if (serr != 0 && serr != ENOENT)
+		berth_err_set(err, serr, "%s", dest);
+	else if (dp.slash && serr == 0)
+		berth_err_set(err, ENOTDIR, "%s", dest);
+	else if (dp.slash)
+		berth_err_set(err, ENOENT, "destination directory %s must exist", dest);
+	else
+		rc = copy_to_name(fd, &st, &dp, dest, label, o, err);
 out:
 	cp_path_clear(&sp);
 	cp_path_clear(&dp);
@@ -431,12 +536,14 @@ int engine_export(struct engine *e, const char *what, int out_fd, struct berth_e
 {
 	struct croot r;
 	autofree char *label = NULL;
+	struct layer_write_opts lw = { 0 };
 	int rc;
 
 	if (croot_open(e, what, &r, err) < 0)
 		return -1;
 	label = xasprintf("export %s", what);
-	rc = stream_node(r.fd, NULL, out_fd, label, err);
+	lw.what = label;
+	rc = stream_node(r.fd, NULL, out_fd, &lw, err);
 	croot_close(&r);
 	return rc;
 }

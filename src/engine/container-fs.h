@@ -20,12 +20,26 @@ struct berth_err;
 struct engine;
 
 struct engine_cp_opts {
-	bool archive; /* -a: keep the source's owners */
-	bool follow;  /* -L: follow a symlink named as the source */
+	/* -a: keep the source's owners; out of a container, also its setuid
+	 * and setgid bits, file capabilities and device nodes */
+	bool archive;
+	bool follow; /* -L: follow a symlink named as the source */
+	/* Out of a container without -a: counts the device nodes left out
+	 * (may be NULL). */
+	size_t *skipped_devices;
 };
 
 /* `cp CONTAINER:SRC DEST`: DEST is a host path, or "-" for a tar stream on
- * out_fd. */
+ * out_fd. Without -a, nothing that would give privileges on the host
+ * leaves the container: no setuid or setgid bit, no security.capability
+ * xattr, no device node (the tar stream too).
+ *
+ * A file (not a directory) goes to DEST by util/output.h's rules: a new or
+ * regular DEST gets the copy made aside and renamed in (whole or not at
+ * all); a FIFO or a character device gets the file's bytes and stays what
+ * it is; a symlink is followed; a symlink to nothing is refused. A
+ * directory's entries replace what the host had below DEST, as tar does,
+ * never writing through a symlink. */
 int engine_cp_from(struct engine *e, const char *what, const char *src, const char *dest,
 		   int out_fd, const struct engine_cp_opts *o, struct berth_err *err);
 /* `cp SRC CONTAINER:DEST`: SRC is a host path, or "-" for a tar stream

@@ -93,7 +93,8 @@ static int xattrs_add(struct walker *w, int fd, struct archive_entry *e, const c
 		autofree char *value = NULL;
 		ssize_t vn;
 
-		if (xattr_skipped(k))
+		if (xattr_skipped(k) ||
+		    (w->o->strip_privileges && strcmp(k, "security.capability") == 0))
 			continue;
 		vn = fgetxattr(fd, k, NULL, 0);
 		if (vn < 0 || vn > XATTR_VALUE_MAX)
@@ -210,6 +211,11 @@ static int write_node(struct walker *w, int fd, const struct stat *st, const cha
 
 		return write_marker(w, wh, 0600, st);
 	}
+	if (w->o->strip_privileges && (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))) {
+		if (w->o->skipped_devices != NULL)
+			(*w->o->skipped_devices)++;
+		return 0;
+	}
 	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
 		rfd = reopen(fd, S_ISDIR(st->st_mode) ? O_RDONLY | O_DIRECTORY : O_RDONLY);
 		if (rfd < 0)
@@ -222,6 +228,8 @@ static int write_node(struct walker *w, int fd, const struct stat *st, const cha
 		archive_entry_set_uid(e, w->o->uid);
 		archive_entry_set_gid(e, w->o->gid);
 	}
+	if (w->o->strip_privileges)
+		archive_entry_set_perm(e, st->st_mode & 07777 & ~(mode_t)(S_ISUID | S_ISGID));
 	if (!S_ISREG(st->st_mode))
 		archive_entry_set_size(e, 0);
 	link = link_check(w, st, name);

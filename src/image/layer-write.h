@@ -36,6 +36,13 @@ struct layer_write_opts {
 	bool set_owner;
 	uid_t uid;
 	gid_t gid;
+	/* `cp` out of a container without -a: what a container made must not
+	 * become a way up on the host, so entries lose their setuid and
+	 * setgid bits and their security.capability xattr (file
+	 * capabilities), and device nodes are left out (each one counted in
+	 * *skipped_devices when that is not NULL). */
+	bool strip_privileges;
+	size_t *skipped_devices;
 	/* With name NULL (a directory's contents), the entries are named
 	 * PREFIX/NAME: a disk writer's absolute destination. */
 	const char *prefix;

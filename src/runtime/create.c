@@ -38,6 +38,7 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/output.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -45,13 +46,18 @@
 #define KILL_WAIT_MS 10000
 
 
-/* Written atomically: containerd reads it as soon as the runtime exits. */
+/* Written atomically (containerd reads it as soon as the runtime exits),
+ * and only a regular file is replaced: a FIFO or /dev/stdout named by the
+ * caller is written into (util/output.h). */
 int write_pid_file(const char *path, pid_t pid, struct berth_err *err)
 {
+	autooutput struct output_file out = OUTPUT_FILE_INIT;
 	char buf[16];
 
 	snprintf(buf, sizeof(buf), "%d", pid);
-	if (fs_write_file_replace(path, buf, strlen(buf), 0644, err) < 0)
+	if (output_file_open(&out, path, 0644, 0, err) < 0 ||
+	    output_file_write(&out, buf, strlen(buf), err) < 0 ||
+	    output_file_commit(&out, false, err) < 0)
 		return berth_err_wrap(err, "--pid-file");
 	return 0;
 }

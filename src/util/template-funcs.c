@@ -17,44 +17,13 @@
 
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/quote.h"
 #include "util/template-internal.h"
 
 #define ARG_ERR (-2)
 
 /* ---------------------------------------------------------------------- */
 /* UTF-8 and formatted strings */
-
-size_t tmpl_utf8_decode(const char *str, size_t n, uint32_t *cp)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t len;
-	uint32_t v, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2, v = s[0] & 0x1f, min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3, v = s[0] & 0x0f, min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4, v = s[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
-}
 
 /* The bytes of the first count code points of s (all of s when count < 0). */
 static size_t utf8_prefix(const char *s, size_t n, int count)
@@ -63,7 +32,7 @@ static size_t utf8_prefix(const char *s, size_t n, int count)
 	uint32_t cp;
 
 	for (int k = 0; i < n && (count < 0 || k < count); k++) {
-		size_t len = tmpl_utf8_decode(s + i, n - i, &cp);
+		size_t len = quote_utf8_decode(s + i, n - i, &cp);
 		i += len > 0 ? len : 1;
 	}
 	return i;

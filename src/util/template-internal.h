@@ -84,9 +84,6 @@ static inline char escape_for(const char *pairs, char c)
 	return 0;
 }
 
-/* Decodes one UTF-8 sequence with Go's rules; returns its length, or 0 for
- * a byte that does not start a valid sequence. */
-size_t tmpl_utf8_decode(const char *s, size_t n, uint32_t *cp);
 /* Code points, counting each invalid byte as one, as Go's RuneCount. */
 size_t tmpl_utf8_width(const char *s, size_t n);
 

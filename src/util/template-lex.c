@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "util/cleanup.h"
+#include "util/quote.h"
 #include "util/template-internal.h"
 #include "util/xalloc.h"
 
@@ -82,7 +83,7 @@ static void tok_take_buf(struct tok *t, struct buf *b)
 static int lex_bad_char(struct lexer *lx, size_t p, const char *what)
 {
 	uint32_t cp = 0;
-	size_t len = tmpl_utf8_decode(lx->src + p, lx->n - p, &cp);
+	size_t len = quote_utf8_decode(lx->src + p, lx->n - p, &cp);
 
 	if (len == 0)
 		return tmpl_src_fail(lx->src, p, lx->err, "%s U+FFFD", what);

@@ -9,6 +9,7 @@
 
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/quote.h"
 #include "util/template-internal.h"
 
 static void fmt_int(struct buf *b, json_object *j)
@@ -177,68 +178,14 @@ void tmpl_fmt_typed(struct buf *b, const struct val *v)
 	tmpl_fmt_arg(b, v);
 }
 
-/* Runes strconv.IsPrint rejects, beyond the C0/C1 controls: spaces other
- * than ' ', format characters, separators. */
-static bool rune_is_print(uint32_t cp)
-{
-	static const uint32_t hidden[][2] = {
-		{ 0x80, 0xa0 },     { 0xad, 0xad },     { 0x1680, 0x1680 },   { 0x2000, 0x200f },
-		{ 0x2028, 0x202f }, { 0x205f, 0x206f }, { 0x3000, 0x3000 },   { 0xd800, 0xf8ff },
-		{ 0xfeff, 0xfeff }, { 0xfff9, 0xfffb }, { 0xe0000, 0xe007f }, { 0xf0000, 0x10ffff },
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(hidden); i++)
-		if (cp >= hidden[i][0] && cp <= hidden[i][1])
-			return false;
-	return true;
-}
-
-/* A character a quoted string writes as a numeric escape: for JSON the
- * controls and U+2028/U+2029 (which Go always escapes), for strconv.Quote
- * whatever it does not consider printable. */
-static bool quote_hides(uint32_t cp, bool json)
-{
-	if (json)
-		return cp < 0x20 || cp == 0x2028 || cp == 0x2029;
-	return cp < 0x20 || cp == 0x7f || !rune_is_print(cp);
-}
-
-static void quote_numeric(struct buf *b, uint32_t cp, bool json)
-{
-	if (json || (cp >= 0x80 && cp < 0x10000))
-		buf_printf(b, "\\u%04" PRIx32, cp);
-	else if (cp < 0x80)
-		buf_printf(b, "\\x%02" PRIx32, cp);
-	else
-		buf_printf(b, "\\U%08" PRIx32, cp);
-}
-
 /* A double-quoted string as encoding/json writes it (json; with docker's
- * SetEscapeHTML(false) <, > and & stay) or as Go's strconv.Quote does. An
- * invalid byte is U+FFFD in JSON and \xNN for strconv. */
+ * SetEscapeHTML(false) <, > and & stay) or as Go's strconv.Quote does
+ * (util/quote.c). */
 void tmpl_quote(struct buf *b, const char *s, size_t n, bool json)
 {
-	const char *letters = json ? "\"\"\\\\\nn\rr\tt\bb\ff" : "\aa\bb\ff\nn\rr\tt\vv\\\\\"\"";
+	autofree char *q = quote_string(s, n, json ? QUOTE_JSON : QUOTE_GO);
 
-	buf_putc(b, '"');
-	for (size_t i = 0; i < n;) {
-		uint32_t cp;
-		size_t len = tmpl_utf8_decode(s + i, n - i, &cp);
-		char e = len == 1 ? escape_for(letters, s[i]) : 0;
-
-		if (len == 0 && json)
-			buf_puts(b, "\\ufffd");
-		else if (len == 0)
-			buf_printf(b, "\\x%02x", (unsigned char)s[i]);
-		else if (e != 0)
-			buf_add(b, (const char[]){ '\\', e }, 2);
-		else if (quote_hides(cp, json))
-			quote_numeric(b, cp, json);
-		else
-			buf_add(b, s + i, len);
-		i += len > 0 ? len : 1;
-	}
-	buf_putc(b, '"');
+	buf_puts(b, q);
 }
 
 static int json_encode_array(struct buf *b, json_object *j)

@@ -1,6 +1,8 @@
 /* layer-write: an overlay upper dir (0/0 character devices, an opaque
  * directory) becomes a tar with OCI's whiteouts, read back with
- * libarchive; and the tar unpacks (layer_apply) to the same overlay form. */
+ * libarchive; and the tar unpacks (layer_apply) to the same overlay form.
+ * With strip_privileges (cp out without -a) no set-id bit, file
+ * capability or device node is written. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
@@ -27,7 +29,9 @@ struct seen {
 	char link[256];    /* symlink or hard link target */
 	bool opaque_xattr; /* carried trusted.overlay.opaque */
 	bool user_xattr;   /* carried user.test */
+	bool cap_xattr;    /* carried security.capability */
 	unsigned uid, gid;
+	mode_t perm;
 };
 
 static int write_file(const char *path, const char *text)
@@ -63,9 +67,9 @@ static int make_upper(const char *d)
 	return 0;
 }
 
-static int write_tar(const char *dir, const char *out, bool whiteouts, struct berth_err *err)
+static int write_tar_opts(const char *dir, const char *out, const struct layer_write_opts *o,
+			  struct berth_err *err)
 {
-	struct layer_write_opts o = { .what = "upper", .overlay_whiteouts = whiteouts };
 	struct layer_tar t;
 	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -75,7 +79,7 @@ static int write_tar(const char *dir, const char *out, bool whiteouts, struct be
 		goto out;
 	if (layer_tar_open(&t, layer_sink_fd, &fd, err) < 0)
 		goto out;
-	if (layer_write_node(t.a, dfd, NULL, &o, err) < 0) {
+	if (layer_write_node(t.a, dfd, NULL, o, err) < 0) {
 		layer_tar_abort(&t);
 		goto out;
 	}
@@ -86,6 +90,13 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return r;
+}
+
+static int write_tar(const char *dir, const char *out, bool whiteouts, struct berth_err *err)
+{
+	struct layer_write_opts o = { .what = "upper", .overlay_whiteouts = whiteouts };
+
+	return write_tar_opts(dir, out, &o, err);
 }
 
 static size_t read_tar(const char *path, struct seen *v)
@@ -109,6 +120,7 @@ static size_t read_tar(const char *path, struct seen *v)
 		s->size = archive_entry_size(e);
 		s->uid = (unsigned)archive_entry_uid(e);
 		s->gid = (unsigned)archive_entry_gid(e);
+		s->perm = archive_entry_perm(e);
 		l = archive_entry_hardlink(e) ? archive_entry_hardlink(e)
 					      : archive_entry_symlink(e);
 		snprintf(s->link, sizeof(s->link), "%s", l ? l : "");
@@ -116,6 +128,7 @@ static size_t read_tar(const char *path, struct seen *v)
 		while (archive_entry_xattr_next(e, &name, &val, &len) == ARCHIVE_OK) {
 			s->opaque_xattr |= strcmp(name, "trusted.overlay.opaque") == 0;
 			s->user_xattr |= strcmp(name, "user.test") == 0;
+			s->cap_xattr |= strcmp(name, "security.capability") == 0;
 		}
 	}
 	archive_read_free(a);
@@ -189,6 +202,67 @@ static void check_roundtrip(const char *tar, const char *dest)
 		close(dfd);
 }
 
+/* A tree a container could leave: set-id files, a file capability
+ * (cap_net_bind_service, VFS_CAP_REVISION_2), a character and a block
+ * device. */
+static int make_privileged(const char *d)
+{
+	static const uint32_t cap[5] = { 0x02000001, 1u << 10, 0, 0, 0 };
+	char p[512];
+
+#define P(x) (snprintf(p, sizeof(p), "%s/%s", d, x), p)
+	if (write_file(P("suid"), "s") < 0 || chmod(p, 04755) < 0 ||
+	    write_file(P("sgid"), "g") < 0 || chmod(p, 02711) < 0 ||
+	    write_file(P("cap"), "c") < 0 ||
+	    setxattr(p, "security.capability", cap, sizeof(cap), 0) < 0 ||
+	    mknod(P("null"), S_IFCHR | 0666, makedev(1, 3)) < 0 ||
+	    mknod(P("loop"), S_IFBLK | 0660, makedev(7, 255)) < 0)
+		return -1;
+#undef P
+	return 0;
+}
+
+static void check_strip(const char *dir)
+{
+	char tree[300], out[300];
+	size_t skipped = 0, n;
+	struct seen v[MAX_ENTRIES];
+	struct layer_write_opts o = {
+		.what = "container",
+		.strip_privileges = true,
+		.skipped_devices = &skipped,
+	};
+	struct berth_err err = { 0 };
+	const struct seen *s;
+
+	snprintf(tree, sizeof(tree), "%s/privileged", dir);
+	snprintf(out, sizeof(out), "%s/stripped.tar", dir);
+	CHECK(mkdir(tree, 0755) == 0 && make_privileged(tree) == 0, "privileged tree: %s",
+	      strerror(errno));
+	CHECK(write_tar_opts(tree, out, &o, &err) == 0, "write stripped: %s", err.msg);
+	n = read_tar(out, v);
+	CHECK(n == 3 && skipped == 2,
+	      "three files, the two devices left out and counted (%zu, %zu)", n, skipped);
+	s = find(v, n, "suid");
+	CHECK(s && s->perm == 0755, "setuid cleared (%o)", s ? (unsigned)s->perm : 0);
+	s = find(v, n, "sgid");
+	CHECK(s && s->perm == 0711, "setgid cleared (%o)", s ? (unsigned)s->perm : 0);
+	s = find(v, n, "cap");
+	CHECK(s && !s->cap_xattr, "security.capability left out");
+
+	/* Without it (cp -a, export) everything stays. */
+	o.strip_privileges = false;
+	skipped = 0;
+	CHECK(write_tar_opts(tree, out, &o, &err) == 0, "write whole: %s", err.msg);
+	n = read_tar(out, v);
+	s = find(v, n, "suid");
+	CHECK(n == 5 && skipped == 0 && s && s->perm == 04755, "-a keeps setuid and devices");
+	s = find(v, n, "cap");
+	CHECK(s && s->cap_xattr, "-a keeps security.capability");
+	s = find(v, n, "loop");
+	CHECK(s && s->type == AE_IFBLK, "-a keeps a block device");
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test-layer-write.XXXXXX";
@@ -223,6 +297,7 @@ int main(void)
 
 	CHECK(mkdir(dest, 0755) == 0, "dest dir");
 	check_roundtrip(tar, dest);
+	check_strip(dir);
 
 	fs_rm_rf(dir, &err);
 	return TEST_DONE();

@@ -2,8 +2,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -12,6 +15,8 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/mountinfo.h"
+#include "util/output.h"
+#include "util/quote.h"
 #include "util/strv.h"
 #include "util/unixsock.h"
 #include "util/xalloc.h"
@@ -176,6 +181,165 @@ static void test_mountinfo(void)
 	CHECK(strcmp(m.v[2].super, "rw,cpu") == 0, "cgroup controllers in the super options");
 }
 
+static void check_quote(char *(*fn)(const char *), const char *in, const char *want,
+			const char *what)
+{
+	autofree char *got = fn(in);
+
+	CHECK_STR(got, want, what);
+}
+
+static void test_quote(void)
+{
+	autofree char *q = quote_string("a\"b\\c\x01", 6, QUOTE_GO);
+
+	CHECK_STR(q, "\"a\\\"b\\\\c\\x01\"", "strconv.Quote of quotes, backslash, SOH");
+	free(q);
+	q = quote_string("\xff\n", 2, QUOTE_JSON);
+	CHECK_STR(q, "\"\\ufffd\\n\"", "JSON: invalid byte as U+FFFD");
+	check_quote(quote_name, "/etc/passwd", "/etc/passwd", "a plain name is unchanged");
+	check_quote(quote_name, "/caf\xc3\xa9 b\\c", "/caf\xc3\xa9 b\\c",
+		    "UTF-8, spaces and backslashes are unchanged");
+	check_quote(quote_name, "/a\nD /etc", "\"/a\\nD /etc\"", "a newline is escaped");
+	check_quote(quote_name, "/\x1b[31mred", "\"/\\x1b[31mred\"", "ESC is escaped");
+	check_quote(quote_name, "/x\xe2\x80\xae", "\"/x\\u202e\"", "a bidi override is escaped");
+	check_quote(quote_name, "/bad\xff", "\"/bad\\xff\"", "invalid UTF-8 is escaped");
+	check_quote(quote_name, "\"q", "\"\\\"q\"", "a leading quote forces quoting");
+	check_quote(quote_controls, "open \"a\\b\"\tx\x1b", "open \"a\\b\"\\tx\\x1b",
+		    "controls escaped in free text, quotes left");
+	check_quote(quote_controls, "", "", "empty text");
+}
+
+/* A child that reads path (a FIFO) to its end and writes what it read to
+ * out. */
+static pid_t fifo_reader(const char *path, const char *out)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		char buf[256];
+		int in = open(path, O_RDONLY), o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		ssize_t n;
+
+		while (in >= 0 && o >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+			if (write(o, buf, (size_t)n) != n)
+				_exit(1);
+		_exit(0);
+	}
+	return pid;
+}
+
+static int write_output(const char *path, const char *text, unsigned flags, struct berth_err *err)
+{
+	autooutput struct output_file out = OUTPUT_FILE_INIT;
+
+	if (output_file_open(&out, path, 0640, flags, err) < 0 ||
+	    output_file_write(&out, text, strlen(text), err) < 0 ||
+	    output_file_commit(&out, false, err) < 0)
+		return -1;
+	return 0;
+}
+
+static bool only_names(const char *dir, size_t want)
+{
+	autoclosedir DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	while (d != NULL && (de = readdir(d)) != NULL)
+		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	return n == want;
+}
+
+static void test_output(void)
+{
+	char tmpl[] = "/tmp/berth-test-output-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	autofree char *file = xasprintf("%s/file", dir);
+	autofree char *fifo = xasprintf("%s/fifo", dir);
+	autofree char *got = xasprintf("%s/got", dir);
+	autofree char *link = xasprintf("%s/link", dir);
+	autofree char *dangling = xasprintf("%s/dangling", dir);
+	autofree char *dev = xasprintf("%s/null", dir);
+	autofree char *text = NULL;
+	struct berth_err err;
+	struct stat st, before;
+	size_t made = 5; /* file, link, dangling, fifo, got */
+	int status = -1;
+	pid_t pid;
+
+	CHECK(write_output(file, "one", 0, &err) == 0, "a new file");
+	CHECK(stat(file, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0640,
+	      "made with the mode asked for");
+	chmod(file, 0600);
+	stat(file, &before);
+	CHECK(write_output(file, "two", 0, &err) == 0, "a regular file is replaced");
+	CHECK(fs_read_file(file, 100, &text, NULL, &err) == 0 && strcmp(text, "two") == 0 &&
+		      stat(file, &st) == 0 && st.st_ino != before.st_ino &&
+		      (st.st_mode & 0777) == 0600,
+	      "by a new inode, keeping the old permission bits");
+	free(steal_ptr(text));
+	CHECK(write_output(file, "x", OUTPUT_NEW_ONLY, &err) == -1 && err.code == EEXIST,
+	      "OUTPUT_NEW_ONLY refuses an existing file: %s", err.msg);
+
+	symlink(file, link);
+	CHECK(write_output(link, "three", 0, &err) == 0, "through a symlink");
+	CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode) &&
+		      fs_read_file(file, 100, &text, NULL, &err) == 0 && strcmp(text, "three") == 0,
+	      "the link stays, what it points at is written");
+	free(steal_ptr(text));
+	symlink("/nonexistent/berth", dangling);
+	CHECK(write_output(dangling, "x", 0, &err) == -1 && strstr(err.msg, "symlink to nothing"),
+	      "a dangling symlink is refused: %s", err.msg);
+	CHECK(write_output(dir, "x", 0, &err) == -1 && err.code == EISDIR, "a directory: %s",
+	      err.msg);
+
+	mkfifo(fifo, 0600);
+	pid = fifo_reader(fifo, got);
+	CHECK(write_output(fifo, "piped", 0, &err) == 0, "a FIFO is written into");
+	waitpid(pid, &status, 0);
+	CHECK(status == 0 && lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode) &&
+		      fs_read_file(got, 100, &text, NULL, &err) == 0 && strcmp(text, "piped") == 0,
+	      "it stays a FIFO and its reader got the bytes");
+	free(steal_ptr(text));
+
+	if (mknod(dev, S_IFCHR | 0666, makedev(1, 3)) == 0) {
+		made++;
+		CHECK(write_output(dev, "gone", 0, &err) == 0,
+		      "a character device is written into");
+		CHECK(lstat(dev, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3),
+		      "and stays the device 1:3");
+	} else {
+		printf("# skipped: mknod needs CAP_MKNOD\n");
+	}
+
+	/* A regular file that became a FIFO while the output was written is
+	 * not replaced. */
+	{
+		autooutput struct output_file out = OUTPUT_FILE_INIT;
+
+		CHECK(output_file_open(&out, file, 0644, 0, &err) == 0, "open to replace");
+		unlink(file);
+		mkfifo(file, 0600);
+		CHECK(output_file_commit(&out, false, &err) == -1 &&
+			      strstr(err.msg, "changed while it was written"),
+		      "a swap is noticed: %s", err.msg);
+		output_file_clear(&out);
+		CHECK(lstat(file, &st) == 0 && S_ISFIFO(st.st_mode), "the FIFO is left");
+	}
+	/* Not committed: nothing is left but what was there. */
+	{
+		autooutput struct output_file out = OUTPUT_FILE_INIT;
+		autofree char *fresh = xasprintf("%s/fresh", dir);
+
+		CHECK(output_file_open(&out, fresh, 0644, 0, &err) == 0 &&
+			      output_file_write(&out, "x", 1, &err) == 0,
+		      "a new file, written");
+	}
+	CHECK(only_names(dir, made), "no temporary file is left");
+	fs_rm_rf(dir, &err);
+}
+
 int main(void)
 {
 	test_err();
@@ -184,5 +348,7 @@ int main(void)
 	test_strv();
 	test_unixsock();
 	test_mountinfo();
+	test_quote();
+	test_output();
 	return TEST_DONE();
 }
