@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,7 +22,7 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/json.h"
-#include "util/output.h"
+#include "util/fs.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -307,7 +306,6 @@ static int to_engine_opts(struct create_cli *c, char **args, struct engine_creat
 	return 0;
 }
 
-<<<<<<< HEAD
 /* --cidfile, as docker's client makes it: refused when the file exists,
  * and made (empty) before the container is, so a path that cannot be
  * written fails before anything else is made. */
@@ -341,40 +339,14 @@ static void create_undo(struct engine *e, struct engine_container *c)
 
 /* Everything the flags say is checked before anything is made; a failure
  * after the container is made takes it out again, and the cidfile too. */
-=======
-/* Only a new file: one made between the check above and now is kept. */
-static int cidfile_write(const char *path, const char *id, struct berth_err *err)
-{
-	autooutput struct output_file out = OUTPUT_FILE_INIT;
-
-	if (output_file_open(&out, path, 0644, OUTPUT_NEW_ONLY, err) < 0 ||
-	    output_file_write(&out, id, strlen(id), err) < 0 ||
-	    output_file_commit(&out, true, err) < 0)
-		return berth_err_wrap(err, "--cidfile");
-	return 0;
-}
-
->>>>>>> sec-a
 static int do_create(struct engine_cli *cli, struct create_cli *c, char **args,
 		     struct engine_container *out, struct berth_err *err)
 {
 	struct engine *e;
 	struct engine_create_opts o;
 	autostrv char **env = NULL;
-<<<<<<< HEAD
 	autoclose int cid = -1;
 
-=======
-	struct stat st;
-
-	/* lstat: a dangling symlink is there too; nothing is created through
-	 * it (util/output.h). */
-	if (c->cidfile != NULL && lstat(c->cidfile, &st) == 0)
-		return berth_err_set(err, EEXIST,
-				     "container ID file found, make sure the other "
-				     "container isn't running or delete %s",
-				     c->cidfile);
->>>>>>> sec-a
 	if (to_engine_opts(c, args, &o, &env, err) < 0)
 		return -1;
 	/* The config file's log rotation, unless --log-opt says otherwise. */
@@ -382,7 +354,6 @@ static int do_create(struct engine_cli *cli, struct create_cli *c, char **args,
 		o.log_max_size = (uint64_t)cli->config_log_max_size;
 	if (o.log_max_file == 0)
 		o.log_max_file = cli->config_log_max_file;
-<<<<<<< HEAD
 	if (engine_cli_engine(cli, &e, err) < 0 || cidfile_open(c->cidfile, &cid, err) < 0)
 		return -1;
 	if (engine_create(e, &o, out, err) < 0)
@@ -392,12 +363,6 @@ static int do_create(struct engine_cli *cli, struct create_cli *c, char **args,
 		create_undo(e, out);
 		goto fail;
 	}
-=======
-	if (engine_cli_engine(cli, &e, err) < 0 || engine_create(e, &o, out, err) < 0)
-		return -1;
-	if (c->cidfile != NULL)
-		return cidfile_write(c->cidfile, out->id, err);
->>>>>>> sec-a
 	return 0;
 fail:
 	if (cid >= 0)
