@@ -491,6 +491,10 @@ static bool print_record(const char *line, const struct logs_opts *l)
 	if (record_filtered(l, when))
 		return true;
 	f = stream != NULL && strcmp(stream, "stderr") == 0 ? stderr : stdout;
+	/* The two streams keep the records' order when they go to one file
+	 * (2>&1): what stdout buffered is out before a stderr record. */
+	if (f == stderr)
+		fflush(stdout);
 	if (l->timestamps && when != NULL)
 		fprintf(f, "%s ", when);
 	fputs(log, f);
