@@ -103,6 +103,10 @@ use_berth_copy() {
 	done
 }
 
+# Every path docker's defaults mask (engine/ocispec.c), files and directories.
+MASKED="/proc/asound /proc/acpi /proc/kcore /proc/keys /proc/latency_stats /proc/timer_list
+	/proc/timer_stats /proc/sched_debug /proc/scsi /sys/firmware /sys/devices/virtual/powercap"
+
 @test "CVE-2025-31133: an image's VOLUME /dev with a hostile /dev/null is refused" {
 	local tar
 	cp "$(busybox_tar)" "$WORK/hostile.tar"
@@ -110,8 +114,7 @@ use_berth_copy() {
 	ln -s /proc/sys/kernel/core_pattern "$WORK/x/dev/null"
 	tar -rf "$WORK/hostile.tar" -C "$WORK/x" ./dev/null
 	b_ok import --change 'VOLUME /dev' "$WORK/hostile.tar" hostile
-	b run --rm -v "$ESCAPE:/escape:ro" hostile /escape mask '|/bin/evil %p' \
-		/proc/timer_list /proc/keys /proc/kcore /proc/sched_debug
+	b run --rm -v "$ESCAPE:/escape:ro" hostile /escape mask '|/bin/evil %p' $MASKED
 	assert_eq "$status" 125 "exit status"
 	assert_error VOLUME /dev
 	! grep -q ESCAPED <<<"$output" || fail "a masked path was writable: $output"
@@ -123,8 +126,9 @@ use_berth_copy() {
 	# The same image with its volume elsewhere runs, and its masked files
 	# are the host's null device.
 	b_ok import --change 'VOLUME /data' "$WORK/hostile.tar" hostile2
-	b_ok run --rm -v "$ESCAPE:/escape:ro" hostile2 /escape mask '|/bin/evil %p' /proc/timer_list /proc/keys
+	b_ok run --rm -v "$ESCAPE:/escape:ro" hostile2 /escape mask '|/bin/evil %p' $MASKED
 	! grep -q ESCAPED <<<"$output" || fail "a masked path was writable: $output"
+	grep -q 'null=1' <<<"$output" || fail "no masked file was the null device: $output"
 }
 
 @test "mounts over /dev, /proc and /sys: refused with one line, nothing made" {
