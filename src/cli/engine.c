@@ -12,6 +12,7 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fs.h"
+#include "util/num.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -236,13 +237,9 @@ int engine_config_read(struct engine_cli *cli, const char *path, bool must_exist
 				return berth_err_set(err, 0, "%s:%d: invalid log-max-size \"%s\"",
 						     path, lineno, value);
 		} else if (strcmp(key, "log-max-file") == 0) {
-			char *end;
-			long n = strtol(value, &end, 10);
-
-			if (*value == '\0' || *end != '\0' || n < 1 || n > 1000)
+			if (num_parse_int(value, 1, 1000, &cli->config_log_max_file) < 0)
 				return berth_err_set(err, 0, "%s:%d: invalid log-max-file \"%s\"",
 						     path, lineno, value);
-			cli->config_log_max_file = (int)n;
 		} else {
 			return berth_err_set(err, 0, "%s:%d: unknown key \"%s\"", path, lineno,
 					     key);

@@ -3,6 +3,7 @@
  * bundles are bundle.c's. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -711,12 +712,13 @@ int engine_stop(struct engine *e, const char *what, int timeout, struct berth_er
 		int64_t t = -1;
 
 		json_get_int64(c.config, "StopTimeout", NULL, &t, err);
-		timeout = t >= 0 ? (int)t : 10;
+		timeout = t >= 0 && t <= INT_MAX ? (int)t : 10;
 	}
 	mark_stopped(e, &c);
 	if (c.state == ENGINE_RUNNING)
 		container_kill(&ctx, c.id, sig, false, err);
-	r = wait_exited(e, c.id, true, timeout * 1000, NULL, err);
+	/* Past 24 days in milliseconds an int overflows: that long is forever. */
+	r = wait_exited(e, c.id, true, timeout <= INT_MAX / 1000 ? timeout * 1000 : -1, NULL, err);
 	if (r == 0) {
 		container_kill(&ctx, c.id, SIGKILL, false, err);
 		r = wait_exited(e, c.id, true, -1, NULL, err);

@@ -18,6 +18,7 @@
 #include "util/err.h"
 #include "util/human.h"
 #include "util/json.h"
+#include "util/num.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -175,17 +176,16 @@ static int add_set(json_object *config, const char *field, const char *what, con
 		autofree char *key = NULL;
 
 		if (ports) {
-			char *end;
-			const char *slash = strchr(list[i], '/');
-			unsigned long port = strtoul(list[i], &end, 10);
+			const char *end = list[i];
+			uint64_t port;
 
-			if (end == list[i] || port == 0 || port > 65535 ||
-			    (*end != '\0' && *end != '/') ||
-			    (slash != NULL && strcmp(slash, "/tcp") != 0 &&
-			     strcmp(slash, "/udp") != 0 && strcmp(slash, "/sctp") != 0))
+			if (num_take_u64(&end, 10, 65535, &port) < 0 || port == 0 ||
+			    (*end != '\0' && strcmp(end, "/tcp") != 0 && strcmp(end, "/udp") != 0 &&
+			     strcmp(end, "/sctp") != 0))
 				return berth_err_set(err, 0, "EXPOSE: invalid port \"%s\"",
 						     list[i]);
-			key = slash ? xstrdup(list[i]) : xasprintf("%lu/tcp", port);
+			key = xasprintf("%llu%s", (unsigned long long)port,
+					*end != '\0' ? end : "/tcp");
 		} else {
 			key = xstrdup(list[i]);
 		}
