@@ -13,6 +13,7 @@
 #include "util/err.h"
 #include "util/fs.h"
 #include "util/num.h"
+#include "util/path.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -144,20 +145,39 @@ static void cmd_usage(FILE *f, const char *prog, const struct engine_cmd *c)
 	}
 }
 
+/* The store root and the run root, once, before any command runs: made
+ * absolute against the working directory at start, so that the monitor
+ * and every later command, whatever their cwd, mean the same store. An
+ * empty one (a script's unset variable) is refused: taken for the default
+ * it would have pointed the command at the host's real store. */
+static int engine_cli_roots(struct engine_cli *cli, const char *flag, struct berth_err *err)
+{
+	const char *env = getenv("BERTH_ROOT"), *run = getenv("BERTH_RUN_ROOT");
+	int r = 0;
+
+	if (flag != NULL)
+		r = path_absolute(flag, "--root", &cli->root, err);
+	else if (env != NULL)
+		r = path_absolute(env, "BERTH_ROOT", &cli->root, err);
+	else if (cli->config_root != NULL)
+		cli->root = xstrdup(cli->config_root);
+	if (r == 0 && run != NULL)
+		r = path_absolute(run, "BERTH_RUN_ROOT", &cli->run_root, err);
+	if (r < 0)
+		err->exit_status = 125;
+	return r;
+}
+
 int engine_store(struct engine_cli *cli, struct store **out, struct berth_err *err)
 {
-	const char *root = cli->root, *driver = cli->driver;
+	const char *driver = cli->driver;
 
 	if (cli->store == NULL) {
-		if (root == NULL)
-			root = getenv("BERTH_ROOT");
-		if (root == NULL || root[0] == '\0')
-			root = cli->config_root;
 		if (driver == NULL)
 			driver = getenv("BERTH_STORAGE_DRIVER");
 		if (driver == NULL || driver[0] == '\0')
 			driver = cli->config_driver;
-		if (store_open(root, driver, &cli->store, err) < 0)
+		if (store_open(cli->root, driver, &cli->store, err) < 0)
 			return -1;
 	}
 	*out = cli->store;
@@ -172,7 +192,7 @@ int engine_cli_engine(struct engine_cli *cli, struct engine **out, struct berth_
 		if (engine_store(cli, &s, err) < 0)
 			return -1;
 		cli->engine = xzalloc(sizeof(*cli->engine));
-		if (engine_open(s, getenv("BERTH_RUN_ROOT"), cli->engine, err) < 0) {
+		if (engine_open(s, cli->run_root, cli->engine, err) < 0) {
 			free(cli->engine);
 			cli->engine = NULL;
 			return -1;
@@ -227,7 +247,11 @@ int engine_config_read(struct engine_cli *cli, const char *path, bool must_exist
 		key = config_value(key);
 		if (strcmp(key, "root") == 0) {
 			free(cli->config_root);
-			cli->config_root = xstrdup(value);
+			cli->config_root = NULL;
+			if (path_absolute(value, "root", &cli->config_root, err) < 0) {
+				err->exit_status = 125;
+				return berth_err_wrap(err, "%s:%d", path, lineno);
+			}
 		} else if (strcmp(key, "storage-driver") == 0) {
 			free(cli->config_driver);
 			cli->config_driver = xstrdup(value);
@@ -353,8 +377,10 @@ int engine_main(int argc, char **argv, struct berth_err *err)
 		autofree char **pos = NULL;
 		int used = strchr(argv[first], '=') != NULL || one[1] == NULL ? 1 : 2;
 
-		if (cli_args_parse(global_table, &g, used, one, CLI_ARGS_POSIX, &pos, err) < 0)
+		if (cli_args_parse(global_table, &g, used, one, CLI_ARGS_POSIX, &pos, err) < 0) {
+			err->exit_status = 125;
 			return -1;
+		}
 		first += used;
 	}
 	if (first >= argc || strcmp(argv[first], "--help") == 0 || strcmp(argv[first], "-h") == 0) {
@@ -363,9 +389,11 @@ int engine_main(int argc, char **argv, struct berth_err *err)
 	}
 	config = g.config != NULL ? g.config : getenv("BERTH_CONFIG");
 	if (engine_config_read(&cli, config != NULL ? config : ENGINE_CONFIG_DEFAULT,
-			       config != NULL, err) < 0)
-		return -1;
-	cli.root = g.root;
+			       config != NULL, err) < 0 ||
+	    engine_cli_roots(&cli, g.root, err) < 0) {
+		r = -1;
+		goto out;
+	}
 	cli.driver = g.driver;
 	r = dispatch(&cli, argc - first, argv + first, err);
 	if (cli.engine != NULL) {
@@ -373,6 +401,9 @@ int engine_main(int argc, char **argv, struct berth_err *err)
 		free(cli.engine);
 	}
 	store_close(cli.store);
+out:
+	free(cli.root);
+	free(cli.run_root);
 	free(cli.config_root);
 	free(cli.config_driver);
 	return r;

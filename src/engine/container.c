@@ -24,6 +24,7 @@
 #include "util/err.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/path.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -65,12 +66,16 @@ int engine_open(struct store *s, const char *run_root, struct engine *out, struc
 {
 	memset(out, 0, sizeof(*out));
 	out->store = s;
-	if (run_root != NULL && run_root[0] != '\0')
-		out->run_root = xstrdup(run_root);
-	else if (strcmp(s->root, STORE_DEFAULT_ROOT) == 0)
+	if (run_root != NULL) {
+		/* Absolute: the monitor and every later command must find the
+		 * same sockets and runtime state, whatever their cwd. */
+		if (path_absolute(run_root, "run root", &out->run_root, err) < 0)
+			return -1;
+	} else if (strcmp(s->root, STORE_DEFAULT_ROOT) == 0) {
 		out->run_root = xstrdup(ENGINE_RUN_ROOT);
-	else
+	} else {
 		out->run_root = xasprintf("%s/run", s->root);
+	}
 	out->runtime_root = xasprintf("%s/runtime", out->run_root);
 	if (fs_mkdir_p(out->runtime_root, 0700, err) < 0) {
 		engine_close(out);

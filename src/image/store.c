@@ -17,6 +17,7 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fs.h"
+#include "util/path.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -248,19 +249,9 @@ int store_open(const char *root, const char *driver, struct store **out, struct 
 
 	s->rootfd = -1;
 	s->lockfd = -1;
-	if (root == NULL || root[0] == '\0')
-		root = STORE_DEFAULT_ROOT;
-	if (root[0] != '/') {
-		autofree char *cwd = getcwd(NULL, 0);
-
-		if (cwd == NULL) {
-			store_close(s);
-			return berth_err_set(err, errno, "getcwd");
-		}
-		s->root = xasprintf("%s/%s", cwd, root);
-	} else {
-		s->root = xstrdup(root);
-	}
+	if (path_absolute(root != NULL ? root : STORE_DEFAULT_ROOT, "store root", &s->root, err) <
+	    0)
+		goto fail;
 	if (driver != NULL && driver[0] != '\0') {
 		if (snapshot_driver_parse(driver, &s->driver, err) < 0)
 			goto fail;
