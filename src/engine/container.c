@@ -64,6 +64,8 @@ int64_t engine_now_ns(void)
 
 int engine_open(struct store *s, const char *run_root, struct engine *out, struct berth_err *err)
 {
+	autoclose int fd = -1;
+
 	memset(out, 0, sizeof(*out));
 	out->store = s;
 	if (run_root != NULL) {
@@ -77,7 +79,11 @@ int engine_open(struct store *s, const char *run_root, struct engine *out, struc
 		out->run_root = xasprintf("%s/run", s->root);
 	}
 	out->runtime_root = xasprintf("%s/runtime", out->run_root);
-	if (fs_mkdir_p(out->runtime_root, 0700, err) < 0) {
+	/* Bundles (the config, with the environment), attach sockets and the
+	 * runtime's state: the store root's rule (store.c), for a run root
+	 * made before with 0755 too. */
+	fd = fs_dir_private(out->run_root, "run root", err);
+	if (fd < 0 || fs_mkdir_p(out->runtime_root, 0700, err) < 0) {
 		engine_close(out);
 		return -1;
 	}

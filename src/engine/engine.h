@@ -25,7 +25,8 @@ struct engine {
 };
 
 /* run_root: NULL means /run/berth for the default store, else ROOT/run; a
- * relative one is made absolute, an empty one refused. */
+ * relative one is made absolute, an empty one refused. It must belong to
+ * this user and is made 0700. */
 int engine_open(struct store *s, const char *run_root, struct engine *out, struct berth_err *err);
 void engine_close(struct engine *e);
 
