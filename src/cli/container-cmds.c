@@ -493,9 +493,11 @@ static bool print_record(const char *line, const struct logs_opts *l)
 	autojson json_object *o = json_tokener_parse(line);
 	const char *log = NULL, *stream = NULL, *when = NULL;
 	struct berth_err ignored;
+	size_t len = 0;
 	FILE *f;
 
-	if (o == NULL || json_get_string(o, "log", NULL, &log, &ignored) != 1)
+	/* The output as the container wrote it, NUL bytes and all. */
+	if (o == NULL || json_get_bytes(o, "log", NULL, &log, &len, &ignored) != 1)
 		return false;
 	json_get_string(o, "stream", NULL, &stream, &ignored);
 	json_get_string(o, "time", NULL, &when, &ignored);
@@ -504,7 +506,7 @@ static bool print_record(const char *line, const struct logs_opts *l)
 	f = stream != NULL && strcmp(stream, "stderr") == 0 ? stderr : stdout;
 	if (l->timestamps && when != NULL)
 		fprintf(f, "%s ", when);
-	fputs(log, f);
+	fwrite(log, 1, len, f);
 	return true;
 }
 

@@ -414,9 +414,13 @@ int engine_cli_env_files(char **files, char ***env, struct berth_err *err)
 	for (size_t i = 0; files != NULL && files[i] != NULL; i++) {
 		autofree char *text = NULL;
 		char *save = NULL;
+		size_t len;
 
-		if (fs_read_file(files[i], 1 << 20, &text, NULL, err) < 0)
+		if (fs_read_file(files[i], 1 << 20, &text, &len, err) < 0)
 			return berth_err_wrap(err, "--env-file");
+		/* A line is a C string from here: a NUL would cut it short. */
+		if (memchr(text, '\0', len) != NULL)
+			return berth_err_set(err, 0, "--env-file %s: contains a NUL byte", files[i]);
 		for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 			while (*l == ' ' || *l == '\t')
 				l++;

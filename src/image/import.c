@@ -149,14 +149,22 @@ static void env_set(json_object *config, const char *key, const char *value)
 static int add_set(json_object *config, const char *field, const char *what, const char *args,
 		   bool ports, struct berth_err *err)
 {
-	json_object *set = NULL, *words = NULL;
+	json_object *set = NULL;
+	autojson json_object *words = NULL;
 	autostrv char **list = NULL;
 
 	if (*args == '[' && json_parse_text(args, strlen(args), what, &words, err) == 0 &&
 	    json_object_is_type(words, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(words); i++)
-			strv_push(&list,
-				  json_object_get_string(json_object_array_get_idx(words, i)));
+		for (size_t i = 0; i < json_object_array_length(words); i++) {
+			char path[32];
+			const char *w;
+
+			snprintf(path, sizeof(path), "[%zu]", i);
+			if (json_string_value(json_object_array_get_idx(words, i), path, &w, err) <
+			    0)
+				return berth_err_wrap(err, "%s", what);
+			strv_push(&list, w);
+		}
 	} else {
 		autofree char *copy = xstrdup(args);
 		char *save = NULL;
@@ -164,7 +172,6 @@ static int add_set(json_object *config, const char *field, const char *what, con
 		for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
 			strv_push(&list, w);
 	}
-	json_object_put(words);
 	if (list == NULL)
 		return berth_err_set(err, 0, "%s needs at least one argument", what);
 	if (!json_object_object_get_ex(config, field, &set) ||

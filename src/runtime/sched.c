@@ -61,8 +61,13 @@ static int flags_parse(json_object *obj, const char *path, const struct sched_na
 	int r = json_get_array(obj, "flags", path, &arr, err);
 
 	for (size_t k = 0; r > 0 && k < json_object_array_length(arr); k++) {
-		const char *f = json_object_get_string(json_object_array_get_idx(arr, k));
+		json_object *e = json_object_array_get_idx(arr, k);
+		const char *f = NULL;
 		uint64_t v;
+
+		if (json_object_is_type(e, json_type_string) &&
+		    strlen(json_object_get_string(e)) == (size_t)json_object_get_string_len(e))
+			f = json_object_get_string(e);
 		if (!name_find(t, n, f, &v))
 			return berth_err_set(err, 0, "%s.flags[%zu]: unknown flag \"%s\"", path, k,
 					     f ? f : "");

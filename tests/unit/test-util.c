@@ -31,6 +31,67 @@ static void test_err(void)
 	CHECK_STR(err.msg, "plain", "no strerror for code 0");
 }
 
+/* A "\u0000" parse error, or NULL when the text parses. */
+static const char *nul_parse(const char *text)
+{
+	static struct berth_err err;
+	json_object *o = NULL;
+
+	if (json_parse_text(text, strlen(text), "manifest.json", &o, &err) == 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return err.msg;
+}
+
+/* Strings with a NUL byte: refused by the parser (keys too) and by every
+ * string accessor, each naming the JSON path. */
+static void test_json_nul(void)
+{
+	struct berth_err err = { 0 };
+	json_object *o;
+	const char *s = "untouched";
+	char **v = NULL;
+	size_t len = 0;
+
+	CHECK_STR(nul_parse("[{\"RepoTags\":[\"rt/bb\\u0000evil:latest\"]}]"),
+		  "manifest.json[0].RepoTags[0]: contains a NUL byte", "parse: a NUL in a tag");
+	CHECK_STR(nul_parse("{\"config\":{\"Env\":[\"A=b\\u0000c\"]}}"),
+		  "manifest.json: config.Env[0]: contains a NUL byte", "parse: a NUL in Env");
+	CHECK_STR(nul_parse("{\"Labels\":{\"a\\u0000b\":\"x\"}}"),
+		  "manifest.json: an object key contains a NUL byte", "parse: a NUL in a key");
+	CHECK_STR(nul_parse("\"\\u0000\""), "manifest.json: contains a NUL byte",
+		  "parse: a NUL in a top-level string");
+	CHECK(nul_parse("[\"\\\\u0000\"]") == NULL, "parse: an escaped backslash then u0000");
+	CHECK(nul_parse("[\"\\\\\\u0000\"]") != NULL, "parse: three backslashes, a NUL");
+	CHECK(nul_parse("[\"u0000\", \"\\u0001\"]") == NULL, "parse: no NUL");
+
+	/* Objects that came another way: the accessors check too. */
+	o = json_object_new_object();
+	json_object_object_add(o, "tag", json_object_new_string_len("rt/bb\0evil", 10));
+	json_object_object_add(o, "tags", json_object_new_array());
+	json_object_array_add(json_object_object_get(o, "tags"), json_object_new_string("ok"));
+	json_object_array_add(json_object_object_get(o, "tags"),
+			      json_object_new_string_len("a\0b", 3));
+	CHECK(json_get_string(o, "tag", "manifest.json[0]", &s, &err) == -1 &&
+		  strcmp(s, "untouched") == 0,
+	      "json_get_string refuses a NUL");
+	CHECK_STR(err.msg, "manifest.json[0].tag: contains a NUL byte",
+		  "json_get_string: the path");
+	CHECK(json_get_strv(o, "tags", "manifest.json[0]", &v, &err) == -1 && v == NULL,
+	      "json_get_strv refuses a NUL");
+	CHECK_STR(err.msg, "manifest.json[0].tags[1]: contains a NUL byte",
+		  "json_get_strv: the path");
+	CHECK(json_string_value(json_object_object_get(o, "tag"), "linux.sysctl.x", &s, &err) ==
+		      -1 &&
+		  strcmp(err.msg, "linux.sysctl.x: contains a NUL byte") == 0,
+	      "json_string_value refuses a NUL: %s", err.msg);
+	CHECK(json_get_bytes(o, "tag", NULL, &s, &len, &err) == 1 && len == 10 &&
+		  memcmp(s, "rt/bb\0evil", 10) == 0,
+	      "json_get_bytes hands out the bytes and their length");
+	json_object_put(o);
+}
+
 static void test_json(void)
 {
 	struct berth_err err;
@@ -71,6 +132,7 @@ static void test_json(void)
 	      "truncated: %s", err.msg);
 	CHECK(json_parse_text("{} {}", 5, "config.json", &o, &err) == -1, "trailing document");
 	CHECK(json_parse_text("[1,]", 4, "f", &o, &err) == -1, "syntax error: %s", err.msg);
+	test_json_nul();
 }
 
 static void test_fs(void)
