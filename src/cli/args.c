@@ -2,10 +2,12 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/err.h"
+#include "util/num.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -39,7 +41,37 @@ static const struct cli_opt *cli_opt_find(const struct cli_opt *table, const cha
 	return NULL;
 }
 
-static int cli_opt_set(const struct cli_opt *o, void *dst, const char *value, struct berth_err *err)
+/* A bad number for an int flag, one line naming the flag and the value:
+ * pflag's words for docker's command line ("invalid argument "x" for
+ * "-t, --time" flag: strconv.ParseInt: parsing "x": invalid syntax"), Go's
+ * flag package's for runc's. */
+static int cli_int_error(const struct cli_opt *o, const char *value, int r, bool posix,
+			 struct berth_err *err)
+{
+	const char *why = num_strerror(r);
+	char name[64];
+	int64_t v;
+
+	if (!posix)
+		return berth_err_set(err, 0, "invalid value \"%s\" for flag --%s: %s", value,
+				     o->name, why);
+	if (o->short_name != 0)
+		snprintf(name, sizeof(name), "-%c, --%s", o->short_name, o->name);
+	else
+		snprintf(name, sizeof(name), "--%s", o->name);
+	/* In range for strconv but not for the flag: a negative count. */
+	if (r == -ERANGE && value[0] == '-' && num_parse_i64(value, 10, INT64_MIN, -1, &v) == 0)
+		return berth_err_set(err, 0, "invalid argument \"%s\" for \"%s\" flag: %s", value,
+				     name,
+				     o->min == 0 ? "must not be negative" : "value out of range");
+	return berth_err_set(err, 0,
+			     "invalid argument \"%s\" for \"%s\" flag: strconv.ParseInt: parsing "
+			     "\"%s\": %s",
+			     value, name, value, why);
+}
+
+static int cli_opt_set(const struct cli_opt *o, void *dst, const char *value, bool posix,
+		       struct berth_err *err)
 {
 	char *field = (char *)dst + o->offset;
 
@@ -57,17 +89,9 @@ static int cli_opt_set(const struct cli_opt *o, void *dst, const char *value, st
 		*(const char **)field = value;
 		return 0;
 	case CLI_OPT_INT: {
-		char *end;
-		long v;
+		int r = num_parse_int(value, o->min, INT_MAX, (int *)field);
 
-		errno = 0;
-		v = strtol(value, &end, 10);
-		if (value[0] == '\0' || *end != '\0' || errno != 0 || v < 0 || v > INT_MAX)
-			return berth_err_set(err, 0,
-					     "invalid value \"%s\" for flag --%s: want a number",
-					     value, o->name);
-		*(int *)field = (int)v;
-		return 0;
+		return r < 0 ? cli_int_error(o, value, r, posix, err) : 0;
 	}
 	case CLI_OPT_STRV:
 		strv_push((char ***)field, value);
@@ -95,7 +119,7 @@ static int cli_args_flag(const struct cli_opt *table, void *dst, int argc, char 
 			return berth_err_set(err, 0, "flag needs an argument: %s", arg);
 		value = argv[++*i];
 	}
-	return cli_opt_set(o, dst, value, err);
+	return cli_opt_set(o, dst, value, false, err);
 }
 
 /* pflag's spelling, as docker's command line has it: "--name[=value]" is
@@ -121,9 +145,9 @@ static int cli_args_posix_flag(const struct cli_opt *table, void *dst, int argc,
 			if (*i + 1 >= argc)
 				return berth_err_set(err, 0, "flag needs an argument: --%s",
 						     o->name);
-			return cli_opt_set(o, dst, argv[++*i], err);
+			return cli_opt_set(o, dst, argv[++*i], true, err);
 		}
-		return cli_opt_set(o, dst, eq != NULL ? eq + 1 : NULL, err);
+		return cli_opt_set(o, dst, eq != NULL ? eq + 1 : NULL, true, err);
 	}
 	for (const char *p = arg + 1; *p != '\0'; p++) {
 		const struct cli_opt *o = NULL;
@@ -135,16 +159,16 @@ static int cli_args_posix_flag(const struct cli_opt *table, void *dst, int argc,
 			return berth_err_set(err, 0, "unknown shorthand flag: '%c' in %s", *p, arg);
 		if (o->kind == CLI_OPT_BOOL) {
 			if (p[1] == '=')
-				return cli_opt_set(o, dst, p + 2, err);
-			if (cli_opt_set(o, dst, NULL, err) < 0)
+				return cli_opt_set(o, dst, p + 2, true, err);
+			if (cli_opt_set(o, dst, NULL, true, err) < 0)
 				return -1;
 			continue;
 		}
 		if (p[1] != '\0')
-			return cli_opt_set(o, dst, p[1] == '=' ? p + 2 : p + 1, err);
+			return cli_opt_set(o, dst, p[1] == '=' ? p + 2 : p + 1, true, err);
 		if (*i + 1 >= argc)
 			return berth_err_set(err, 0, "flag needs an argument: '%c' in %s", *p, arg);
-		return cli_opt_set(o, dst, argv[++*i], err);
+		return cli_opt_set(o, dst, argv[++*i], true, err);
 	}
 	return 0;
 }

@@ -19,7 +19,7 @@ struct berth_err;
 enum cli_opt_kind {
 	CLI_OPT_BOOL,   /* bool */
 	CLI_OPT_STRING, /* const char *, pointing into argv; the last one wins */
-	CLI_OPT_INT,    /* int, decimal, >= 0 */
+	CLI_OPT_INT,    /* int, decimal, in [min, INT_MAX] */
 	CLI_OPT_STRV,   /* char **, repeatable: each use appends a copy */
 };
 
@@ -30,6 +30,8 @@ struct cli_opt {
 	size_t offset;       /* of the field in the options struct */
 	const char *metavar; /* for help: "FILE", "N"; NULL for bool */
 	const char *help;    /* NULL hides the flag from help (accepted, ignored) */
+	int min;             /* CLI_OPT_INT: the least value taken (-1 where docker takes
+				it, as ps -n); 0 unless given */
 };
 
 #define CLI_OPT_END                                                                                \

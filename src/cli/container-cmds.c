@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "util/err.h"
 #include "util/human.h"
 #include "util/json.h"
+#include "util/num.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -115,7 +117,9 @@ static int kill_run(struct engine_cli *cli, void *o, char **args, struct berth_e
 
 	k->sig = k->signal != NULL ? signal_parse(k->signal) : SIGKILL;
 	if (k->sig <= 0)
-		return berth_err_set(err, 0, "invalid signal: %s", k->signal);
+		return berth_err_set(
+		    err, 0, "invalid argument \"%s\" for \"-s, --signal\" flag: invalid signal",
+		    k->signal);
 	return engine_cli_each(cli, args, kill_one, o, true, err);
 }
 
@@ -218,7 +222,7 @@ static const struct cli_opt ps_table[] = {
 	{ "latest", 'l', CLI_OPT_BOOL, offsetof(struct ps_opts, latest), NULL,
 	  "show the latest created container (includes all states)" },
 	{ "last", 'n', CLI_OPT_INT, offsetof(struct ps_opts, last), "N",
-	  "show the N last created containers (includes all states)" },
+	  "show the N last created containers (includes all states)", -1 },
 	{ "format", 0, CLI_OPT_STRING, offsetof(struct ps_opts, format), "FORMAT",
 	  "\"table\", \"table TEMPLATE\", \"json\" or a Go template" },
 	{ "filter", 'f', CLI_OPT_STRV, offsetof(struct ps_opts, filters), "K=V",
@@ -352,9 +356,16 @@ static int ps_filter(const struct engine_container *c, char **filters, bool *kee
 			*keep &= label_matches(c, v);
 		else if (k == 8 && strncmp(f, "ancestor", 8) == 0)
 			*keep &= strcmp(c->image, v) == 0 || strstr(c->image_id, v) != NULL;
-		else if (k == 6 && strncmp(f, "exited", 6) == 0)
-			*keep &= c->state == ENGINE_EXITED && c->exit_code == atoi(v);
-		else
+		else if (k == 6 && strncmp(f, "exited", 6) == 0) {
+			int code, r = num_parse_int(v, INT_MIN, INT_MAX, &code);
+
+			if (r < 0)
+				return berth_err_set(err, 0,
+						     "invalid filter 'exited=%s': strconv.Atoi: "
+						     "parsing \"%s\": %s",
+						     v, v, num_strerror(r));
+			*keep &= c->state == ENGINE_EXITED && c->exit_code == code;
+		} else
 			return berth_err_set(err, 0, "invalid filter '%.*s'", (int)k, f);
 	}
 	return 0;
@@ -482,9 +493,11 @@ static bool print_record(const char *line, const struct logs_opts *l)
 	autojson json_object *o = json_tokener_parse(line);
 	const char *log = NULL, *stream = NULL, *when = NULL;
 	struct berth_err ignored;
+	size_t len = 0;
 	FILE *f;
 
-	if (o == NULL || json_get_string(o, "log", NULL, &log, &ignored) != 1)
+	/* The output as the container wrote it, NUL bytes and all. */
+	if (o == NULL || json_get_bytes(o, "log", NULL, &log, &len, &ignored) != 1)
 		return false;
 	json_get_string(o, "stream", NULL, &stream, &ignored);
 	json_get_string(o, "time", NULL, &when, &ignored);
@@ -497,7 +510,7 @@ static bool print_record(const char *line, const struct logs_opts *l)
 		fflush(stdout);
 	if (l->timestamps && when != NULL)
 		fprintf(f, "%s ", when);
-	fputs(log, f);
+	fwrite(log, 1, len, f);
 	return true;
 }
 
@@ -601,11 +614,15 @@ static int logs_run(struct engine_cli *cli, void *o, char **args, struct berth_e
 	long tail = -1;
 
 	if (l->tail != NULL && strcmp(l->tail, "all") != 0) {
-		char *end;
+		int64_t n;
+		int r = num_parse_i64(l->tail, 10, 0, LONG_MAX, &n);
 
-		tail = strtol(l->tail, &end, 10);
-		if (*l->tail == '\0' || *end != '\0' || tail < 0)
-			return berth_err_set(err, 0, "invalid --tail %s: a number or all", l->tail);
+		if (r < 0)
+			return berth_err_set(err, 0,
+					     "invalid argument \"%s\" for \"-n, --tail\" flag: %s "
+					     "(a number of lines, or all)",
+					     l->tail, num_strerror(r));
+		tail = (long)n;
 	}
 	if (l->since != NULL && engine_timestamp_parse(l->since, (int64_t)time(NULL) * 1000000000,
 						       &l->since_ns, err) < 0)

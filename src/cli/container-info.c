@@ -5,6 +5,7 @@
  * (none yet: bridge networking comes later). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "util/fs.h"
 #include "util/human.h"
 #include "util/json.h"
+#include "util/num.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -129,13 +131,12 @@ static int top_filter(char *text, const pid_t *pids, size_t n, struct berth_err 
 	while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
 		autostrv char **f = split_fields(line);
 		size_t nf = strv_len(f);
-		char **row = NULL, *end;
-		long pid;
+		char **row = NULL;
+		int pid;
 
 		if (nf <= pid_col || strcmp(f[pid_col], "-") == 0)
 			continue;
-		pid = strtol(f[pid_col], &end, 10);
-		if (*end != '\0') {
+		if (num_parse_int(f[pid_col], 0, INT_MAX, &pid) < 0) {
 			r = berth_err_set(err, 0, "Unexpected pid '%s'", f[pid_col]);
 			break;
 		}
@@ -472,12 +473,12 @@ static int port_run(struct engine_cli *cli, void *o, char **args, struct berth_e
 		const char *slash = strchr(args[1], '/');
 		autofree char *num =
 		    slash ? xstrndup(args[1], (size_t)(slash - args[1])) : xstrdup(args[1]);
-		char *end;
-		long p = strtol(num, &end, 10);
+		uint64_t p;
 
-		if (num[0] == '\0' || *end != '\0' || p < 0 || p > 65535)
+		if (num_parse_u64(num, 10, 65535, &p) < 0)
 			return berth_err_set(err, 0, "invalid port: %s", args[1]);
-		want = xasprintf("%ld/%s", p, slash != NULL && slash[1] ? slash + 1 : "tcp");
+		want = xasprintf("%llu/%s", (unsigned long long)p,
+				 slash != NULL && slash[1] ? slash + 1 : "tcp");
 	}
 	if (engine_cli_engine(cli, &e, err) < 0 || engine_lookup(e, args[0], &c, err) < 0)
 		return -1;

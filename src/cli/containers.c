@@ -3,6 +3,7 @@
  * with the container's own status. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "util/err.h"
 #include "util/json.h"
 #include "util/fs.h"
+#include "util/num.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -164,7 +166,6 @@ static int parse_log_opts(char **opts, struct engine_create_opts *o, struct bert
 {
 	for (size_t i = 0; opts != NULL && opts[i] != NULL; i++) {
 		const char *v = strchr(opts[i], '=');
-		char *end;
 
 		if (v == NULL)
 			return berth_err_set(err, 0, "invalid --log-opt %s: want KEY=VALUE",
@@ -177,11 +178,8 @@ static int parse_log_opts(char **opts, struct engine_create_opts *o, struct bert
 				return berth_err_set(err, 0, "invalid --log-opt max-size=%s", v);
 			o->log_max_size = (uint64_t)size;
 		} else if (strncmp(opts[i], "max-file=", 9) == 0) {
-			long n = strtol(v, &end, 10);
-
-			if (*v == '\0' || *end != '\0' || n < 1 || n > 1000)
+			if (num_parse_int(v, 1, 1000, &o->log_max_file) < 0)
 				return berth_err_set(err, 0, "invalid --log-opt max-file=%s", v);
-			o->log_max_file = (int)n;
 		} else {
 			return berth_err_set(err, 0,
 					     "unknown log opt '%.*s' for json-file log driver",
@@ -222,26 +220,39 @@ static int parse_attach(struct create_cli *c, struct engine_create_opts *o, stru
 	return 0;
 }
 
-/* --restart no|always|unless-stopped|on-failure[:N] */
+/* --restart no|always|unless-stopped|on-failure[:N], with docker's words
+ * for a bad one (opts.ParseRestartPolicy, then the daemon's checks). */
 static int parse_restart(const char *spec, bool rm, struct engine_create_opts *o,
 			 struct berth_err *err)
 {
 	const char *colon;
-	char *end;
-	long n = 0;
+	size_t name_len;
+	int64_t n = 0;
+	int r;
 
 	if (spec == NULL || strcmp(spec, "no") == 0 || spec[0] == '\0')
 		return 0;
 	if (rm)
 		return berth_err_set(err, 0, "Conflicting options: --restart and --rm");
 	colon = strchr(spec, ':');
+	name_len = colon ? (size_t)(colon - spec) : strlen(spec);
 	if (colon != NULL) {
-		n = strtol(colon + 1, &end, 10);
-		if (colon[1] == '\0' || *end != '\0' || n < 0)
-			return berth_err_set(err, 0, "invalid restart policy format: %s", spec);
+		r = num_parse_i64(colon + 1, 10, INT64_MIN, INT_MAX, &n);
+		if (r < 0)
+			return berth_err_set(
+			    err, 0,
+			    "invalid argument \"%s\" for \"--restart\" flag: invalid "
+			    "restart policy format: maximum retry count must be an "
+			    "integer",
+			    spec);
+		if (n < 0)
+			return berth_err_set(
+			    err, 0,
+			    "invalid argument \"%s\" for \"--restart\" flag: invalid "
+			    "restart policy: maximum retry count cannot be negative",
+			    spec);
 	}
-	if (strncmp(spec, "on-failure", colon ? (size_t)(colon - spec) : strlen(spec)) == 0 &&
-	    (colon ? (size_t)(colon - spec) : strlen(spec)) == strlen("on-failure")) {
+	if (name_len == strlen("on-failure") && strncmp(spec, "on-failure", name_len) == 0) {
 		o->restart_policy = "on-failure";
 		o->restart_max = (int)n;
 		return 0;
@@ -280,7 +291,9 @@ static int to_engine_opts(struct create_cli *c, char **args, struct engine_creat
 	    create_resources_parse(&c->res, o, err) < 0)
 		return -1;
 	if (c->stop_signal != NULL && signal_parse(c->stop_signal) <= 0)
-		return berth_err_set(err, 0, "invalid signal: %s", c->stop_signal);
+		return berth_err_set(
+		    err, 0, "invalid argument \"%s\" for \"--stop-signal\" flag: invalid signal",
+		    c->stop_signal);
 	if (parse_log_opts(c->log_opts, o, err) < 0)
 		return -1;
 	o->image = args[0];

@@ -16,6 +16,7 @@
 #include "engine/engine.h"
 #include "engine/ocispec-resources.h"
 #include "util/err.h"
+#include "util/num.h"
 
 #define NANO 1000000000LL
 
@@ -59,22 +60,25 @@ static int parse_sizes(const struct create_resources_cli *c, struct ocispec_reso
 	return 0;
 }
 
-/* A whole int64, as Go's strconv.ParseInt reads it. */
-static int parse_int_flag(const char *s, const char *flag, int64_t *out, struct berth_err *err)
+/* A whole int64 in [min, INT64_MAX], as Go's strconv.ParseInt reads it;
+ * below min is docker's `below` error. */
+static int parse_int_flag(const char *s, const char *flag, int64_t min, const char *below,
+			  int64_t *out, struct berth_err *err)
 {
-	char *end;
-	long long v;
+	int64_t v;
+	int r;
 
 	if (s == NULL)
 		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (s[0] == '\0' || s[0] == ' ' || *end != '\0' || errno != 0)
+	r = num_parse_i64(s, 10, INT64_MIN, INT64_MAX, &v);
+	if (r < 0)
 		return berth_err_set(err, 0,
 				     "invalid argument \"%s\" for \"%s\" flag: strconv.ParseInt: "
 				     "parsing \"%s\": %s",
-				     s, flag, s,
-				     errno == ERANGE ? "value out of range" : "invalid syntax");
+				     s, flag, s, num_strerror(r));
+	if (v < min)
+		return berth_err_set(err, 0, "invalid argument \"%s\" for \"%s\" flag: %s", s, flag,
+				     below);
 	*out = v;
 	return 0;
 }
@@ -188,8 +192,12 @@ int create_resources_parse(const struct create_resources_cli *c, struct engine_c
 
 	memset(r, 0, sizeof(*r));
 	if (parse_sizes(c, r, err) < 0 ||
-	    parse_int_flag(c->cpu_shares, "-c, --cpu-shares", &r->cpu_shares, err) < 0 ||
-	    parse_int_flag(c->pids_limit, "--pids-limit", &r->pids_limit, err) < 0 ||
+	    /* docker: "shares: invalid argument" (getCPUResources) */
+	    parse_int_flag(c->cpu_shares, "-c, --cpu-shares", 0, "shares: invalid argument",
+			   &r->cpu_shares, err) < 0 ||
+	    /* any negative is unlimited, as docker's */
+	    parse_int_flag(c->pids_limit, "--pids-limit", INT64_MIN, NULL, &r->pids_limit, err) <
+		0 ||
 	    (c->cpus != NULL && create_parse_cpus(c->cpus, &nano, err) < 0) ||
 	    check_list(c->ulimits, "--ulimit", check_ulimit, err) < 0 ||
 	    check_list(c->devices, "--device", check_device, err) < 0)

@@ -13,6 +13,8 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fs.h"
+#include "util/num.h"
+#include "util/path.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -146,20 +148,39 @@ static void cmd_usage(FILE *f, const char *prog, const struct engine_cmd *c)
 		fprintf(f, "\n%s\n", c->notes);
 }
 
+/* The store root and the run root, once, before any command runs: made
+ * absolute against the working directory at start, so that the monitor
+ * and every later command, whatever their cwd, mean the same store. An
+ * empty one (a script's unset variable) is refused: taken for the default
+ * it would have pointed the command at the host's real store. */
+static int engine_cli_roots(struct engine_cli *cli, const char *flag, struct berth_err *err)
+{
+	const char *env = getenv("BERTH_ROOT"), *run = getenv("BERTH_RUN_ROOT");
+	int r = 0;
+
+	if (flag != NULL)
+		r = path_absolute(flag, "--root", &cli->root, err);
+	else if (env != NULL)
+		r = path_absolute(env, "BERTH_ROOT", &cli->root, err);
+	else if (cli->config_root != NULL)
+		cli->root = xstrdup(cli->config_root);
+	if (r == 0 && run != NULL)
+		r = path_absolute(run, "BERTH_RUN_ROOT", &cli->run_root, err);
+	if (r < 0)
+		err->exit_status = 125;
+	return r;
+}
+
 int engine_store(struct engine_cli *cli, struct store **out, struct berth_err *err)
 {
-	const char *root = cli->root, *driver = cli->driver;
+	const char *driver = cli->driver;
 
 	if (cli->store == NULL) {
-		if (root == NULL)
-			root = getenv("BERTH_ROOT");
-		if (root == NULL || root[0] == '\0')
-			root = cli->config_root;
 		if (driver == NULL)
 			driver = getenv("BERTH_STORAGE_DRIVER");
 		if (driver == NULL || driver[0] == '\0')
 			driver = cli->config_driver;
-		if (store_open(root, driver, &cli->store, err) < 0)
+		if (store_open(cli->root, driver, &cli->store, err) < 0)
 			return -1;
 	}
 	*out = cli->store;
@@ -174,7 +195,7 @@ int engine_cli_engine(struct engine_cli *cli, struct engine **out, struct berth_
 		if (engine_store(cli, &s, err) < 0)
 			return -1;
 		cli->engine = xzalloc(sizeof(*cli->engine));
-		if (engine_open(s, getenv("BERTH_RUN_ROOT"), cli->engine, err) < 0) {
+		if (engine_open(s, cli->run_root, cli->engine, err) < 0) {
 			free(cli->engine);
 			cli->engine = NULL;
 			return -1;
@@ -229,7 +250,11 @@ int engine_config_read(struct engine_cli *cli, const char *path, bool must_exist
 		key = config_value(key);
 		if (strcmp(key, "root") == 0) {
 			free(cli->config_root);
-			cli->config_root = xstrdup(value);
+			cli->config_root = NULL;
+			if (path_absolute(value, "root", &cli->config_root, err) < 0) {
+				err->exit_status = 125;
+				return berth_err_wrap(err, "%s:%d", path, lineno);
+			}
 		} else if (strcmp(key, "storage-driver") == 0) {
 			free(cli->config_driver);
 			cli->config_driver = xstrdup(value);
@@ -239,13 +264,9 @@ int engine_config_read(struct engine_cli *cli, const char *path, bool must_exist
 				return berth_err_set(err, 0, "%s:%d: invalid log-max-size \"%s\"",
 						     path, lineno, value);
 		} else if (strcmp(key, "log-max-file") == 0) {
-			char *end;
-			long n = strtol(value, &end, 10);
-
-			if (*value == '\0' || *end != '\0' || n < 1 || n > 1000)
+			if (num_parse_int(value, 1, 1000, &cli->config_log_max_file) < 0)
 				return berth_err_set(err, 0, "%s:%d: invalid log-max-file \"%s\"",
 						     path, lineno, value);
-			cli->config_log_max_file = (int)n;
 		} else {
 			return berth_err_set(err, 0, "%s:%d: unknown key \"%s\"", path, lineno,
 					     key);
@@ -359,8 +380,10 @@ int engine_main(int argc, char **argv, struct berth_err *err)
 		autofree char **pos = NULL;
 		int used = strchr(argv[first], '=') != NULL || one[1] == NULL ? 1 : 2;
 
-		if (cli_args_parse(global_table, &g, used, one, CLI_ARGS_POSIX, &pos, err) < 0)
+		if (cli_args_parse(global_table, &g, used, one, CLI_ARGS_POSIX, &pos, err) < 0) {
+			err->exit_status = 125;
 			return -1;
+		}
 		first += used;
 	}
 	if (first >= argc || strcmp(argv[first], "--help") == 0 || strcmp(argv[first], "-h") == 0) {
@@ -376,9 +399,11 @@ int engine_main(int argc, char **argv, struct berth_err *err)
 		return -1;
 	config = g.config != NULL ? g.config : getenv("BERTH_CONFIG");
 	if (engine_config_read(&cli, config != NULL ? config : ENGINE_CONFIG_DEFAULT,
-			       config != NULL, err) < 0)
-		return -1;
-	cli.root = g.root;
+			       config != NULL, err) < 0 ||
+	    engine_cli_roots(&cli, g.root, err) < 0) {
+		r = -1;
+		goto out;
+	}
 	cli.driver = g.driver;
 	r = dispatch(&cli, argc - first, argv + first, err);
 	if (cli.engine != NULL) {
@@ -386,6 +411,9 @@ int engine_main(int argc, char **argv, struct berth_err *err)
 		free(cli.engine);
 	}
 	store_close(cli.store);
+out:
+	free(cli.root);
+	free(cli.run_root);
 	free(cli.config_root);
 	free(cli.config_driver);
 	return r;
@@ -396,9 +424,13 @@ int engine_cli_env_files(char **files, char ***env, struct berth_err *err)
 	for (size_t i = 0; files != NULL && files[i] != NULL; i++) {
 		autofree char *text = NULL;
 		char *save = NULL;
+		size_t len;
 
-		if (fs_read_file(files[i], 1 << 20, &text, NULL, err) < 0)
+		if (fs_read_file(files[i], 1 << 20, &text, &len, err) < 0)
 			return berth_err_wrap(err, "--env-file");
+		/* A line is a C string from here: a NUL would cut it short. */
+		if (memchr(text, '\0', len) != NULL)
+			return berth_err_set(err, 0, "--env-file %s: contains a NUL byte", files[i]);
 		for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 			while (*l == ' ' || *l == '\t')
 				l++;

@@ -3,7 +3,9 @@
  * commands, each command a struct engine_cmd. Global flags come before
  * the command: --root DIR, --storage-driver NAME; the environment
  * (BERTH_ROOT, BERTH_STORAGE_DRIVER) and the config file
- * (/etc/berth/berth.conf, or $BERTH_CONFIG) give the defaults, flags win. */
+ * (/etc/berth/berth.conf, or $BERTH_CONFIG) give the defaults, flags win.
+ * The store root and the run root ($BERTH_RUN_ROOT) are made absolute
+ * once, at start; an empty one is refused (exit 125). */
 #pragma once
 
 #include <stdbool.h>
@@ -18,7 +20,8 @@ struct store;
 #define ENGINE_CONFIG_DEFAULT "/etc/berth/berth.conf"
 
 struct engine_cli {
-	const char *root;                  /* store root; NULL: the default */
+	char *root;                        /* store root, absolute; NULL: the default */
+	char *run_root;                    /* $BERTH_RUN_ROOT, absolute; NULL: the default */
 	const char *driver;                /* snapshot driver; NULL: detected */
 	char *config_root, *config_driver; /* from the config file */
 	int64_t config_log_max_size;       /* log-max-size =, 0: the default */
@@ -93,9 +96,10 @@ int engine_cmd_main(struct engine_cli *cli, const struct engine_cmd *c, const ch
 int engine_main(int argc, char **argv, struct berth_err *err);
 
 /* Reads the config file: "key = value" lines, '#' comments, values
- * optionally double-quoted. Keys: root, storage-driver. A missing file is
- * fine (when path is the default); an unknown key is an error naming the
- * file and line. */
+ * optionally double-quoted. Keys: root (made absolute against the working
+ * directory; empty is an error), storage-driver, log-max-size,
+ * log-max-file. A missing file is fine (when path is the default); an
+ * unknown key is an error naming the file and line. */
 int engine_config_read(struct engine_cli *cli, const char *path, bool must_exist,
 		       struct berth_err *err);
 

@@ -1,6 +1,7 @@
 /* exec (a new process in a running container) and ps (its processes). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/num.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -192,13 +194,12 @@ static bool ps_line_in(const char *line, int column, const pid_t *pids, size_t n
 {
 	autofree char *copy = xstrdup(line);
 	char *save = NULL, *t = strtok_r(copy, " \t", &save);
-	long pid;
+	int pid;
 
 	for (int i = 0; t != NULL && i < column; i++)
 		t = strtok_r(NULL, " \t", &save);
-	if (t == NULL)
+	if (t == NULL || num_parse_int(t, 0, INT_MAX, &pid) < 0)
 		return false;
-	pid = strtol(t, NULL, 10);
 	for (size_t i = 0; i < n; i++)
 		if (pids[i] == pid)
 			return true;

@@ -14,6 +14,7 @@
 #include "util/err.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/num.h"
 #include "util/xalloc.h"
 
 /* Bounds what -r reads: a resources document is a few KiB. */
@@ -123,25 +124,19 @@ static const struct cli_opt update_table[] = {
 	CLI_OPT_END,
 };
 
+/* runc's strconv.ParseInt and ParseUint; an unsigned value beyond
+ * INT64_MAX has no field to go in. */
 static int update_number(const char *s, bool is_signed, int64_t *out)
 {
-	const char *digits = is_signed && s[0] == '-' ? s + 1 : s;
-	char *end;
+	uint64_t u;
+	int r;
 
-	/* strtoll would also take spaces and a '+'; runc's flags do not. */
-	if (*digits < '0' || *digits > '9')
-		return -1;
-	errno = 0;
-	if (is_signed) {
-		*out = strtoll(s, &end, 10);
-	} else {
-		unsigned long long u = strtoull(s, &end, 10);
-
-		if (u > INT64_MAX)
-			return -1;
+	if (is_signed)
+		return num_parse_i64(s, 10, INT64_MIN, INT64_MAX, out);
+	r = num_parse_u64(s, 10, INT64_MAX, &u);
+	if (r == 0)
 		*out = (int64_t)u;
-	}
-	return *end != '\0' || errno != 0 ? -1 : 0;
+	return r;
 }
 
 static int update_field_set(struct cgroup_resources *res, const struct update_field *f,

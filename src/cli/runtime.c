@@ -11,6 +11,7 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/path.h"
 #include "util/xalloc.h"
 
 #define RUNTIME_DEFAULT_ROOT "/run/berth-runc"
@@ -194,7 +195,12 @@ static int runtime_setup(struct runtime_cli *cli, const struct global_opts *g,
 	}
 	if (g->criu != NULL)
 		log_debug("--criu=%s ignored: checkpoint/restore is not supported", g->criu);
-	cli->ctx.root = g->root != NULL && g->root[0] != '\0' ? g->root : default_root(cli);
+	/* As runc (filepath.Abs): a relative --root means the same state
+	 * whatever the cwd of later calls; and an empty one is refused, not
+	 * taken for the default, where another user's containers live. */
+	if (g->root != NULL && path_absolute(g->root, "--root", &cli->root, err) < 0)
+		return -1;
+	cli->ctx.root = cli->root != NULL ? cli->root : default_root(cli);
 	cli->ctx.systemd_cgroup = g->systemd_cgroup;
 	return 0;
 }
@@ -213,10 +219,9 @@ static bool enters_container(const char *cmd)
 	return strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "exec") == 0;
 }
 
-int runtime_main(const char *prog, int argc, char **argv, struct berth_err *err)
+static int runtime_run(struct runtime_cli *cli, int argc, char **argv, struct berth_err *err)
 {
 	struct global_opts g = { 0 };
-	struct runtime_cli cli = { .prog = prog };
 	autofree char **rest = NULL;
 	const struct runtime_cmd *c;
 	int first, r;
@@ -225,31 +230,41 @@ int runtime_main(const char *prog, int argc, char **argv, struct berth_err *err)
 	if (r < 0)
 		return -1;
 	if (g.help) {
-		runtime_usage(stdout, prog);
+		runtime_usage(stdout, cli->prog);
 		return 0;
 	}
 	if (g.version) {
-		printf("%s version %s\nspec: 1.2.0\n", prog, BERTH_VERSION);
+		printf("%s version %s\nspec: 1.2.0\n", cli->prog, BERTH_VERSION);
 		return 0;
 	}
 	/* Before anything else: the commands that put a process into a
 	 * container run from a sealed copy of this binary (exeseal.h). */
 	if (rest[0] != NULL && enters_container(rest[0]) && exeseal_reexec(err) < 0)
 		return -1;
-	if (runtime_setup(&cli, &g, err) < 0)
+	if (runtime_setup(cli, &g, err) < 0)
 		return -1;
 	if (rest[0] == NULL) {
-		runtime_usage(stderr, prog);
+		runtime_usage(stderr, cli->prog);
 		return berth_err_set(err, 0, "no command given");
 	}
 	if (strcmp(rest[0], "help") == 0 || strcmp(rest[0], "h") == 0)
-		return runtime_help(&cli, rest + 1, err);
+		return runtime_help(cli, rest + 1, err);
 	c = runtime_cmd_find(rest[0]);
 	if (c == NULL)
-		return berth_err_set(err, 0, "no such command: %s (see %s --help)", rest[0], prog);
+		return berth_err_set(err, 0, "no such command: %s (see %s --help)", rest[0],
+				     cli->prog);
 	/* The command's own arguments start after its name in argv. */
 	for (first = 0; first < argc && argv[first] != rest[0]; first++)
 		;
-	log_debug("%s %s", prog, c->name);
-	return runtime_cmd_dispatch(&cli, c, argc - first - 1, argv + first + 1, err);
+	log_debug("%s %s", cli->prog, c->name);
+	return runtime_cmd_dispatch(cli, c, argc - first - 1, argv + first + 1, err);
+}
+
+int runtime_main(const char *prog, int argc, char **argv, struct berth_err *err)
+{
+	struct runtime_cli cli = { .prog = prog };
+	int r = runtime_run(&cli, argc, argv, err);
+
+	free(cli.root);
+	return r;
 }

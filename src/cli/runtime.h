@@ -16,6 +16,7 @@ struct berth_err;
 struct runtime_cli {
 	struct runtime_ctx ctx;
 	const char *prog; /* "berth-runc" or "berth runtime", for help */
+	char *root;       /* --root made absolute; ctx.root points here or at the default */
 };
 
 struct runtime_cmd {

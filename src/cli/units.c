@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util/cleanup.h"
+#include "util/num.h"
 
 /* [0-9]+(.[0-9]+)?, and nothing strtod would add (signs, exponents, hex,
  * "inf", leading spaces). */
@@ -31,35 +32,11 @@ static int parse_decimal(const char *s, double *v, const char **end)
 
 int cli_parse_size(const char *s, int64_t *out)
 {
-	static const char units[] = "kmgtp"; /* 1024^1 .. 1024^5 */
-	const char *p, *unit;
-	double v, mult = 1;
-
 	if (strcmp(s, "-1") == 0) {
 		*out = -1;
 		return 0;
 	}
-	if (parse_decimal(s, &v, &p) < 0)
-		return -1;
-	if (*p == ' ')
-		p++;
-	unit = *p != '\0' ? strchr(units, (char)(*p | 0x20)) : NULL;
-	if (unit != NULL) {
-		for (const char *u = units; u <= unit; u++)
-			mult *= 1024;
-		p++;
-		if (*p == 'i' || *p == 'I')
-			p++;
-	}
-	if (*p == 'b' || *p == 'B')
-		p++;
-	if (*p != '\0')
-		return -1;
-	v *= mult;
-	if (!isfinite(v) || v >= 9223372036854775807.0)
-		return -1;
-	*out = (int64_t)v;
-	return 0;
+	return num_parse_size(s, out) < 0 ? -1 : 0;
 }
 
 int cli_parse_duration(const char *s, struct timespec *out)

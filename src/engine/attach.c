@@ -2,6 +2,7 @@
 #include "engine/attach.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fs.h"
+#include "util/num.h"
 #include "util/unixsock.h"
 
 /* What --sig-proxy forwards: what a user sends a foreground program. */
@@ -240,7 +242,8 @@ int engine_attach_relay(struct engine *e, const char *id, int sock,
 				(void)fs_write_all(fd, buf + 1, (size_t)n - 1, -1);
 			} else if (buf[0] == ATTACH_EXIT) {
 				buf[n] = '\0';
-				*exit_code = atoi(buf + 1);
+				if (num_parse_int(buf + 1, INT_MIN, INT_MAX, exit_code) < 0)
+					*exit_code = 255;
 				ret = 0;
 				break;
 			} else if (buf[0] == ATTACH_DONE) {
@@ -251,7 +254,8 @@ int engine_attach_relay(struct engine *e, const char *id, int sock,
 				buf[n] = '\0';
 				if (engine_remove_handed_over(e, id, &declined) == 0 &&
 				    monitor_io_send(sock, ATTACH_REMOVED, NULL, 0)) {
-					*exit_code = atoi(buf + 1);
+					if (num_parse_int(buf + 1, INT_MIN, INT_MAX, exit_code) < 0)
+						*exit_code = 255;
 					ret = 0;
 					break;
 				}
@@ -270,6 +274,7 @@ int engine_logs_subscribe(struct engine *e, const char *id, int *sock, unsigned 
 {
 	autofree char *path = engine_attach_path(e, id);
 	char want = ATTACH_WANT_LOG, buf[32];
+	uint64_t sz;
 	int fd = unixsock_connect_type(path, SOCK_SEQPACKET);
 	ssize_t n;
 
@@ -281,7 +286,11 @@ int engine_logs_subscribe(struct engine *e, const char *id, int *sock, unsigned 
 		return berth_err_set(err, ECONNRESET, "follow the log of %.12s: no answer", id);
 	}
 	buf[n] = '\0';
-	*size = strtoull(buf + 1, NULL, 10);
+	if (num_parse_u64(buf + 1, 10, UINT64_MAX, &sz) < 0) {
+		close(fd);
+		return berth_err_set(err, EPROTO, "follow the log of %.12s: a bad answer", id);
+	}
+	*size = sz;
 	*sock = fd;
 	return 0;
 }

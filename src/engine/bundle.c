@@ -20,11 +20,12 @@
 #include "util/json.h"
 #include "util/xalloc.h"
 
-static int write_text(const char *dir, const char *name, const char *text, struct berth_err *err)
+static int write_text(const char *dir, const char *name, const char *text, mode_t mode,
+		      struct berth_err *err)
 {
 	autofree char *path = xasprintf("%s/%s", dir, name);
 
-	return fs_write_file_replace(path, text, strlen(text), 0644, err);
+	return fs_write_file_replace(path, text, strlen(text), mode, err);
 }
 
 int engine_build_spec(struct engine *e, const struct engine_create_opts *o, const char *id,
@@ -192,10 +193,12 @@ int engine_bundle_write(struct engine *e, const struct engine_container *c, char
 			  "127.0.1.1\t%s\n",
 			  hostname);
 	hostname_line = xasprintf("%s\n", hostname);
-	if (write_text(dir, "hostname", hostname_line, err) < 0 ||
-	    write_text(dir, "hosts", hosts, err) < 0 ||
-	    write_text(dir, "resolv.conf", resolv, err) < 0 ||
-	    write_text(dir, "config.json", text, err) < 0)
+	/* The three /etc files are bind-mounted, and read by the container's
+	 * users: 0644. The config holds the environment: 0600. */
+	if (write_text(dir, "hostname", hostname_line, 0644, err) < 0 ||
+	    write_text(dir, "hosts", hosts, 0644, err) < 0 ||
+	    write_text(dir, "resolv.conf", resolv, 0644, err) < 0 ||
+	    write_text(dir, "config.json", text, 0600, err) < 0)
 		return -1;
 	*bundle = steal_ptr(dir);
 	return 0;

@@ -22,6 +22,7 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/json.h"
+#include "util/num.h"
 #include "util/path.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -212,12 +213,14 @@ static json_object *host_mount_json(const struct mount_spec *m)
 
 		for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
 			int64_t size;
+			uint64_t mode;
 
 			if (strncmp(w, "size=", 5) == 0 && mount_spec_parse_ram(w + 5, &size) == 0)
 				json_object_object_add(t, "SizeBytes", json_object_new_int64(size));
-			else if (strncmp(w, "mode=", 5) == 0)
-				json_object_object_add(
-				    t, "Mode", json_object_new_int64(strtol(w + 5, NULL, 8)));
+			else if (strncmp(w, "mode=", 5) == 0 &&
+				 num_parse_u64(w + 5, 8, UINT32_MAX, &mode) == 0)
+				json_object_object_add(t, "Mode",
+						       json_object_new_int64((int64_t)mode));
 		}
 		json_object_object_add(o, "TmpfsOptions", t);
 	}

@@ -383,14 +383,18 @@ static bool parse_go_duration(const char *s, double *ns)
 	if (*s == '\0')
 		return false;
 	while (*s != '\0') {
-		char *end;
-		double v;
+		const char *end = s;
+		double v = 0, scale = 1;
 		size_t best_len = 0, best = 0;
 
-		if ((*s < '0' || *s > '9') && *s != '.')
-			return false;
-		v = strtod(s, &end);
-		if (end == s)
+		/* [0-9]*(.[0-9]*)? with a digit somewhere: no sign, exponent,
+		 * hex or "inf", which strtod would take and Go does not. */
+		for (; *end >= '0' && *end <= '9'; end++)
+			v = v * 10 + (*end - '0');
+		if (*end == '.')
+			for (end++; *end >= '0' && *end <= '9'; end++)
+				v += (*end - '0') * (scale /= 10);
+		if (end == s || (end == s + 1 && *s == '.'))
 			return false;
 		for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
 			size_t n = strlen(units[i].unit);
@@ -405,6 +409,9 @@ static bool parse_go_duration(const char *s, double *ns)
 		total += v * units[best].ns;
 		s = end + best_len;
 	}
+	/* Go: "invalid duration" past what an int64 of nanoseconds holds. */
+	if (!(total < 9.2e18))
+		return false;
 	*ns = sign * total;
 	return true;
 }
@@ -452,7 +459,8 @@ int engine_timestamp_parse(const char *s, int64_t now_ns, int64_t *out_ns, struc
 	bool zoned;
 
 	if (strcmp(s, "0") != 0 && parse_go_duration(s, &d)) {
-		*out_ns = now_ns - (int64_t)d;
+		if (__builtin_sub_overflow(now_ns, (int64_t)d, out_ns))
+			return berth_err_set(err, 0, "%s: time out of range", s);
 		return 0;
 	}
 	for (const char *p = s; *p != '\0'; p++)

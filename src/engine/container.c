@@ -3,6 +3,7 @@
  * bundles are bundle.c's. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "util/err.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/path.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -62,16 +64,26 @@ int64_t engine_now_ns(void)
 
 int engine_open(struct store *s, const char *run_root, struct engine *out, struct berth_err *err)
 {
+	autoclose int fd = -1;
+
 	memset(out, 0, sizeof(*out));
 	out->store = s;
-	if (run_root != NULL && run_root[0] != '\0')
-		out->run_root = xstrdup(run_root);
-	else if (strcmp(s->root, STORE_DEFAULT_ROOT) == 0)
+	if (run_root != NULL) {
+		/* Absolute: the monitor and every later command must find the
+		 * same sockets and runtime state, whatever their cwd. */
+		if (path_absolute(run_root, "run root", &out->run_root, err) < 0)
+			return -1;
+	} else if (strcmp(s->root, STORE_DEFAULT_ROOT) == 0) {
 		out->run_root = xstrdup(ENGINE_RUN_ROOT);
-	else
+	} else {
 		out->run_root = xasprintf("%s/run", s->root);
+	}
 	out->runtime_root = xasprintf("%s/runtime", out->run_root);
-	if (fs_mkdir_p(out->runtime_root, 0700, err) < 0) {
+	/* Bundles (the config, with the environment), attach sockets and the
+	 * runtime's state: the store root's rule (store.c), for a run root
+	 * made before with 0755 too. */
+	fd = fs_dir_private(out->run_root, "run root", err);
+	if (fd < 0 || fs_mkdir_p(out->runtime_root, 0700, err) < 0) {
 		engine_close(out);
 		return -1;
 	}
@@ -714,12 +726,13 @@ int engine_stop(struct engine *e, const char *what, int timeout, struct berth_er
 		int64_t t = -1;
 
 		json_get_int64(c.config, "StopTimeout", NULL, &t, err);
-		timeout = t >= 0 ? (int)t : 10;
+		timeout = t >= 0 && t <= INT_MAX ? (int)t : 10;
 	}
 	mark_stopped(e, &c);
 	if (c.state == ENGINE_RUNNING)
 		container_kill(&ctx, c.id, sig, false, err);
-	r = wait_exited(e, c.id, true, timeout * 1000, NULL, err);
+	/* Past 24 days in milliseconds an int overflows: that long is forever. */
+	r = wait_exited(e, c.id, true, timeout <= INT_MAX / 1000 ? timeout * 1000 : -1, NULL, err);
 	if (r == 0) {
 		container_kill(&ctx, c.id, SIGKILL, false, err);
 		r = wait_exited(e, c.id, true, -1, NULL, err);

@@ -24,7 +24,9 @@ struct engine {
 	char *runtime_root; /* run_root/runtime: the OCI runtime's --root */
 };
 
-/* run_root: NULL means /run/berth for the default store, else ROOT/run. */
+/* run_root: NULL means /run/berth for the default store, else ROOT/run; a
+ * relative one is made absolute, an empty one refused. It must belong to
+ * this user and is made 0700. */
 int engine_open(struct store *s, const char *run_root, struct engine *out, struct berth_err *err);
 void engine_close(struct engine *e);
 

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "util/err.h"
+#include "util/num.h"
 
 /* After the init's exit, its output ends as soon as the rest of the pid
  * namespace is gone; don't wait forever for a straggler holding it. */
@@ -43,13 +45,13 @@ bool monitor_io_send(int fd, char kind, const void *buf, size_t len)
 
 int monitor_client_parse(const char *s, struct monitor_client *out)
 {
-	unsigned fd, want;
-	int used = 0;
+	uint64_t fd, want;
 
-	if (sscanf(s, "%u:%u%n", &fd, &want, &used) != 2 || s[used] != '\0' || fd > 65535)
+	if (num_take_u64(&s, 10, 65535, &fd) < 0 || *s++ != ':' ||
+	    num_parse_u64(s, 10, UINT_MAX, &want) < 0)
 		return -1;
 	out->fd = (int)fd;
-	out->want = want;
+	out->want = (unsigned)want;
 	return 0;
 }
 

@@ -16,6 +16,7 @@
  * Runs with SIGCHLD blocked, as a child subreaper: both survive execve. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,19 +24,17 @@
 #include <unistd.h>
 
 #include "engine/monitor-io.h"
+#include "util/num.h"
 
 static long num(const char *s)
 {
-	char *end;
-	long v;
+	int64_t v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *s == '\0' || *end != '\0') {
+	if (num_parse_i64(s, 10, LONG_MIN, LONG_MAX, &v) < 0) {
 		fprintf(stderr, "berth-monitor: bad number: %s\n", s);
 		exit(2);
 	}
-	return v;
+	return (long)v;
 }
 
 /* The rest of a static binary's file pages that setup touched (the C

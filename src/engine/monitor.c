@@ -42,6 +42,7 @@
 #include "util/err.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/num.h"
 #include "util/strv.h"
 #include "util/unixsock.h"
 #include "util/xalloc.h"
@@ -625,8 +626,8 @@ static void close_others(const int *keep, size_t n)
 	int self = d != NULL ? dirfd(d) : -1;
 
 	while (d != NULL && (de = readdir(d)) != NULL) {
-		int fd = atoi(de->d_name);
-		bool kept = fd <= 2 || fd == self || de->d_name[0] == '.';
+		int fd = -1;
+		bool kept = num_parse_int(de->d_name, 0, INT_MAX, &fd) < 0 || fd <= 2 || fd == self;
 
 		for (size_t i = 0; i < n && !kept; i++)
 			kept = keep[i] == fd;
@@ -679,8 +680,7 @@ static int settings_parse(struct monitor *m, char **args, int n)
 {
 	for (int i = 0; i < n; i++) {
 		const char *eq = strchr(args[i], '=');
-		char *end;
-		long long v;
+		int64_t v;
 
 		if (eq == NULL)
 			return -1;
@@ -689,9 +689,7 @@ static int settings_parse(struct monitor *m, char **args, int n)
 			m->bundle = xstrdup(eq + 1);
 			continue;
 		}
-		errno = 0;
-		v = strtoll(eq + 1, &end, 10);
-		if (errno != 0 || end == eq + 1 || *end != '\0')
+		if (num_parse_i64(eq + 1, 10, INT64_MIN, INT64_MAX, &v) < 0)
 			return -1;
 		if (strncmp(args[i], "tty=", 4) == 0)
 			m->set.tty = v != 0;
@@ -762,14 +760,17 @@ static void monitor_setup_main(struct monitor *m, const char *id, int client)
 int engine_monitor_main(int argc, char **argv)
 {
 	struct monitor m = { .listen = -1 };
+	int client;
 
-	if (argc < 6 || strlen(argv[3]) >= sizeof(m.c.id) || settings_parse(&m, argv + 6, argc - 6))
+	if (argc < 6 || strlen(argv[3]) >= sizeof(m.c.id) ||
+	    settings_parse(&m, argv + 6, argc - 6) ||
+	    num_parse_int(argv[4], 0, INT_MAX, &m.sync_fd) < 0 ||
+	    num_parse_int(argv[5], -1, INT_MAX, &client) < 0)
 		return 2;
 	m.root = argv[0];
 	m.driver = argv[1];
 	m.run_root = argv[2];
-	m.sync_fd = atoi(argv[4]);
-	monitor_setup_main(&m, argv[3], atoi(argv[5]));
+	monitor_setup_main(&m, argv[3], client);
 	return 1;
 }
 
@@ -779,18 +780,19 @@ int engine_monitor_main(int argc, char **argv)
 int engine_monitor_exit_main(int argc, char **argv)
 {
 	struct monitor m = { .listen = -1, .sync_fd = -1 };
-	int code;
+	int64_t delay;
+	int code = -1;
 
-	if (argc < 7)
+	if (argc < 7 || num_parse_i64(argv[4], 10, 0, INT64_MAX, &delay) < 0 ||
+	    (strcmp(argv[5], "gone") != 0 && num_parse_int(argv[5], 0, INT_MAX, &code) < 0) ||
+	    num_parse_int(argv[6], -1, INT_MAX, &m.listen) < 0)
 		return 2;
 	m.root = argv[0];
 	m.driver = argv[1];
 	m.run_root = argv[2];
 	m.runtime_root = xasprintf("%s/runtime", m.run_root);
 	snprintf(m.c.id, sizeof(m.c.id), "%s", argv[3]);
-	m.delay_ms = atoll(argv[4]);
-	code = strcmp(argv[5], "gone") == 0 ? -1 : atoi(argv[5]);
-	m.listen = atoi(argv[6]);
+	m.delay_ms = delay;
 	if (m.listen >= 0)
 		fcntl(m.listen, F_SETFD, FD_CLOEXEC);
 	for (int i = 7; i < argc && m.n_clients < MONITOR_MAX_CLIENTS; i++) {
@@ -854,6 +856,22 @@ static char **monitor_argv(struct engine *e, const struct engine_container *c,
 	return argv;
 }
 
+/* "ok PID MONITOR_PID STARTED_NS\n" into v. */
+static bool monitor_answer_ok(const char *msg, int64_t v[3])
+{
+	const char *p = msg + 3;
+	uint64_t x;
+
+	if (strncmp(msg, "ok ", 3) != 0)
+		return false;
+	for (int i = 0; i < 3; i++) {
+		if (num_take_u64(&p, 10, INT64_MAX, &x) < 0 || *p++ != (i < 2 ? ' ' : '\n'))
+			return false;
+		v[i] = (int64_t)x;
+	}
+	return true;
+}
+
 /* The monitor's answer: "ok PID MONITOR_PID STARTED_NS\n", which is
  * recorded here and acknowledged (record_running), or "error CMD_STATUS
  * MSG" (sync_error), recorded as the container's error; a program that
@@ -862,7 +880,7 @@ static int monitor_answer(struct engine *e, const char *id, int fd, struct berth
 {
 	char msg[BERTH_ERR_MSG_MAX + 32] = "";
 	size_t got = 0;
-	long long pid, mon, started;
+	int64_t v[3];
 	int cmd_status = 0, text = 0;
 	struct berth_err ignored;
 
@@ -878,8 +896,8 @@ static int monitor_answer(struct engine *e, const char *id, int fd, struct berth
 			break;
 	}
 	msg[got] = '\0';
-	if (sscanf(msg, "ok %lld %lld %lld\n", &pid, &mon, &started) == 3) {
-		if (engine_record_running(e, id, (pid_t)pid, (pid_t)mon, started, err) < 0)
+	if (monitor_answer_ok(msg, v) && v[0] <= INT_MAX && v[1] <= INT_MAX) {
+		if (engine_record_running(e, id, (pid_t)v[0], (pid_t)v[1], v[2], err) < 0)
 			return -1;
 		if (write(fd, "k", 1) != 1)
 			return berth_err_set(err, errno, "the container's monitor died");

@@ -17,6 +17,7 @@
 
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/num.h"
 #include "util/path.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -82,37 +83,7 @@ int mount_spec_check_volume_name(const char *name, struct berth_err *err)
 
 int mount_spec_parse_ram(const char *s, int64_t *out)
 {
-	static const char units[] = "bkmgtp";
-	char *end;
-	double v;
-	const char *u;
-	int shift = 0;
-
-	if (s == NULL || *s == '\0' || *s == '-' || *s == '+' || *s == ' ')
-		return -1;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s || v < 0)
-		return -1;
-	if (*end != '\0') {
-		u = strchr(units, (char)(*end | 0x20));
-		if (u == NULL)
-			return -1;
-		shift = (int)(u - units) * 10;
-		end++;
-		/* "k", "kb", "kib" (any case); "b" alone takes nothing more. */
-		if (shift > 0 && (*end | 0x20) == 'i')
-			end++;
-		if (shift > 0 && (*end | 0x20) == 'b')
-			end++;
-		if (*end != '\0')
-			return -1;
-	}
-	v *= (double)(UINT64_C(1) << shift);
-	if (v >= 9.2e18)
-		return -1;
-	*out = (int64_t)v;
-	return 0;
+	return num_parse_size(s, out) < 0 ? -1 : 0;
 }
 
 /* ---- -v modes ---- */
@@ -560,13 +531,12 @@ static int mount_field(const char *field, struct mount_spec *m, struct mount_fie
 			return berth_err_set(err, 0, "invalid value for %s: %s", key, val);
 		f->g.tmpfs = true;
 	} else if (strcmp(key, "tmpfs-mode") == 0) {
-		char *end;
+		uint64_t mode;
 
-		errno = 0;
-		f->tmpfs_mode = strtoul(val, &end, 8);
-		if (val[0] == '\0' || val[0] == '-' || *end != '\0' || errno != 0 ||
-		    f->tmpfs_mode > 0xffffffffUL)
+		/* docker: strconv.ParseUint(val, 8, 32) */
+		if (num_parse_u64(val, 8, UINT32_MAX, &mode) < 0)
 			return berth_err_set(err, 0, "invalid value for %s: %s", key, val);
+		f->tmpfs_mode = (unsigned long)mode;
 		f->g.tmpfs = true;
 	} else {
 		return berth_err_set(err, 0, "unexpected key '%s' in '%s'", key, field);

@@ -26,6 +26,7 @@
 #include "util/err.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/num.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -33,22 +34,6 @@
 #define DEVICE_DIR_DEPTH 8     /* how deep a --device directory is walked */
 
 /* ---- small helpers ---------------------------------------------------------- */
-
-/* A whole decimal int64 ("-1", "1024"), nothing around it. */
-static bool parse_i64(const char *s, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	if (*s == '\0' || *s == ' ' || *s == '+')
-		return false;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return false;
-	*out = v;
-	return true;
-}
 
 /* The object at key, added when missing. */
 static json_object *child(json_object *o, const char *key)
@@ -108,6 +93,7 @@ int ocispec_ulimit_parse(const char *s, struct ocispec_ulimit *out, struct berth
 	const char *eq = strchr(s, '='), *vals, *colon;
 	autofree char *soft = NULL;
 	size_t i;
+	int r;
 
 	if (eq == NULL)
 		return berth_err_set(err, 0, "invalid ulimit argument: %s", s);
@@ -125,12 +111,14 @@ int ocispec_ulimit_parse(const char *s, struct ocispec_ulimit *out, struct berth
 				     "two, `soft[:hard]`",
 				     vals);
 	soft = colon != NULL ? xstrndup(vals, (size_t)(colon - vals)) : xstrdup(vals);
-	if (!parse_i64(soft, &out->soft))
-		return berth_err_set(err, 0, "invalid ulimit value \"%s\": not an integer", soft);
+	if ((r = num_parse_i64(soft, 10, INT64_MIN, INT64_MAX, &out->soft)) < 0)
+		return berth_err_set(err, 0, "invalid ulimit value \"%s\": %s", soft,
+				     r == -ERANGE ? "value out of range" : "not an integer");
 	out->hard = out->soft;
-	if (colon != NULL && !parse_i64(colon + 1, &out->hard))
-		return berth_err_set(err, 0, "invalid ulimit value \"%s\": not an integer",
-				     colon + 1);
+	if (colon != NULL &&
+	    (r = num_parse_i64(colon + 1, 10, INT64_MIN, INT64_MAX, &out->hard)) < 0)
+		return berth_err_set(err, 0, "invalid ulimit value \"%s\": %s", colon + 1,
+				     r == -ERANGE ? "value out of range" : "not an integer");
 	if (out->soft < -1 || out->hard < -1)
 		return berth_err_set(err, 0, "invalid ulimit value %s: below -1 (unlimited)", vals);
 	if (ulimit_above(out->soft, out->hard))
@@ -400,28 +388,25 @@ static int cpuset_walk(const char *list, int (*fn)(unsigned a, unsigned b, void 
 	if (*p == '\0')
 		return -1;
 	for (;;) {
-		char *end;
-		unsigned long a, b;
+		uint64_t a, b;
 
-		if (*p < '0' || *p > '9')
+		if (num_take_u64(&p, 10, CPUSET_MAX, &a) < 0)
 			return -1;
-		a = strtoul(p, &end, 10);
 		b = a;
-		if (*end == '-') {
-			p = end + 1;
-			if (*p < '0' || *p > '9')
+		if (*p == '-') {
+			p++;
+			if (num_take_u64(&p, 10, CPUSET_MAX, &b) < 0)
 				return -1;
-			b = strtoul(p, &end, 10);
 		}
-		if (a > CPUSET_MAX || b > CPUSET_MAX || b < a)
+		if (b < a)
 			return -1;
 		if (fn != NULL && fn((unsigned)a, (unsigned)b, data) < 0)
 			return -1;
-		if (*end == '\0')
+		if (*p == '\0')
 			return 0;
-		if (*end != ',')
+		if (*p != ',')
 			return -1;
-		p = end + 1;
+		p++;
 	}
 }
 

@@ -13,6 +13,7 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fs.h"
+#include "util/num.h"
 #include "util/path.h"
 #include "util/xalloc.h"
 
@@ -29,17 +30,10 @@
 /* Decimal digits only, as an id; false for anything else. */
 static bool parse_id(const char *s, uint32_t *out)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	if (s == NULL || *s == '\0')
+	if (num_parse_u64(s, 10, UINT32_MAX, &v) < 0)
 		return false;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > UINT32_MAX)
-			return false;
-	}
 	*out = (uint32_t)v;
 	return true;
 }
@@ -193,9 +187,16 @@ static int resolve_user_at(int rootfd, const char *user_arg, const char *group_a
 	struct group_query gq = { 0 };
 	autofree char *passwd = NULL, *group = NULL, *match_name = NULL, *home = NULL;
 	uint32_t uid_num = 0, gid_num = 0;
+	uint64_t big;
 	bool uid_is_num = parse_id(user_arg, &uid_num);
 	bool gid_is_num = parse_id(group_arg, &gid_num);
 
+	/* Digits too many for an id are no name either (moby/sys/user looks
+	 * 2^64 up as a name, and finds no such user). */
+	if (num_parse_u64(user_arg, 10, UINT32_MAX, &big) == -ERANGE)
+		return id_in_range("user", user_arg, UINT32_MAX, err);
+	if (num_parse_u64(group_arg, 10, UINT32_MAX, &big) == -ERANGE)
+		return id_in_range("group", group_arg, UINT32_MAX, err);
 	if (etc_read(rootfd, "/etc/passwd", &passwd, err) < 0)
 		return -1;
 	pq.name = user_arg[0] != '\0' && !uid_is_num ? user_arg : NULL;

@@ -28,6 +28,7 @@
 #include "util/err.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/num.h"
 #include "util/path.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -622,14 +623,12 @@ static json_object *build_sysctl(void)
 /* A decimal number at *s, advancing *s past it. */
 static bool parse_version_part(const char **s, unsigned long *out)
 {
-	char *end;
+	uint64_t v;
 
-	if (**s < '0' || **s > '9')
+	if (num_take_u64(s, 10, INT_MAX, &v) < 0)
 		return false;
-	errno = 0;
-	*out = strtoul(*s, &end, 10);
-	*s = end;
-	return errno == 0 && *out <= INT_MAX;
+	*out = (unsigned long)v;
+	return true;
 }
 
 /* "4.8" (or "4.8.0", "5.10-rc1"): the major and minor numbers. */

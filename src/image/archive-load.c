@@ -333,15 +333,19 @@ static int add_image(struct loader *l, const char *manifest, const char *manifes
 		     char *const *tags, struct berth_err *err)
 {
 	autofree char *text = NULL;
+	autofree char *what = xasprintf("image config %s", config->digest);
 	autojson json_object *cfg = NULL;
 	autostrv char **diff_ids = NULL;
 	struct store_new_image img = { 0 }, *old;
 	const char *parent = NULL;
 	size_t len;
 
-	if (read_small(l, config, &text, &len, err) < 0 ||
-	    json_parse_text(text, len, config->digest, &cfg, err) < 0)
-		return berth_err_wrap(err, "image config %s", config->digest);
+	if (read_small(l, config, &text, &len, err) < 0)
+		return berth_err_wrap(err, "%s", what);
+	/* Every string of the config (Env, Cmd, Labels, ...), keys too, is
+	 * checked for NUL bytes here, before anything is stored. */
+	if (json_parse_text(text, len, what, &cfg, err) < 0)
+		return -1;
 	if (!json_object_is_type(cfg, json_type_object))
 		return berth_err_set(err, 0, "image config %s: not a JSON object", config->digest);
 	if (image_config_parse(cfg, config->digest, &diff_ids, &img.created, err) < 0)
@@ -511,7 +515,7 @@ static bool sniff_zstd(struct loader *l, const struct entry *e)
 
 static int load_docker_one(struct loader *l, json_object *item, size_t idx, struct berth_err *err)
 {
-	char path[32];
+	char path[48];
 	const char *config_name = NULL;
 	autostrv char **tags = NULL;
 	autostrv char **layer_names = NULL;
@@ -524,15 +528,15 @@ static int load_docker_one(struct loader *l, json_object *item, size_t idx, stru
 	bool any_zstd = false;
 	int r = -1;
 
-	snprintf(path, sizeof(path), "[%zu]", idx);
+	snprintf(path, sizeof(path), "manifest.json[%zu]", idx);
 	if (!json_object_is_type(item, json_type_object))
-		return berth_err_set(err, 0, "manifest.json%s: not an object", path);
+		return berth_err_set(err, 0, "%s: not an object", path);
 	if (json_get_string(item, "Config", path, &config_name, err) < 0 ||
 	    json_get_strv(item, "RepoTags", path, &tags, err) < 0 ||
 	    json_get_strv(item, "Layers", path, &layer_names, err) < 0)
-		return berth_err_wrap(err, "manifest.json");
+		return -1;
 	if (config_name == NULL)
-		return berth_err_set(err, 0, "manifest.json%s.Config is missing", path);
+		return berth_err_set(err, 0, "%s.Config is missing", path);
 	cfg = find_entry(l, config_name);
 	if (cfg == NULL)
 		return berth_err_set(err, ENOENT,
@@ -598,9 +602,10 @@ static int load_docker(struct loader *l, struct berth_err *err)
 	autojson json_object *root = NULL;
 	size_t len, n;
 
-	if (read_small(l, e, &text, &len, err) < 0 ||
-	    json_parse_text(text, len, "manifest.json", &root, err) < 0)
+	if (read_small(l, e, &text, &len, err) < 0)
 		return berth_err_wrap(err, "manifest.json");
+	if (json_parse_text(text, len, "manifest.json", &root, err) < 0)
+		return -1;
 	if (!json_object_is_type(root, json_type_array))
 		return berth_err_set(err, 0, "manifest.json: not a JSON array");
 	n = json_object_array_length(root);

@@ -18,6 +18,7 @@
 #include "util/err.h"
 #include "util/human.h"
 #include "util/json.h"
+#include "util/num.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -148,14 +149,22 @@ static void env_set(json_object *config, const char *key, const char *value)
 static int add_set(json_object *config, const char *field, const char *what, const char *args,
 		   bool ports, struct berth_err *err)
 {
-	json_object *set = NULL, *words = NULL;
+	json_object *set = NULL;
+	autojson json_object *words = NULL;
 	autostrv char **list = NULL;
 
 	if (*args == '[' && json_parse_text(args, strlen(args), what, &words, err) == 0 &&
 	    json_object_is_type(words, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(words); i++)
-			strv_push(&list,
-				  json_object_get_string(json_object_array_get_idx(words, i)));
+		for (size_t i = 0; i < json_object_array_length(words); i++) {
+			char path[32];
+			const char *w;
+
+			snprintf(path, sizeof(path), "[%zu]", i);
+			if (json_string_value(json_object_array_get_idx(words, i), path, &w, err) <
+			    0)
+				return berth_err_wrap(err, "%s", what);
+			strv_push(&list, w);
+		}
 	} else {
 		autofree char *copy = xstrdup(args);
 		char *save = NULL;
@@ -163,7 +172,6 @@ static int add_set(json_object *config, const char *field, const char *what, con
 		for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
 			strv_push(&list, w);
 	}
-	json_object_put(words);
 	if (list == NULL)
 		return berth_err_set(err, 0, "%s needs at least one argument", what);
 	if (!json_object_object_get_ex(config, field, &set) ||
@@ -175,17 +183,16 @@ static int add_set(json_object *config, const char *field, const char *what, con
 		autofree char *key = NULL;
 
 		if (ports) {
-			char *end;
-			const char *slash = strchr(list[i], '/');
-			unsigned long port = strtoul(list[i], &end, 10);
+			const char *end = list[i];
+			uint64_t port;
 
-			if (end == list[i] || port == 0 || port > 65535 ||
-			    (*end != '\0' && *end != '/') ||
-			    (slash != NULL && strcmp(slash, "/tcp") != 0 &&
-			     strcmp(slash, "/udp") != 0 && strcmp(slash, "/sctp") != 0))
+			if (num_take_u64(&end, 10, 65535, &port) < 0 || port == 0 ||
+			    (*end != '\0' && strcmp(end, "/tcp") != 0 && strcmp(end, "/udp") != 0 &&
+			     strcmp(end, "/sctp") != 0))
 				return berth_err_set(err, 0, "EXPOSE: invalid port \"%s\"",
 						     list[i]);
-			key = slash ? xstrdup(list[i]) : xasprintf("%lu/tcp", port);
+			key = xasprintf("%llu%s", (unsigned long long)port,
+					*end != '\0' ? end : "/tcp");
 		} else {
 			key = xstrdup(list[i]);
 		}

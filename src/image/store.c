@@ -17,6 +17,7 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fs.h"
+#include "util/path.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -188,10 +189,46 @@ fail:
 	return -1;
 }
 
+/* berth.db holds every container's config, its environment included:
+ * 0600, whatever the umask, and whatever an older berth (SQLite's 0644)
+ * left. SQLite creates berth.db-wal and -shm with the database's own mode
+ * (unixOpen, findCreateFileMode), so a 0600 database has 0600 companions;
+ * existing ones an older berth made are put right too. Nothing is opened
+ * but a missing database (O_EXCL, so no other connection of this process
+ * can hold POSIX locks on it: closing any fd of a database drops them);
+ * the rest is fstatat and fchmodat, under a root only this user enters. */
+static int store_db_private(struct store *s, struct berth_err *err)
+{
+	static const char *const names[] = { "berth.db", "berth.db-wal", "berth.db-shm" };
+	int fd = openat(s->rootfd, names[0], O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd >= 0)
+		close(fd);
+	else if (errno != EEXIST)
+		return berth_err_set(err, errno, "create %s/%s", s->root, names[0]);
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		struct stat st;
+
+		if (fstatat(s->rootfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT && i > 0)
+				continue;
+			return berth_err_set(err, errno, "stat %s/%s", s->root, names[i]);
+		}
+		if (!S_ISREG(st.st_mode))
+			return berth_err_set(err, 0, "%s/%s: not a regular file", s->root,
+					     names[i]);
+		if ((st.st_mode & 07777) != 0600 && fchmodat(s->rootfd, names[i], 0600, 0) < 0)
+			return berth_err_set(err, errno, "%s/%s: chmod 0600", s->root, names[i]);
+	}
+	return 0;
+}
+
 static int store_open_db(struct store *s, struct berth_err *err)
 {
 	autofree char *path = xasprintf("%s/berth.db", s->root);
 
+	if (store_db_private(s, err) < 0)
+		return -1;
 	if (sqlite3_open_v2(path, &s->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
@@ -232,11 +269,21 @@ static int store_mkdirs(struct store *s, struct berth_err *err)
 	static const char *const dirs[] = { "blobs", "blobs/sha256", "layers", "snapshots", "tmp",
 					    "l",     "containers" };
 
-	if (fs_mkdir_p(s->root, 0700, err) < 0)
-		return berth_err_wrap(err, "store root");
-	s->rootfd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* The root holds berth.db (every container's config, -e secrets
+	 * included), the logs and the images: only its owner may enter, even
+	 * one made before with 0755 (fs_dir_private). docker makes its root
+	 * 0710, group the userns-remap root, which must walk down to a
+	 * container's rootfs. Berth's engine makes no user namespace: all
+	 * below the root is reached by the engine or by the runtime while it
+	 * has the host's capabilities, so 0700 breaks nothing. An engine that
+	 * maps container root to another uid must open the path down to
+	 * snapshots/ID/merged and volumes/NAME/_data to that uid's group
+	 * (0710, as docker), never to others: o+x here lets anyone at the
+	 * WAL. (berth-runc's state root is 0711 for that walk, create.c; its
+	 * config.json is 0600.) */
+	s->rootfd = fs_dir_private(s->root, "store root", err);
 	if (s->rootfd < 0)
-		return berth_err_set(err, errno, "open store root %s", s->root);
+		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
 		if (mkdirat(s->rootfd, dirs[i], 0700) < 0 && errno != EEXIST)
 			return berth_err_set(err, errno, "mkdir %s/%s", s->root, dirs[i]);
@@ -252,19 +299,9 @@ int store_open(const char *root, const char *driver, struct store **out, struct 
 
 	s->rootfd = -1;
 	s->lockfd = -1;
-	if (root == NULL || root[0] == '\0')
-		root = STORE_DEFAULT_ROOT;
-	if (root[0] != '/') {
-		autofree char *cwd = getcwd(NULL, 0);
-
-		if (cwd == NULL) {
-			store_close(s);
-			return berth_err_set(err, errno, "getcwd");
-		}
-		s->root = xasprintf("%s/%s", cwd, root);
-	} else {
-		s->root = xstrdup(root);
-	}
+	if (path_absolute(root != NULL ? root : STORE_DEFAULT_ROOT, "store root", &s->root, err) <
+	    0)
+		goto fail;
 	if (driver != NULL && driver[0] != '\0') {
 		if (snapshot_driver_parse(driver, &s->driver, err) < 0)
 			goto fail;

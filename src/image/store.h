@@ -47,7 +47,10 @@ struct store {
 };
 
 /* Opens (creating when missing) the store at root, migrating the database
- * schema to the current version. driver may be NULL (detected). */
+ * schema to the current version. root NULL is the default; a relative one
+ * is taken against the working directory, an empty one refused. The root
+ * must belong to this user and is made 0700, berth.db and its WAL 0600.
+ * driver may be NULL (detected). */
 int store_open(const char *root, const char *driver, struct store **out, struct berth_err *err);
 void store_close(struct store *s);
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -235,6 +236,23 @@ static int job_converse(struct create_job *j, struct berth_err *err)
 	}
 }
 
+/* fds 3 .. 3+n-1 cross into the container: no more than this process may
+ * have open, so the loop that clears their close-on-exec flag is bounded
+ * and 3 + n cannot overflow. */
+static int preserve_fds_check(int n, struct berth_err *err)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return berth_err_set(err, errno, "getrlimit");
+	if (n < 0 || (rlim_t)n > (rl.rlim_cur > 3 ? rl.rlim_cur - 3 : 0))
+		return berth_err_set(err, 0,
+				     "--preserve-fds %d: more than the %llu open files this "
+				     "process may have",
+				     n, (unsigned long long)rl.rlim_cur);
+	return 0;
+}
+
 int job_spawn(struct create_job *j, const struct spec_process *proc, pid_t join_pid,
 		     struct berth_err *err)
 {
@@ -253,6 +271,8 @@ int job_spawn(struct create_job *j, const struct spec_process *proc, pid_t join_
 	};
 
 	j->exec = join_pid > 0;
+	if (preserve_fds_check(a.preserve_fds, err) < 0)
+		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, j->sync) < 0)
 		return berth_err_set(err, errno, "socketpair");
 	a.sync_fd = j->sync[1];

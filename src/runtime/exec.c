@@ -34,28 +34,37 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/num.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
 /* How long delete waits for a killed container to go away. */
 #define KILL_WAIT_MS 10000
 
+/* uid[:gid]. An id of 2^32-1 is (uid_t)-1, which setresuid(2) reads as
+ * "leave unchanged": the process would keep root. Ids above it used to
+ * wrap, "-1" too. Neither gets through: the bound is the config's. */
 static int parse_user(const char *spec, struct spec_user *u, struct berth_err *err)
 {
-	char *end;
-	unsigned long v = strtoul(spec, &end, 10);
+	const char *p = spec;
+	uint64_t uid, gid = u->gid;
+	int r;
 
-	if (end == spec || (*end != '\0' && *end != ':'))
-		return berth_err_set(err, 0, "--user \"%s\": expected uid[:gid]", spec);
-	u->uid = (uid_t)v;
-	if (*end == ':') {
-		const char *g = end + 1;
-		v = strtoul(g, &end, 10);
-		if (end == g || *end != '\0')
-			return berth_err_set(err, 0, "--user \"%s\": expected uid[:gid]", spec);
-		u->gid = (gid_t)v;
+	if ((r = num_take_u64(&p, 10, SPEC_ID_MAX, &uid)) < 0 || (*p != '\0' && *p != ':'))
+		goto bad;
+	if (*p == ':') {
+		p++;
+		if ((r = num_parse_u64(p, 10, SPEC_ID_MAX, &gid)) < 0)
+			goto bad;
 	}
+	u->uid = (uid_t)uid;
+	u->gid = (gid_t)gid;
 	return 0;
+bad:
+	if (r == -ERANGE)
+		return berth_err_set(err, 0, "--user \"%s\": ids must be in [0, %u]", spec,
+				     SPEC_ID_MAX);
+	return berth_err_set(err, 0, "--user \"%s\": expected uid[:gid]", spec);
 }
 
 /* The process exec runs: a --process file, or the container's own process
@@ -92,9 +101,9 @@ static int exec_process(struct spec *s, const struct exec_opts *o, struct berth_
 				return -1;
 		}
 		for (size_t i = 0; o->additional_gids != NULL && o->additional_gids[i]; i++) {
-			char *end;
-			unsigned long g = strtoul(o->additional_gids[i], &end, 10);
-			if (end == o->additional_gids[i] || *end != '\0' || g > UINT32_MAX - 1)
+			uint64_t g;
+
+			if (num_parse_u64(o->additional_gids[i], 10, SPEC_ID_MAX, &g) < 0)
 				return berth_err_set(err, 0, "--additional-gids \"%s\": not a gid",
 						     o->additional_gids[i]);
 			p->user.additional_gids =

@@ -11,6 +11,7 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/json.h"
+#include "util/num.h"
 #include "util/xalloc.h"
 
 /* <linux/sched/types.h> and glibc's <sched.h> collide; the layout is the
@@ -60,8 +61,13 @@ static int flags_parse(json_object *obj, const char *path, const struct sched_na
 	int r = json_get_array(obj, "flags", path, &arr, err);
 
 	for (size_t k = 0; r > 0 && k < json_object_array_length(arr); k++) {
-		const char *f = json_object_get_string(json_object_array_get_idx(arr, k));
+		json_object *e = json_object_array_get_idx(arr, k);
+		const char *f = NULL;
 		uint64_t v;
+
+		if (json_object_is_type(e, json_type_string) &&
+		    strlen(json_object_get_string(e)) == (size_t)json_object_get_string_len(e))
+			f = json_object_get_string(e);
 		if (!name_find(t, n, f, &v))
 			return berth_err_set(err, 0, "%s.flags[%zu]: unknown flag \"%s\"", path, k,
 					     f ? f : "");
@@ -99,26 +105,22 @@ int sched_cpulist_parse(const char *list, void *set, unsigned long setsize)
 	if (p == NULL || *p == '\0')
 		return -1;
 	while (*p != '\0') {
-		char *end;
-		unsigned long a = strtoul(p, &end, 10), b;
-		if (end == p)
+		uint64_t a, b;
+
+		if (num_take_u64(&p, 10, setsize * 8 - 1, &a) < 0)
 			return -1;
 		b = a;
-		if (*end == '-') {
-			p = end + 1;
-			b = strtoul(p, &end, 10);
-			if (end == p || b < a)
+		if (*p == '-') {
+			p++;
+			if (num_take_u64(&p, 10, setsize * 8 - 1, &b) < 0 || b < a)
 				return -1;
 		}
-		if (b >= setsize * 8)
-			return -1;
-		for (unsigned long c = a; c <= b; c++)
+		for (uint64_t c = a; c <= b; c++)
 			CPU_SET_S(c, setsize, s);
-		if (*end == ',')
-			end++;
-		else if (*end != '\0')
+		if (*p == ',')
+			p++;
+		else if (*p != '\0')
 			return -1;
-		p = end;
 	}
 	return 0;
 }

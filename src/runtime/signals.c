@@ -5,15 +5,15 @@
  * kernel real-time signals for its threads, so "RTMIN" is 34 on Linux, not 32. */
 #include "runtime/signals.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "util/cleanup.h"
+#include "util/num.h"
 
 struct signal_entry {
 	const char *name;
@@ -68,17 +68,12 @@ static const char *const rtmax_names[] = {
 	"SIGRTMAX-30", "SIGRTMAX-31",
 };
 
-/* A decimal number with nothing around it; -1 otherwise. */
+/* A decimal number with nothing around it (no sign); -1 otherwise. */
 static int signal_parse_number(const char *s)
 {
-	char *end;
-	long v;
+	uint64_t v;
 
-	if (!isdigit((unsigned char)s[0]))
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > INT_MAX)
+	if (num_parse_u64(s, 10, INT_MAX, &v) < 0)
 		return -1;
 	return (int)v;
 }

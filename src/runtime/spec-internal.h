@@ -12,8 +12,6 @@ struct spec;
 
 /* Longest JSON path a message names; longer ones are cut. */
 #define SPEC_PATH_MAX 256
-/* (uid_t)-1 means "leave unchanged" to setresuid(), so it is not an id. */
-#define SPEC_ID_MAX (UINT32_MAX - 1)
 
 /* Formats a field's JSON path into buf (SPEC_PATH_MAX bytes). */
 void spec_pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -296,10 +296,14 @@ static int spec_parse_sysctl(json_object *linux_obj, struct spec *s, struct bert
 	s->sysctl = xcalloc((size_t)json_object_object_length(obj) + 1, sizeof(*s->sysctl));
 	json_object_object_foreach(obj, key, val)
 	{
-		if (!json_object_is_type(val, json_type_string))
-			return berth_err_set(err, 0, "linux.sysctl.%s: expected a string", key);
+		char sub[SPEC_PATH_MAX];
+		const char *v;
+
+		spec_pathf(sub, "linux.sysctl.%s", key);
+		if (json_string_value(val, sub, &v, err) < 0)
+			return -1;
 		s->sysctl[i].key = xstrdup(key);
-		s->sysctl[i].value = xstrdup(json_object_get_string(val));
+		s->sysctl[i].value = xstrdup(v);
 		s->n_sysctl = ++i;
 	}
 	return 0;

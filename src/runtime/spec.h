@@ -211,6 +211,10 @@ struct spec {
 /* config.json (and a process.json) is untrusted input; real ones are a few
  * KiB, seccomp-heavy ones a few hundred. */
 #define SPEC_CONFIG_MAX (4u << 20)
+/* The largest uid or gid: (uid_t)-1 means "leave unchanged" to
+ * setresuid(), so it is not an id (nor, for exec --user, a way to keep
+ * root). */
+#define SPEC_ID_MAX (UINT32_MAX - 1)
 
 /* Reads BUNDLE/config.json and parses it. bundle may be relative. */
 /* Parses linux.seccomp when spec_parse_stored deferred it. */

@@ -162,6 +162,27 @@ int fs_mkdir_p(const char *path, mode_t mode, struct berth_err *err)
 	return 0;
 }
 
+int fs_dir_private(const char *path, const char *what, struct berth_err *err)
+{
+	autoclose int fd = -1;
+	struct stat st;
+
+	if (fs_mkdir_p(path, 0700, err) < 0)
+		return berth_err_wrap(err, "%s", what);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return berth_err_set(err, errno, "%s %s", what, path);
+	if (st.st_uid != geteuid())
+		return berth_err_set(
+		    err, 0,
+		    "%s %s belongs to uid %u, not to this user (uid %u): its owner "
+		    "could read every container's environment",
+		    what, path, (unsigned)st.st_uid, (unsigned)geteuid());
+	if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)
+		return berth_err_set(err, errno, "%s %s: chmod 0700", what, path);
+	return steal_fd(&fd);
+}
+
 int fs_rm_rf_at(int parent, const char *name, struct berth_err *err)
 {
 	autoclosedir DIR *d = NULL;

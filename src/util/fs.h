@@ -38,6 +38,13 @@ int fs_write_file_replace(const char *path, const char *data, size_t len, mode_t
 /* mkdir -p; existing directories are fine. */
 int fs_mkdir_p(const char *path, mode_t mode, struct berth_err *err);
 
+/* A directory that holds secrets (a store root, a run root): mkdir -p
+ * (0700), then it must belong to the effective user (else an error: its
+ * owner could open it up again at any time) and is made 0700 when it is
+ * anything else, as a pre-created 0755 one is. Returns an O_DIRECTORY fd
+ * of it, or -1 with err naming `what` and the path. */
+int fs_dir_private(const char *path, const char *what, struct berth_err *err);
+
 /* Removes a directory tree without following symlinks; missing is fine. */
 int fs_rm_rf(const char *path, struct berth_err *err);
 /* The same for a name relative to dirfd. */

@@ -451,3 +451,21 @@ char *path_clean(const char *p)
 	out[len] = '\0';
 	return out;
 }
+
+int path_absolute(const char *p, const char *what, char **out, struct berth_err *err)
+{
+	autofree char *cwd = NULL;
+	autofree char *joined = NULL;
+
+	if (p == NULL || p[0] == '\0')
+		return berth_err_set(err, 0, "%s: an empty path (is a variable unset?)", what);
+	if (p[0] != '/') {
+		cwd = getcwd(NULL, 0);
+		if (cwd == NULL)
+			return berth_err_set(err, errno, "%s %s: the working directory", what, p);
+		joined = xasprintf("%s/%s", cwd, p);
+		p = joined;
+	}
+	*out = path_clean(p);
+	return 0;
+}

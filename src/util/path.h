@@ -41,6 +41,14 @@ int path_mkfile_in_root(int rootfd, const char *path, mode_t mode, struct berth_
  * is ".". A new string. */
 char *path_clean(const char *p);
 
+/* A directory Berth keeps state in, as a user named it (a store root, a
+ * run root): made absolute against the working directory of the moment
+ * and cleaned, so every later command and process, whatever its working
+ * directory, means the same directory. An empty path is an error naming
+ * `what`: an unset variable that expands to "" must not quietly mean the
+ * default store. */
+int path_absolute(const char *p, const char *what, char **out, struct berth_err *err);
+
 /* "/proc/self/fd/N": the name under which the kernel resolves fd itself, so
  * mount(2) can target an fd we resolved safely. Returns buf. */
 const char *path_fd_to_proc(int fd, char buf[static 64]);

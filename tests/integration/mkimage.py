@@ -4,11 +4,16 @@ spec and docker's archive format: good ones, and each kind of bad one.
 
   mkimage.py archive OUT [--format oci|docker] [--name NAME] [--layer TAR]...
                          [--compress none|gzip|zstd] [--gzip-archive]
-                         [--corrupt KIND] [--junk N] [--cmd JSON]
+                         [--corrupt KIND] [--junk N] [--cmd JSON] [--nul WHERE]
   mkimage.py layer KIND OUT       a hostile or special layer tar
 
 Corruptions: blob-digest (a blob's content does not match its name),
 missing-blob, media-type, diff-id, config-digest, size, truncate, garbage.
+
+--nul puts a NUL byte (JSON's \u0000) into one string: tag (the
+docker-archive's RepoTags, or the OCI index's ref.name annotation), env (the
+config's Env), label-key (a key of the config's Labels) or annotation (an
+OCI index annotation Berth does not otherwise read).
 """
 import argparse
 import gzip
@@ -103,6 +108,13 @@ def build_archive(a):
         "history": [{"created": "2024-01-02T03:04:05Z", "created_by": "mkimage layer %d" % i}
                     for i in range(len(layers))],
     }
+    if a.nul == "env":
+        config["config"]["Env"].append("A=b\0c")
+    if a.nul == "label-key":
+        config["config"]["Labels"]["evil\0key"] = "x"
+    name = a.name
+    if a.nul == "tag":
+        name = "rt/bb\0evil:latest"
     cfg = json.dumps(config).encode()
     files = []  # (name, bytes)
     if a.format == "docker":
@@ -117,7 +129,7 @@ def build_archive(a):
             if a.corrupt == "missing-blob" and i == len(stored) - 1:
                 continue
             files.append((n, s))
-        manifest = [{"Config": cname, "RepoTags": [a.name] if a.name else None, "Layers": names}]
+        manifest = [{"Config": cname, "RepoTags": [name] if name else None, "Layers": names}]
         files.append(("manifest.json", json.dumps(manifest).encode()))
     else:
         mt = {"none": "application/vnd.oci.image.layer.v1.tar",
@@ -139,8 +151,10 @@ def build_archive(a):
         blobs[sha(mb)] = mb
         desc = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha(mb),
                 "size": len(mb)}
-        if a.name:
-            desc["annotations"] = {"org.opencontainers.image.ref.name": a.name}
+        if name:
+            desc["annotations"] = {"org.opencontainers.image.ref.name": name}
+        if a.nul == "annotation":
+            desc.setdefault("annotations", {})["org.example.note"] = "a\0b"
         index = {"schemaVersion": 2, "manifests": [desc]}
         files.append(("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'))
         files.append(("index.json", json.dumps(index).encode()))
@@ -181,6 +195,7 @@ def main():
     ar.add_argument("--corrupt")
     ar.add_argument("--junk", type=int, default=0)
     ar.add_argument("--cmd", default='["/bin/sh"]')
+    ar.add_argument("--nul", choices=["tag", "env", "label-key", "annotation"])
     ly = sub.add_parser("layer")
     ly.add_argument("kind")
     ly.add_argument("out")

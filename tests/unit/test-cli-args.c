@@ -1,5 +1,6 @@
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/args.h"
 #include "cli/units.h"
@@ -85,6 +86,47 @@ static void test_durations(void)
 	CHECK(cli_parse_duration("-1s", &ts) < 0, "negative");
 }
 
+/* Int flags refuse what does not fit, with one line naming the flag and
+ * the value, in Go's flag words (runc) or pflag's (docker). */
+static void test_int_flags(void)
+{
+	static const struct {
+		const char *value;
+		unsigned flags;
+		const char *want;
+	} cases[] = {
+		{ "18446744073709551617", 0,
+		  "invalid value \"18446744073709551617\" for flag --preserve-fds: value out of "
+		  "range" },
+		{ "2147483648", 0,
+		  "invalid value \"2147483648\" for flag --preserve-fds: value out of range" },
+		{ "12abc", 0, "invalid value \"12abc\" for flag --preserve-fds: invalid syntax" },
+		{ "", 0, "invalid value \"\" for flag --preserve-fds: invalid syntax" },
+		{ " 1", 0, "invalid value \" 1\" for flag --preserve-fds: invalid syntax" },
+		{ "18446744073709551617", CLI_ARGS_POSIX,
+		  "invalid argument \"18446744073709551617\" for \"--preserve-fds\" flag: "
+		  "strconv.ParseInt: parsing \"18446744073709551617\": value out of range" },
+		{ "-1", CLI_ARGS_POSIX,
+		  "invalid argument \"-1\" for \"--preserve-fds\" flag: must not be negative" },
+		{ "12abc", CLI_ARGS_POSIX,
+		  "invalid argument \"12abc\" for \"--preserve-fds\" flag: strconv.ParseInt: "
+		  "parsing \"12abc\": invalid syntax" },
+	};
+	struct berth_err err = { 0 };
+	struct opts o;
+	char **pos = NULL;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r = PARSE(cases[i].flags, "--preserve-fds", cases[i].value);
+
+		CHECK(r < 0 && strcmp(err.msg, cases[i].want) == 0, "int flag \"%s\": %s",
+		      cases[i].value, err.msg);
+	}
+	CHECK(PARSE(CLI_ARGS_POSIX, "--preserve-fds=2147483647") == 0 && o.fds == 2147483647,
+	      "int flag INT_MAX");
+	free(pos);
+}
+
 int main(void)
 {
 	struct berth_err err = { 0 };
@@ -147,6 +189,7 @@ int main(void)
 	CHECK(r < 0, "non-numeric int: %s", err.msg);
 	r = PARSE(0, "--preserve-fds", "-1");
 	CHECK(r < 0, "negative int: %s", err.msg);
+	test_int_flags();
 	r = PARSE(0, "--detach=maybe");
 	CHECK(r < 0, "bad bool: %s", err.msg);
 

@@ -66,6 +66,18 @@ static void test_timestamps(void)
 	CHECK(!ok, "month 13 refused");
 	ts("", now, &ok);
 	CHECK(!ok, "empty refused");
+	/* Out of range: an error, never a cast of a double past int64. */
+	ts("99999999999999999999h", now, &ok);
+	CHECK(!ok, "a duration past int64 nanoseconds refused");
+	ts("-2500000h", now, &ok);
+	CHECK(!ok, "now minus a duration that overflows refused");
+	ts("1e3s", now, &ok);
+	CHECK(!ok, "no exponent in a Go duration");
+	CHECK(ts(".5s", now, &ok) == now - 500000000LL && ok, ".5s, as Go takes it");
+	ts(".s", now, &ok);
+	CHECK(!ok, "a dot alone is no number");
+	ts("99999999999999999999999", now, &ok);
+	CHECK(!ok, "unix seconds past int64 refused");
 }
 
 static void test_cpu_percent(void)

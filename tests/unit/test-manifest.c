@@ -284,6 +284,12 @@ static void test_index(void)
 		  "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" MT_OCI_MANIFEST
 		  "\",\"digest\":\"sha256:xyz\",\"size\":1}]}",
 		  "manifests[0].digest" },
+		{ "a NUL in a ref.name annotation",
+		  "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" MT_OCI_MANIFEST
+		  "\",\"digest\":\"" D_M "\",\"size\":1,\"annotations\":{\"" ANNOTATION_REF_NAME
+		  "\":\"rt/bb\\u0000evil:latest\"}}]}",
+		  "index.json: manifests[0].annotations." ANNOTATION_REF_NAME
+		  ": contains a NUL byte" },
 		{ "platform os not a string",
 		  "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" MT_OCI_MANIFEST
 		  "\",\"digest\":\"" D_M "\",\"size\":1,\"platform\":{\"os\":7}}]}",

@@ -63,6 +63,10 @@ static void test_ulimits(void)
 					   "20 > 10");
 	check_ulimit_error("nofile=-1:10", "-1 > 10");
 	check_ulimit_error("nofile=-2", "below -1");
+	check_ulimit_error("nofile=18446744073709551617",
+			   "invalid ulimit value \"18446744073709551617\": value out of range");
+	check_ulimit_error("nofile=1:99999999999999999999",
+			   "invalid ulimit value \"99999999999999999999\": value out of range");
 }
 
 static void check_device(const char *in, const char *host, const char *ctr, const char *perms)
@@ -255,6 +259,14 @@ static void test_cli_flags(void)
 			"invalid argument \"99999999999999999999\" for \"--pids-limit\" flag: "
 			"strconv.ParseInt: parsing \"99999999999999999999\": value out of range",
 			"cli: --pids-limit too big");
+	check_cli_error(&(struct create_resources_cli){ .cpu_shares = "-1" },
+			"invalid argument \"-1\" for \"-c, --cpu-shares\" flag: shares: invalid "
+			"argument",
+			"cli: --cpu-shares -1, as docker's daemon refuses it");
+	check_cli_error(&(struct create_resources_cli){ .shm_size = "18446744073709551617" },
+			"invalid argument \"18446744073709551617\" for \"--shm-size\" flag: "
+			"invalid size: '18446744073709551617'",
+			"cli: --shm-size 2^64+1");
 	check_cli_error(&(struct create_resources_cli){ .ulimits = STRV("nofile=1", "x") },
 			"invalid argument \"x\" for \"--ulimit\" flag: invalid ulimit argument: x",
 			"cli: --ulimit x");

@@ -275,9 +275,16 @@ static void test_users(void)
 	check_user(rootfs, "3000000000",
 		   "error: user 3000000000: ids must be in range 0-2147483647",
 		   "user: uid out of range");
+	/* moby/sys/user: Atoi takes it (a Go int is 64 bits), then ErrRange. */
 	check_user(rootfs, "4294967296",
-		   "error: unable to find user 4294967296: no matching entries in passwd file",
-		   "user: a number beyond 32 bits is a name");
+		   "error: user 4294967296: ids must be in range 0-2147483647",
+		   "user: a number beyond 32 bits is out of range, not a name");
+	check_user(rootfs, "18446744073709551617",
+		   "error: user 18446744073709551617: ids must be in range 0-2147483647",
+		   "user: 2^64+1 is out of range, not wrapped to 1");
+	check_user(rootfs, "0:18446744073709551616",
+		   "error: group 18446744073709551616: ids must be in range 0-2147483647",
+		   "user: group 2^64 is out of range, not wrapped to 0");
 
 	/* /etc/passwd a symlink to a file outside the root: resolved inside
 	 * the root, where the target does not exist, so the outside file's

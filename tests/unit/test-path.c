@@ -201,6 +201,28 @@ static void check_mkfile(void)
 	CHECK_STR(path_fd_to_proc(7, proc), "/proc/self/fd/7", "fd to proc path");
 }
 
+/* State directories named by users become absolute against the working
+ * directory; an empty name is refused. */
+static void check_absolute(void)
+{
+	struct berth_err err = { 0 };
+	autofree char *cwd = getcwd(NULL, 0);
+	autofree char *want = xasprintf("%s/store", cwd);
+	char *out = NULL;
+
+	CHECK(path_absolute("/var/lib/berth/", "--root", &out, &err) == 0, "absolute");
+	CHECK_STR(out, "/var/lib/berth", "absolute, cleaned");
+	free(out);
+	out = NULL;
+	CHECK(path_absolute("./x/../store", "--root", &out, &err) == 0, "relative");
+	CHECK_STR(out, want, "relative, against the working directory");
+	free(out);
+	out = NULL;
+	CHECK(path_absolute("", "--root", &out, &err) < 0 && out == NULL, "empty refused");
+	CHECK_STR(err.msg, "--root: an empty path (is a variable unset?)", "empty: the message");
+	CHECK(path_absolute(NULL, "BERTH_ROOT", &out, &err) < 0, "NULL refused");
+}
+
 int main(void)
 {
 	struct berth_err err;
@@ -213,6 +235,7 @@ int main(void)
 	check_create("walk", path_openat_in_root_walk);
 	check_mkdir_all();
 	check_mkfile();
+	check_absolute();
 
 	/* The host file the escaping links aim at is untouched and nothing
 	 * was created next to the root. */

@@ -17,6 +17,7 @@
 #include "util/mountinfo.h"
 #include "util/output.h"
 #include "util/quote.h"
+#include "util/num.h"
 #include "util/strv.h"
 #include "util/unixsock.h"
 #include "util/xalloc.h"
@@ -44,6 +45,67 @@ static void test_err(void)
 	err.cmd_status = 126;
 	berth_err_clear(&err);
 	CHECK(err.cmd_status == 0, "cmd_status reset by clear");
+}
+
+/* A "\u0000" parse error, or NULL when the text parses. */
+static const char *nul_parse(const char *text)
+{
+	static struct berth_err err;
+	json_object *o = NULL;
+
+	if (json_parse_text(text, strlen(text), "manifest.json", &o, &err) == 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return err.msg;
+}
+
+/* Strings with a NUL byte: refused by the parser (keys too) and by every
+ * string accessor, each naming the JSON path. */
+static void test_json_nul(void)
+{
+	struct berth_err err = { 0 };
+	json_object *o;
+	const char *s = "untouched";
+	char **v = NULL;
+	size_t len = 0;
+
+	CHECK_STR(nul_parse("[{\"RepoTags\":[\"rt/bb\\u0000evil:latest\"]}]"),
+		  "manifest.json[0].RepoTags[0]: contains a NUL byte", "parse: a NUL in a tag");
+	CHECK_STR(nul_parse("{\"config\":{\"Env\":[\"A=b\\u0000c\"]}}"),
+		  "manifest.json: config.Env[0]: contains a NUL byte", "parse: a NUL in Env");
+	CHECK_STR(nul_parse("{\"Labels\":{\"a\\u0000b\":\"x\"}}"),
+		  "manifest.json: an object key contains a NUL byte", "parse: a NUL in a key");
+	CHECK_STR(nul_parse("\"\\u0000\""), "manifest.json: contains a NUL byte",
+		  "parse: a NUL in a top-level string");
+	CHECK(nul_parse("[\"\\\\u0000\"]") == NULL, "parse: an escaped backslash then u0000");
+	CHECK(nul_parse("[\"\\\\\\u0000\"]") != NULL, "parse: three backslashes, a NUL");
+	CHECK(nul_parse("[\"u0000\", \"\\u0001\"]") == NULL, "parse: no NUL");
+
+	/* Objects that came another way: the accessors check too. */
+	o = json_object_new_object();
+	json_object_object_add(o, "tag", json_object_new_string_len("rt/bb\0evil", 10));
+	json_object_object_add(o, "tags", json_object_new_array());
+	json_object_array_add(json_object_object_get(o, "tags"), json_object_new_string("ok"));
+	json_object_array_add(json_object_object_get(o, "tags"),
+			      json_object_new_string_len("a\0b", 3));
+	CHECK(json_get_string(o, "tag", "manifest.json[0]", &s, &err) == -1 &&
+		  strcmp(s, "untouched") == 0,
+	      "json_get_string refuses a NUL");
+	CHECK_STR(err.msg, "manifest.json[0].tag: contains a NUL byte",
+		  "json_get_string: the path");
+	CHECK(json_get_strv(o, "tags", "manifest.json[0]", &v, &err) == -1 && v == NULL,
+	      "json_get_strv refuses a NUL");
+	CHECK_STR(err.msg, "manifest.json[0].tags[1]: contains a NUL byte",
+		  "json_get_strv: the path");
+	CHECK(json_string_value(json_object_object_get(o, "tag"), "linux.sysctl.x", &s, &err) ==
+		      -1 &&
+		  strcmp(err.msg, "linux.sysctl.x: contains a NUL byte") == 0,
+	      "json_string_value refuses a NUL: %s", err.msg);
+	CHECK(json_get_bytes(o, "tag", NULL, &s, &len, &err) == 1 && len == 10 &&
+		  memcmp(s, "rt/bb\0evil", 10) == 0,
+	      "json_get_bytes hands out the bytes and their length");
+	json_object_put(o);
 }
 
 static void test_json(void)
@@ -86,6 +148,7 @@ static void test_json(void)
 	      "truncated: %s", err.msg);
 	CHECK(json_parse_text("{} {}", 5, "config.json", &o, &err) == -1, "trailing document");
 	CHECK(json_parse_text("[1,]", 4, "f", &o, &err) == -1, "syntax error: %s", err.msg);
+	test_json_nul();
 }
 
 static void test_fs(void)
@@ -340,6 +403,113 @@ static void test_output(void)
 	fs_rm_rf(dir, &err);
 }
 
+static void test_num(void)
+{
+	int64_t i = 7;
+	uint64_t u = 7;
+	int n = 7;
+
+	CHECK(num_parse_i64("42", 10, INT64_MIN, INT64_MAX, &i) == 0 && i == 42, "i64 42");
+	CHECK(num_parse_i64("-42", 10, INT64_MIN, INT64_MAX, &i) == 0 && i == -42, "i64 -42");
+	CHECK(num_parse_i64("+42", 10, INT64_MIN, INT64_MAX, &i) == 0 && i == 42,
+	      "i64 +42, as Go's ParseInt");
+	CHECK(num_parse_i64("9223372036854775807", 10, INT64_MIN, INT64_MAX, &i) == 0 &&
+		  i == INT64_MAX,
+	      "i64 max");
+	CHECK(num_parse_i64("-9223372036854775808", 10, INT64_MIN, INT64_MAX, &i) == 0 &&
+		  i == INT64_MIN,
+	      "i64 min");
+	i = 7;
+	CHECK(num_parse_i64("9223372036854775808", 10, INT64_MIN, INT64_MAX, &i) == -ERANGE &&
+		  i == 7,
+	      "i64 max + 1: range, *out untouched");
+	CHECK(num_parse_i64("-9223372036854775809", 10, INT64_MIN, INT64_MAX, &i) == -ERANGE,
+	      "i64 min - 1: range");
+	CHECK(num_parse_i64("18446744073709551617", 10, INT64_MIN, INT64_MAX, &i) == -ERANGE,
+	      "2^64+1: range, not wrapped");
+	CHECK(num_parse_i64("99999999999999999999", 10, INT64_MIN, INT64_MAX, &i) == -ERANGE,
+	      "20 nines: range, not clamped");
+	CHECK(num_parse_i64("999999999999999999999999999999999999", 10, INT64_MIN, INT64_MAX, &i) ==
+		  -ERANGE,
+	      "36 nines: range");
+	CHECK(num_parse_i64("12abc", 10, INT64_MIN, INT64_MAX, &i) == -EINVAL, "12abc: syntax");
+	CHECK(num_parse_i64("99999999999999999999x", 10, INT64_MIN, INT64_MAX, &i) == -EINVAL,
+	      "overflow then junk: syntax");
+	CHECK(num_parse_i64("", 10, INT64_MIN, INT64_MAX, &i) == -EINVAL, "empty: syntax");
+	CHECK(num_parse_i64("-", 10, INT64_MIN, INT64_MAX, &i) == -EINVAL, "a sign alone");
+	CHECK(num_parse_i64(" 1", 10, INT64_MIN, INT64_MAX, &i) == -EINVAL, "leading blank");
+	CHECK(num_parse_i64("1 ", 10, INT64_MIN, INT64_MAX, &i) == -EINVAL, "trailing blank");
+	CHECK(num_parse_i64("1\n", 10, INT64_MIN, INT64_MAX, &i) == -EINVAL, "trailing newline");
+	CHECK(num_parse_i64("--1", 10, INT64_MIN, INT64_MAX, &i) == -EINVAL, "two signs");
+	CHECK(num_parse_i64("0x10", 10, INT64_MIN, INT64_MAX, &i) == -EINVAL, "no hex prefix");
+	CHECK(num_parse_i64("1e3", 10, INT64_MIN, INT64_MAX, &i) == -EINVAL, "no exponent");
+	CHECK(num_parse_i64(NULL, 10, INT64_MIN, INT64_MAX, &i) == -EINVAL, "NULL");
+	CHECK(num_parse_i64("5", 10, 0, 4, &i) == -ERANGE, "above max");
+	CHECK(num_parse_i64("-1", 10, 0, 4, &i) == -ERANGE, "below min");
+	CHECK(num_parse_i64("-1", 10, -1, 4, &i) == 0 && i == -1, "-1 when allowed");
+	CHECK(num_parse_i64("755", 8, 0, 07777, &i) == 0 && i == 0755, "octal");
+	CHECK(num_parse_i64("8", 8, 0, 07777, &i) == -EINVAL, "8 is no octal digit");
+	CHECK(num_parse_i64("ff", 16, 0, 255, &i) == 0 && i == 255, "hex");
+	CHECK(num_parse_i64("1", 7, 0, 255, &i) == -EINVAL, "unsupported base");
+
+	CHECK(num_parse_u64("18446744073709551615", 10, UINT64_MAX, &u) == 0 && u == UINT64_MAX,
+	      "u64 max");
+	CHECK(num_parse_u64("18446744073709551616", 10, UINT64_MAX, &u) == -ERANGE,
+	      "u64 max + 1: range");
+	CHECK(num_parse_u64("-1", 10, UINT64_MAX, &u) == -EINVAL, "u64 -1: syntax, not wrapped");
+	CHECK(num_parse_u64("+1", 10, UINT64_MAX, &u) == -EINVAL, "u64 takes no sign");
+	CHECK(num_parse_u64("65536", 10, 65535, &u) == -ERANGE, "u64 above max");
+
+	CHECK(num_parse_int("2147483647", 0, INT32_MAX, &n) == 0 && n == 2147483647, "int max");
+	CHECK(num_parse_int("2147483648", 0, INT32_MAX, &n) == -ERANGE, "int max + 1");
+	CHECK(num_parse_int("-2147483648", INT32_MIN, INT32_MAX, &n) == 0 && n == INT32_MIN,
+	      "int min");
+	{
+		const char *list = "0-3,7", *p = list;
+
+		CHECK(num_take_u64(&p, 10, 1024, &u) == 0 && u == 0 && *p == '-',
+		      "take 0 of 0-3,7");
+		p++;
+		CHECK(num_take_u64(&p, 10, 1024, &u) == 0 && u == 3 && *p == ',', "take 3");
+		p = "18446744073709551617,1";
+		CHECK(num_take_u64(&p, 10, UINT64_MAX, &u) == -ERANGE, "take 2^64+1: range");
+		p = "0000000000000000000000000000000042x";
+		CHECK(num_take_u64(&p, 10, 100, &u) == 0 && u == 42 && *p == 'x',
+		      "take: leading zeros do not overflow");
+		p = "-1";
+		CHECK(num_take_u64(&p, 10, 100, &u) == -EINVAL, "take: no sign");
+	}
+	{
+		int64_t v = 0;
+
+		CHECK(num_parse_size("1024", &v) == 0 && v == 1024, "size 1024");
+		CHECK(num_parse_size("64m", &v) == 0 && v == 64 << 20, "size 64m");
+		CHECK(num_parse_size("1.5g", &v) == 0 && v == (int64_t)3 << 29, "size 1.5g");
+		CHECK(num_parse_size("512KiB", &v) == 0 && v == 512 << 10, "size 512KiB");
+		CHECK(num_parse_size("1 k", &v) == 0 && v == 1024, "size with a blank");
+		CHECK(num_parse_size("100b", &v) == 0 && v == 100, "size 100b");
+		CHECK(num_parse_size("9007199254740993", &v) == 0 && v == 9007199254740993,
+		      "size 2^53+1: exact, no trip through a double");
+		CHECK(num_parse_size("9223372036854775807", &v) == 0 && v == INT64_MAX,
+		      "size INT64_MAX");
+		CHECK(num_parse_size("9223372036854775808", &v) == -ERANGE, "size INT64_MAX + 1");
+		CHECK(num_parse_size("18446744073709551617", &v) == -ERANGE, "size 2^64+1");
+		CHECK(num_parse_size("8388608t", &v) == -ERANGE, "size 2^23 TiB overflows");
+		CHECK(num_parse_size("8388607.99t", &v) == 0 && v > 0, "size just below");
+		CHECK(num_parse_size("12abc", &v) == -EINVAL, "size 12abc");
+		CHECK(num_parse_size("", &v) == -EINVAL, "size empty");
+		CHECK(num_parse_size("-1", &v) == -EINVAL, "size -1");
+		CHECK(num_parse_size("nan", &v) == -EINVAL, "size nan");
+		CHECK(num_parse_size("inf", &v) == -EINVAL, "size inf");
+		CHECK(num_parse_size("0x10", &v) == -EINVAL, "size hex");
+		CHECK(num_parse_size("1e9", &v) == -EINVAL, "size exponent");
+		CHECK(num_parse_size("1.", &v) == -EINVAL, "size 1.");
+		CHECK(num_parse_size(".5k", &v) == -EINVAL, "size .5k");
+	}
+	CHECK_STR(num_strerror(-ERANGE), "value out of range", "strconv's range words");
+	CHECK_STR(num_strerror(-EINVAL), "invalid syntax", "strconv's syntax words");
+}
+
 int main(void)
 {
 	test_err();
@@ -350,5 +520,6 @@ int main(void)
 	test_mountinfo();
 	test_quote();
 	test_output();
+	test_num();
 	return TEST_DONE();
 }

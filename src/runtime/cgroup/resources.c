@@ -371,6 +371,10 @@ static int parse_unified(json_object *res, const char *path, struct cgroup_resou
 		if (val == NULL || !json_object_is_type(val, json_type_string))
 			return berth_err_set(err, EINVAL, "%s.unified.%s: expected a string", path,
 					     key);
+		if (memchr(json_object_get_string(val), '\0',
+			   (size_t)json_object_get_string_len(val)) != NULL)
+			return berth_err_set(err, EINVAL, "%s.unified.%s: contains a NUL byte",
+					     path, key);
 		r->unified[i].key = xstrdup(key);
 		r->unified[i].value = xstrdup(json_object_get_string(val));
 		r->n_unified = ++i;
