@@ -75,11 +75,22 @@ bool engine_monitor_alive(pid_t pid, const char *id)
 	if (close_paren == NULL || close_paren[1] != ' ' || close_paren[2] == 'Z' ||
 	    close_paren[2] == 'X')
 		return false;
-	/* Every program of the monitor has the id in its command line. */
+	/* Every program of the monitor has the id in its command line. While
+	 * the monitor executes its next program, the kernel shows the new
+	 * one's command line empty until the arguments are laid out (between
+	 * exec_mmap and create_elf_tables): empty is "look again", or a
+	 * restart would take the monitor for lost and start over a run
+	 * directory it is about to remove (found by CI). */
 	free(path);
 	path = xasprintf("/proc/%d/cmdline", (int)pid);
-	if (fs_read_file(path, 1 << 16, &cmdline, &len, &ignored) < 0)
-		return false;
+	for (int tries = 0;; tries++) {
+		if (fs_read_file(path, 1 << 16, &cmdline, &len, &ignored) < 0)
+			return false;
+		if (len > 0 || tries == 100)
+			break;
+		free(steal_ptr(cmdline));
+		usleep(1000);
+	}
 	for (size_t i = 0; i < len; i += strlen(cmdline + i) + 1)
 		if (strcmp(cmdline + i, id) == 0)
 			return true;
