@@ -214,9 +214,11 @@ int runtime_check_create(const struct runtime_cli *cli, struct berth_err *err)
 	return 0;
 }
 
+/* exec joins a running container; create and run decide once the config
+ * is read (runtime/create.c, create_needs_seal). */
 static bool enters_container(const char *cmd)
 {
-	return strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "exec") == 0;
+	return strcmp(cmd, "exec") == 0;
 }
 
 static int runtime_run(struct runtime_cli *cli, int argc, char **argv, struct berth_err *err)
@@ -237,8 +239,8 @@ static int runtime_run(struct runtime_cli *cli, int argc, char **argv, struct be
 		printf("%s version %s\nspec: 1.2.0\n", cli->prog, BERTH_VERSION);
 		return 0;
 	}
-	/* Before anything else: the commands that put a process into a
-	 * container run from a sealed copy of this binary (exeseal.h). */
+	/* Before anything else: exec, which puts a process into a running
+	 * container, runs from a sealed copy of this binary (exeseal.h). */
 	if (rest[0] != NULL && enters_container(rest[0]) && exeseal_reexec(err) < 0)
 		return -1;
 	if (runtime_setup(cli, &g, err) < 0)

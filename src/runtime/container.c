@@ -426,12 +426,18 @@ int container_run(const struct runtime_ctx *ctx, const struct create_opts *o, bo
 	autoclose int master = -1;
 	int r = -1;
 
+	struct create_opts run_opts = *o;
+
 	/* One process does it all, so the config parsed and the state made
-	 * by create serve start and delete too. */
-	if (create_begin(ctx, o, &j, detach ? NULL : &proxy_end, err) < 0)
+	 * by create serve start and delete too. The state is saved once the
+	 * container's program runs: until then no `exec` can find the
+	 * container, so no process joins its pid namespace while its init is
+	 * still this runtime (create_needs_seal). */
+	run_opts.run = true;
+	if (create_begin(ctx, &run_opts, &j, detach ? NULL : &proxy_end, err) < 0)
 		goto out;
 	if ((proxy_end >= 0 && terminal_recv_fd(proxy_end, &master, err) < 0) ||
-	    start_loaded(ctx, &j.st, j.s, err) < 0) {
+	    start_loaded(ctx, &j.st, j.s, err) < 0 || state_save(ctx->root, &j.st, err) < 0) {
 		job_undo(&j);
 		goto out;
 	}

@@ -24,6 +24,7 @@ struct create_opts {
 	bool no_pivot;
 	bool no_new_keyring;
 	int preserve_fds;	/* fds 3..3+N-1 passed to the container */
+	bool run;		/* started at once (`run`): state saved once it runs */
 };
 
 struct exec_opts {

@@ -27,6 +27,7 @@
 #include "runtime/hooks.h"
 #include "runtime/idmap.h"
 #include "runtime/netdev.h"
+#include "runtime/exeseal.h"
 #include "runtime/process.h"
 #include "runtime/rootfs.h"
 #include "runtime/seccomp.h"
@@ -370,7 +371,7 @@ static int create_job_run(struct create_job *j, int *proxy_end, struct berth_err
 	j->st.start_time = state_proc_start_time(j->init);
 	j->st.created = state_now_rfc3339();
 	j->st.cgroup = j->cg != NULL ? cgroup_to_json(j->cg) : NULL;
-	if (state_save(j->ctx->root, &j->st, err) < 0)
+	if (!j->o->run && state_save(j->ctx->root, &j->st, err) < 0)
 		return -1;
 	if (j->o->pid_file != NULL && write_pid_file(j->o->pid_file, j->init, err) < 0)
 		return -1;
@@ -385,6 +386,19 @@ void job_init(struct create_job *j, const struct runtime_ctx *ctx,
 	j->o = o;
 	j->s = s;
 	j->sync[0] = j->sync[1] = j->console_fd = j->fifo_fd = -1;
+}
+
+/* Whether this runtime must run from a sealed copy of its binary before it
+ * makes the container (runtime/exeseal.h): unless no process of any
+ * container can see the container's process while it is still this
+ * binary. That holds for `run` into a new pid namespace: the process is
+ * pid 1 of a namespace nothing else is in, and the state that `exec`
+ * needs to join it is saved only once its program runs (container_run).
+ * A `create` waits for `start` in plain sight of `exec`, and a shared or
+ * joined pid namespace has other processes in it: those are sealed. */
+static bool create_needs_seal(const struct create_opts *o, const struct spec *s)
+{
+	return !(o->run && s->ns[SPEC_NS_PID].present && s->ns[SPEC_NS_PID].path == NULL);
 }
 
 /* Validates, loads the bundle's config and runs the create job; on success
@@ -403,6 +417,10 @@ int create_begin(const struct runtime_ctx *ctx, const struct create_opts *o,
 	runtime_seccomp_cache(ctx);
 	if (spec_load(o->bundle != NULL ? o->bundle : ".", &s, err) < 0)
 		return -1;
+	if (create_needs_seal(o, s) && exeseal_reexec(err) < 0) {
+		spec_free(s);
+		return -1;
+	}
 	j->s = s;
 	j->owns_spec = true;
 	if (create_job_run(j, proxy_end, err) < 0) {
