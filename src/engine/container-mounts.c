@@ -19,6 +19,7 @@
 #include "engine/engine.h"
 #include "engine/volume.h"
 #include "image/store.h"
+#include "runtime/mounts.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/json.h"
@@ -34,22 +35,6 @@ static bool at_or_below(const char *path, const char *dir)
 	size_t n = strlen(dir);
 
 	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
-/* The files lxcfs emulates: the only mounts the runtime allows inside
- * /proc (runtime/rootfs.c), refused here first, before anything is made. */
-static bool lxcfs_file(const char *dest)
-{
-	static const char *const files[] = {
-		"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",
-		"/proc/swaps",	 "/proc/uptime",    "/proc/loadavg", "/proc/slabinfo",
-		"/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
-		if (strcmp(dest, files[i]) == 0)
-			return true;
-	return false;
 }
 
 /* Where no mount may go. An image is not trusted with the container's
@@ -70,7 +55,9 @@ static int check_destination(const struct mount_spec *ms, struct berth_err *err)
 				     "image VOLUME %s: an image's volume may not cover the "
 				     "container's /dev, /proc or /sys",
 				     d);
-	if (at_or_below(d, "/proc") && !lxcfs_file(d))
+	/* The runtime refuses these too (rootfs.c); here, before anything
+	 * is made. */
+	if (at_or_below(d, "/proc") && !mount_proc_file_allowed(d))
 		return berth_err_set(err, 0, "invalid mount destination %s: nothing may be mounted "
 				     "on or inside /proc", d);
 	if (strcmp(d, "/dev") == 0 && ms->type != MOUNT_SPEC_TMPFS &&

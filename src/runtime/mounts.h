@@ -26,3 +26,7 @@ bool mount_has_tmpcopyup(const struct spec_mount *m);
 /* Whether the mount's destination names path ("/dev", "//dev/", "dev" and
  * "/dev/." all name /dev). Lexical: symlinks are not looked at. */
 bool mount_dest_is(const struct spec_mount *m, const char *path);
+
+/* The files lxcfs emulates, the only mount destinations allowed inside
+ * /proc (as runc's checkProcMount); dest is clean and absolute. */
+bool mount_proc_file_allowed(const char *dest);

@@ -477,18 +477,11 @@ static mount_fn mount_handler(const struct spec_mount *m)
 	return mount_generic;
 }
 
-/* The files lxcfs emulates, which may be bind-mounted over their procfs
- * originals, as runc's checkProcMount allows. */
-static const char *const proc_mount_allowed[] = {
-	"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",
-	"/proc/swaps",	 "/proc/uptime",    "/proc/loadavg", "/proc/slabinfo",
-	"/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
-};
-
 /* Nothing is mounted inside /proc but those: a mount there (an image's
  * VOLUME /proc/sys/net/ipv4 holding symlinks, a bind over a procfs file)
  * would redirect what the runtime and the masks do with procfs files to
- * any other, host kernel settings included (CVE-2025-52881 class). Checked
+ * any other, host kernel settings included (CVE-2025-52881 class); only
+ * lxcfs's files may be bound over their procfs originals. Checked
  * on the destination as written and on where it resolved to (a symlink
  * "/x -> /proc/sys" leads into procfs too). */
 static int check_proc_mount(const struct spec_mount *m, size_t i, int fd, struct berth_err *err)
@@ -497,9 +490,8 @@ static int check_proc_mount(const struct spec_mount *m, size_t i, int fd, struct
 	struct statfs sfs;
 	bool inside;
 
-	for (size_t k = 0; k < ARRAY_SIZE(proc_mount_allowed); k++)
-		if (strcmp(dest, proc_mount_allowed[k]) == 0)
-			return 0;
+	if (mount_proc_file_allowed(dest))
+		return 0;
 	if (strcmp(dest, "/proc") == 0 && !m->bind && m->type != NULL &&
 	    strcmp(m->type, "proc") == 0)
 		return 0;
