@@ -26,6 +26,8 @@ struct create_job {
 	int sync[2];
 	int console_fd;
 	int fifo_fd;		/* O_PATH, ROOT/ID/exec.fifo */
+	int fifo_reader;	/* run: exec.fifo open for reading since before
+				 * the container process exists, or -1 */
 	pid_t stage1;
 	pid_t init;
 	bool owns_spec;		/* create loaded it (exec borrows the caller's) */

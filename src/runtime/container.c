@@ -134,21 +134,24 @@ int load_cgroup(const struct container_state *st, struct cgroup **cg,
 }
 
 /* Opens the exec fifo, which lets the created container's process go on,
- * and returns once it has exec'd; then the poststart hooks. */
+ * and returns once it has exec'd; then the poststart hooks. reader is the
+ * fifo already open for reading, taken over, or -1: `run`'s, whose
+ * container process is its own child, not yet reaped (so its pid cannot
+ * have been reused), and may have run and exited already. */
 static int start_loaded(const struct runtime_ctx *ctx, const struct container_state *st,
-			const struct spec *s, struct berth_err *err)
+			const struct spec *s, int reader, struct berth_err *err)
 {
 	const char *id = st->id;
 	autofree char *fifo = NULL;
-	autoclose int fd = -1;
+	autoclose int fd = reader;
 	autoclose int pidfd = -1;
 	int r = -1;
 
 	fifo = xasprintf("%s/%s/exec.fifo", ctx->root, id);
 	/* The pidfd first: once the fifo is open the program may run and
 	 * exit at once. Non-blocking for us; it unblocks the init's open. */
-	pidfd = pidfd_open_checked(st);
-	if (pidfd >= 0)
+	pidfd = reader >= 0 ? (int)syscall(SYS_pidfd_open, st->pid, 0) : pidfd_open_checked(st);
+	if (pidfd >= 0 && fd < 0)
 		fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 || pidfd < 0) {
 		berth_err_set(err, errno, "cannot start container \"%s\"", id);
@@ -209,7 +212,7 @@ int container_start(const struct runtime_ctx *ctx, const char *id, struct berth_
 		return -1;
 	status = state_status(ctx->root, st);
 	if (status == STATUS_CREATED)
-		r = start_loaded(ctx, st, s, err);
+		r = start_loaded(ctx, st, s, -1, err);
 	else
 		berth_err_set(err, 0, "cannot start container \"%s\": it is %s, not created", id,
 			      state_status_name(status));
@@ -424,7 +427,7 @@ int container_run(const struct runtime_ctx *ctx, const struct create_opts *o, bo
 	struct create_job j;
 	autoclose int proxy_end = -1;
 	autoclose int master = -1;
-	int r = -1;
+	int reader, r = -1;
 
 	struct create_opts run_opts = *o;
 
@@ -436,8 +439,14 @@ int container_run(const struct runtime_ctx *ctx, const struct create_opts *o, bo
 	run_opts.run = true;
 	if (create_begin(ctx, &run_opts, &j, detach ? NULL : &proxy_end, err) < 0)
 		goto out;
-	if ((proxy_end >= 0 && terminal_recv_fd(proxy_end, &master, err) < 0) ||
-	    start_loaded(ctx, &j.st, j.s, err) < 0 || state_save(ctx->root, &j.st, err) < 0) {
+	if (proxy_end >= 0 && terminal_recv_fd(proxy_end, &master, err) < 0) {
+		job_undo(&j);
+		goto out;
+	}
+	reader = j.fifo_reader;
+	j.fifo_reader = -1;
+	if (start_loaded(ctx, &j.st, j.s, reader, err) < 0 ||
+	    state_save(ctx->root, &j.st, err) < 0) {
 		job_undo(&j);
 		goto out;
 	}
@@ -449,6 +458,8 @@ int container_run(const struct runtime_ctx *ctx, const struct create_opts *o, bo
 		terminal_proxy(master, err);
 	r = wait_forwarding(j.init, status, err);
 	j.init = 0; /* reaped */
+	if (r == 0)
+		log_debug("container \"%s\" exited with status %d", o->id, *status);
 	if (r == 0)
 		r = delete_loaded(ctx, &j.st, j.cg, j.s, err);
 out:

@@ -95,6 +95,8 @@ void job_free(struct create_job *j)
 		close(j->console_fd);
 	if (j->fifo_fd >= 0)
 		close(j->fifo_fd);
+	if (j->fifo_reader >= 0)
+		close(j->fifo_reader);
 	idmap_mounts_close(j->mount_fds, j->s != NULL ? j->s->n_mounts : 0);
 	cgroup_free(j->cg);
 	if (j->owns_spec)
@@ -137,6 +139,17 @@ static int job_make_dir(struct create_job *j, struct berth_err *err)
 	j->fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
 	if (j->fifo_fd < 0)
 		return berth_err_set(err, errno, "open %s", fifo);
+	/* `run` starts what it creates: when the container process may
+	 * share this one's memory until it execs (process_can_share_memory),
+	 * the reader is there before the process, which then never waits for
+	 * it. Otherwise the process waits for `start` as after `create`, so
+	 * what this runtime does once it exists (network devices moved, its
+	 * oom_score_adj) is done before its program runs. */
+	if (j->o->run && process_can_share_memory(j->s)) {
+		j->fifo_reader = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (j->fifo_reader < 0)
+			return berth_err_set(err, errno, "open %s", fifo);
+	}
 	return 0;
 }
 
@@ -271,6 +284,12 @@ int job_spawn(struct create_job *j, const struct spec_process *proc, pid_t join_
 		.mount_fds = j->mount_fds,
 	};
 
+	/* Only a process that never waits for us may share our memory: the
+	 * runtime is suspended until it execs (job_make_dir). */
+	a.share_memory = join_pid == 0 && j->fifo_reader >= 0;
+	if (a.share_memory)
+		log_debug("the container process shares this runtime's memory until it execs");
+
 	j->exec = join_pid > 0;
 	if (preserve_fds_check(a.preserve_fds, err) < 0)
 		return -1;
@@ -385,7 +404,7 @@ void job_init(struct create_job *j, const struct runtime_ctx *ctx,
 	j->ctx = ctx;
 	j->o = o;
 	j->s = s;
-	j->sync[0] = j->sync[1] = j->console_fd = j->fifo_fd = -1;
+	j->sync[0] = j->sync[1] = j->console_fd = j->fifo_fd = j->fifo_reader = -1;
 }
 
 /* Whether this runtime must run from a sealed copy of its binary before it

@@ -29,6 +29,11 @@ struct init_args {
 	int preserve_fds;
 	pid_t join_pid;		/* exec: join this process's namespaces */
 	const char *id;
+	/* process_spawn_direct clones a child that shares the runtime's
+	 * memory (CLONE_VM | CLONE_VFORK) and the runtime waits until it has
+	 * exec'd: only when the child never waits for the runtime on its way
+	 * (process_can_share_memory) and its reader holds exec.fifo open. */
+	bool share_memory;
 };
 
 /* Whether the container process can be cloned straight from the runtime,
@@ -38,6 +43,12 @@ bool process_can_spawn_direct(const struct spec *s);
 /* Does that clone; the child goes on as stage 2 and never returns. Returns
  * the child's pid, 0 when clone3 is unavailable (use stage 1), or -1. */
 pid_t process_spawn_direct(const struct init_args *a, struct berth_err *err);
+/* Whether the container process may share the runtime's memory until it
+ * execs: nothing it does on its way needs the runtime to act (hooks the
+ * runtime runs, a seccomp listener, network devices or an oom_score_adj
+ * the runtime sets once the process exists). The caller must also hold
+ * exec.fifo open for reading, so the process does not wait for `start`. */
+bool process_can_share_memory(const struct spec *s);
 
 /* Forks stage 1 (born in the container's cgroup2 directory), which joins
  * or makes the namespaces and forks the container process. Returns its

@@ -36,6 +36,16 @@ void log_drop_file(void)
 		log_fd = -1;
 }
 
+int log_get_fd(void)
+{
+	return log_fd;
+}
+
+void log_set_fd(int fd)
+{
+	log_fd = fd;
+}
+
 bool log_has_file(void)
 {
 	return log_fd != STDERR_FILENO;

@@ -14,6 +14,11 @@ bool log_is_json(void);
  * no host file, is about to close it); stderr logging is unaffected. */
 void log_drop_file(void);
 bool log_has_file(void);
+/* The fd records go to, and putting it back: a child that shares this
+ * process's memory (process.c) drops the file in both, so the parent
+ * restores it once the child has gone its way. */
+int log_get_fd(void);
+void log_set_fd(int fd);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)

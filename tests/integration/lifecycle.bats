@@ -215,3 +215,62 @@ proc_alive() {
 	rt_ok delete --force "$CID"
 	[ ! -e "$STATE_ROOT/$CID" ] || fail "delete --force left $STATE_ROOT/$CID"
 }
+
+# status_field PID FIELD: a field of /proc/PID/status.
+status_field() {
+	awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"
+}
+
+@test "run: a process that needs nothing of the runtime shares its memory until exec; the runtime is itself again after" {
+	is_berth || skip "berth's clone path"
+	local log=$BATS_TEST_TMPDIR/run.log rtpid i blk
+	set_args /probe sleep 120
+	CONTAINERS+=("$CID")
+	"$RUNTIME" --root "$STATE_ROOT" --log "$log" --debug run --bundle "$BUNDLE" "$CID" \
+		</dev/null >"$BATS_TEST_TMPDIR/run.out" 2>"$BATS_TEST_TMPDIR/run.err" &
+	rtpid=$!
+	wait_status running
+	grep -q "shares this runtime's memory" "$log" || fail "no shared clone: $(cat "$log")"
+	# While it waits, the runtime blocks only the signals it forwards
+	# (HUP INT QUIT USR1 USR2 TERM), not all it blocked around the clone,
+	# and the container's program none.
+	for ((i = 0; i < 50; i++)); do
+		blk=$(status_field "$rtpid" SigBlk)
+		[ "$blk" = 0000000000004a07 ] && break
+		sleep 0.1
+	done
+	assert_eq "$blk" 0000000000004a07 "the runtime's blocked signals"
+	assert_eq "$(status_field "$(container_pid)" SigBlk)" 0000000000000000 "the program's blocked signals"
+	kill -TERM "$rtpid"
+	wait "$rtpid" || status=$?
+	assert_eq "$status" 143 "run's exit status (the forwarded SIGTERM)"
+	# The child dropped the log file in the memory they shared; the
+	# runtime's records after it must still reach the file.
+	grep -q "container \"$CID\" exited with status 143" "$log" ||
+		fail "the runtime's log after the clone is lost: $(cat "$log")"
+	assert_nothing_left
+}
+
+@test "run: a prestart hook keeps the runtime's own clone, and the program still starts at once" {
+	is_berth || skip "berth's clone path"
+	local log=$BATS_TEST_TMPDIR/run.log
+	cfg '.hooks.prestart = [{path: "/bin/sh", args: ["sh", "-c", "echo ran >\($f)"]}]' \
+		--arg f "$BATS_TEST_TMPDIR/hook.out"
+	set_args /probe exit 7
+	rt --log "$log" --debug run --bundle "$BUNDLE" "$CID"
+	assert_eq "$status" 7 "exit status"
+	assert_eq "$(cat "$BATS_TEST_TMPDIR/hook.out")" ran "prestart hook"
+	! grep -q "shares this runtime's memory" "$log" || fail "shared clone despite a prestart hook"
+	grep -q "container \"$CID\" exited with status 7" "$log" || fail "log: $(cat "$log")"
+	assert_nothing_left
+}
+
+@test "run: the program is in its cgroup2 directory, as with the clone into it" {
+	grep -q '^0::' /proc/self/cgroup || skip "no cgroup2 here"
+	run_probe_ok report
+	local path ours
+	path=$(pj '.cgroup[]' | grep '^0::')
+	ours=$(grep '^0::' /proc/self/cgroup)
+	ours=${ours#0::}
+	assert_eq "${path#0::}" "${ours%/}/$CGNAME" "cgroup2 path"
+}
