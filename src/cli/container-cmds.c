@@ -514,9 +514,57 @@ static bool print_record(const char *line, const struct logs_opts *l)
 	return true;
 }
 
-/* Appends the complete records of one log file, from offset *off (when
+/* The records print_log shows: all of them, printed as they are read, or
+ * (tail >= 0) the last tail, kept in a ring until the end. */
+struct record_sink {
+	const struct logs_opts *l;
+	long tail;
+	char **ring; /* tail >= 0: up to tail records, oldest at head */
+	size_t cap, n, head;
+};
+
+static void sink_add(struct record_sink *k, const char *line)
+{
+	if (k->tail < 0) {
+		print_record(line, k->l);
+		return;
+	}
+	if (k->tail == 0)
+		return;
+	if (k->n == k->cap && k->cap < (size_t)k->tail) {
+		/* Grows as records come, never past tail: `--tail 1000000`
+		 * of a short log costs what the log holds. The ring is not
+		 * wrapped yet (it wraps only once full at tail). */
+		size_t cap = k->cap == 0 ? 64 : k->cap * 2;
+
+		if (cap > (size_t)k->tail)
+			cap = (size_t)k->tail;
+		k->ring = xreallocarray(k->ring, cap, sizeof(char *));
+		k->cap = cap;
+	}
+	if (k->n < k->cap) {
+		k->ring[k->n++] = xstrdup(line);
+		return;
+	}
+	free(k->ring[k->head]);
+	k->ring[k->head] = xstrdup(line);
+	k->head = (k->head + 1) % k->cap;
+}
+
+static void sink_finish(struct record_sink *k)
+{
+	for (size_t i = 0; i < k->n; i++) {
+		char *line = k->ring[(k->head + i) % k->cap];
+
+		print_record(line, k->l);
+		free(line);
+	}
+	free(k->ring);
+}
+
+/* Passes on the complete records of one log file, from offset *off (when
  * not NULL, advanced past them) up to limit bytes (-1: the end). */
-static void read_records(const char *path, off_t *off, long long limit, char ***lines)
+static void read_records(const char *path, off_t *off, long long limit, struct record_sink *k)
 {
 	autofclose FILE *f = fopen(path, "re");
 	char *line = NULL;
@@ -530,7 +578,7 @@ static void read_records(const char *path, off_t *off, long long limit, char ***
 		if (line[len - 1] != '\n')
 			break; /* a record still being written */
 		pos += len;
-		strv_push(lines, line);
+		sink_add(k, line);
 	}
 	free(line);
 	if (off != NULL)
@@ -542,8 +590,7 @@ static void read_records(const char *path, off_t *off, long long limit, char ***
 static void print_log(const char *path, off_t *off, long long limit, long tail,
 		      const struct logs_opts *l)
 {
-	autostrv char **lines = NULL;
-	size_t n;
+	struct record_sink k = { .l = l, .tail = tail };
 	int rotated = 0;
 
 	/* ID-json.log.N ... ID-json.log.1 exist only from the first read. */
@@ -557,12 +604,10 @@ static void print_log(const char *path, off_t *off, long long limit, long tail,
 	for (int i = rotated; i > 0; i--) {
 		autofree char *older = xasprintf("%s.%d", path, i);
 
-		read_records(older, NULL, -1, &lines);
+		read_records(older, NULL, -1, &k);
 	}
-	read_records(path, off, limit, &lines);
-	n = strv_len(lines);
-	for (size_t i = tail >= 0 && (size_t)tail < n ? n - (size_t)tail : 0; i < n; i++)
-		print_record(lines[i], l);
+	read_records(path, off, limit, &k);
+	sink_finish(&k);
 	fflush(stdout);
 	fflush(stderr);
 }

@@ -123,6 +123,10 @@ static void send_size(int sock)
 struct relay {
 	int sock;
 	const struct engine_attach_opts *o;
+	/* The detach sequence's length: keys a user types at a terminal,
+	 * so none without one (-t), as docker; piped input of any bytes
+	 * passes through. */
+	size_t n_keys;
 	size_t matched; /* how much of the detach sequence the input ended with */
 	bool detached;
 };
@@ -135,8 +139,8 @@ static bool forward_input(struct relay *r, const unsigned char *buf, size_t n)
 	size_t len = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (r->o->n_detach_keys > 0 && buf[i] == r->o->detach_keys[r->matched]) {
-			if (++r->matched == r->o->n_detach_keys)
+		if (r->n_keys > 0 && buf[i] == r->o->detach_keys[r->matched]) {
+			if (++r->matched == r->n_keys)
 				return true;
 			continue;
 		}
@@ -148,7 +152,7 @@ static bool forward_input(struct relay *r, const unsigned char *buf, size_t n)
 		memcpy(out + len, r->o->detach_keys, r->matched);
 		len += r->matched;
 		r->matched = 0;
-		if (r->o->n_detach_keys > 0 && buf[i] == r->o->detach_keys[0]) {
+		if (r->n_keys > 0 && buf[i] == r->o->detach_keys[0]) {
 			r->matched = 1;
 			continue;
 		}
@@ -163,7 +167,7 @@ int engine_attach_relay(struct engine *e, const char *id, int sock,
 			const struct engine_attach_opts *o, int *exit_code, bool *detached,
 			struct berth_err *err)
 {
-	struct relay r = { .sock = sock, .o = o };
+	struct relay r = { .sock = sock, .o = o, .n_keys = o->tty ? o->n_detach_keys : 0 };
 	struct termios saved, raw;
 	bool raw_mode = false, in_open = o->in, proxy = o->sig_proxy && !o->tty;
 	sigset_t mask, old;
@@ -191,7 +195,9 @@ int engine_attach_relay(struct engine *e, const char *id, int sock,
 			{ .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
 		};
-		char buf[ATTACH_FRAME_MAX];
+		/* A whole frame and its NUL (monitor_io_recv); stdin is read
+		 * in pieces of one frame's data. */
+		char buf[ATTACH_FRAME_MAX + 1];
 		ssize_t n;
 
 		if (poll(p, 3, -1) < 0) {
@@ -215,7 +221,7 @@ int engine_attach_relay(struct engine *e, const char *id, int sock,
 			}
 		}
 		if (p[1].revents) {
-			n = read(STDIN_FILENO, buf, sizeof(buf) - 1);
+			n = read(STDIN_FILENO, buf, ATTACH_FRAME_MAX - 1);
 			if (n < 0 && (errno == EINTR || errno == EAGAIN))
 				continue;
 			if (n <= 0) {
@@ -228,9 +234,12 @@ int engine_attach_relay(struct engine *e, const char *id, int sock,
 			}
 		}
 		if (p[0].revents) {
-			n = recv(sock, buf, sizeof(buf) - 1, 0);
-			if (n < 0 && errno == EINTR)
-				continue;
+			n = monitor_io_recv(sock, buf, sizeof(buf), 0);
+			if (n < 0 && errno == EMSGSIZE) {
+				berth_err_set(err, EMSGSIZE, "the container's monitor sent a frame "
+					      "larger than %d bytes", ATTACH_FRAME_MAX);
+				break;
+			}
 			if (n <= 0) {
 				berth_err_set(err, 0, "the container's monitor went away");
 				err->code = ECONNRESET;
@@ -241,7 +250,6 @@ int engine_attach_relay(struct engine *e, const char *id, int sock,
 
 				(void)fs_write_all(fd, buf + 1, (size_t)n - 1, -1);
 			} else if (buf[0] == ATTACH_EXIT) {
-				buf[n] = '\0';
 				if (num_parse_int(buf + 1, INT_MIN, INT_MAX, exit_code) < 0)
 					*exit_code = 255;
 				ret = 0;
@@ -251,7 +259,6 @@ int engine_attach_relay(struct engine *e, const char *id, int sock,
 
 				/* The monitor waits: the container leaves the
 				 * store here, the monitor cleans up after. */
-				buf[n] = '\0';
 				if (engine_remove_handed_over(e, id, &declined) == 0 &&
 				    monitor_io_send(sock, ATTACH_REMOVED, NULL, 0)) {
 					if (num_parse_int(buf + 1, INT_MIN, INT_MAX, exit_code) < 0)
@@ -281,11 +288,10 @@ int engine_logs_subscribe(struct engine *e, const char *id, int *sock, unsigned 
 	if (fd < 0)
 		return berth_err_set(err, errno, "follow the log of %.12s: connect %s", id, path);
 	if (!monitor_io_send(fd, ATTACH_HELLO, &want, 1) ||
-	    (n = recv(fd, buf, sizeof(buf) - 1, 0)) <= 1 || buf[0] != ATTACH_LOG_SIZE) {
+	    (n = monitor_io_recv(fd, buf, sizeof(buf), 0)) <= 1 || buf[0] != ATTACH_LOG_SIZE) {
 		close(fd);
 		return berth_err_set(err, ECONNRESET, "follow the log of %.12s: no answer", id);
 	}
-	buf[n] = '\0';
 	if (num_parse_u64(buf + 1, 10, UINT64_MAX, &sz) < 0) {
 		close(fd);
 		return berth_err_set(err, EPROTO, "follow the log of %.12s: a bad answer", id);
@@ -308,9 +314,10 @@ int engine_logs_next(int sock, char *buf, size_t cap, int timeout_ms, struct ber
 			return berth_err_set(err, errno, "poll");
 		if (r == 0)
 			return 2;
-		n = recv(sock, buf, cap - 1, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
+		n = monitor_io_recv(sock, buf, cap, 0);
+		if (n < 0 && errno == EMSGSIZE)
+			return berth_err_set(err, EMSGSIZE, "a log record larger than %zu bytes",
+					     cap - 2);
 		if (n <= 0 || buf[0] == ATTACH_EXIT)
 			return 0;
 		if (buf[0] != ATTACH_LOG_RECORD)

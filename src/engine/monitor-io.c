@@ -43,6 +43,24 @@ bool monitor_io_send(int fd, char kind, const void *buf, size_t len)
 	return r == (ssize_t)(len + 1);
 }
 
+ssize_t monitor_io_recv(int fd, char *buf, size_t cap, int flags)
+{
+	ssize_t n;
+
+	/* MSG_TRUNC: a seqpacket frame longer than the buffer reports its
+	 * whole length, where the kernel would drop the rest unsaid. */
+	do
+		n = recv(fd, buf, cap - 1, flags | MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n >= (ssize_t)cap) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}
+
 int monitor_client_parse(const char *s, struct monitor_client *out)
 {
 	uint64_t fd, want;
@@ -137,11 +155,11 @@ static void flush_stdin(struct monitor_io *m)
 static bool client_frame(struct monitor_io *m, size_t i)
 {
 	struct monitor_client *c = &m->clients[i];
-	char buf[ATTACH_FRAME_MAX];
-	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	char buf[ATTACH_FRAME_MAX + 1];
+	ssize_t n = monitor_io_recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
 
 	if (n < 0)
-		return errno == EINTR || errno == EAGAIN;
+		return errno == EAGAIN;
 	if (n == 0)
 		return false;
 	if (c->want == 0) {
@@ -264,9 +282,10 @@ int monitor_io_run(struct monitor_io *m)
 				code = reap(m);
 		}
 		/* Clients last, from the end: dropping one moves the last
-		 * into its slot. */
+		 * into its slot. Once one client's input waits for the
+		 * container, the others' frames wait in their sockets. */
 		for (size_t i = n_clients; i-- > 0;)
-			if (i < m->n_clients && p[P_CLIENTS + i].revents &&
+			if (m->pending_len == 0 && i < m->n_clients && p[P_CLIENTS + i].revents &&
 			    m->clients[i].fd == p[P_CLIENTS + i].fd && !client_frame(m, i))
 				drop_client(m, i);
 		if (p[P_LISTEN].revents)
@@ -291,7 +310,7 @@ int monitor_io_run_logged(struct monitor_io *m, const char *path, uint64_t max_s
 
 bool monitor_io_hand_over(struct monitor_io *m, int code)
 {
-	char text[16], buf[ATTACH_FRAME_MAX];
+	char text[16], buf[ATTACH_FRAME_MAX + 1];
 
 	snprintf(text, sizeof(text), "%d", code);
 	for (size_t i = 0; i < m->n_clients; i++) {
@@ -312,9 +331,7 @@ bool monitor_io_hand_over(struct monitor_io *m, int code)
 				continue;
 			if (r <= 0)
 				break;
-			n = recv(c->fd, buf, sizeof(buf), 0);
-			if (n < 0 && errno == EINTR)
-				continue;
+			n = monitor_io_recv(c->fd, buf, sizeof(buf), 0);
 			if (n <= 0) {
 				drop_client(m, i);
 				return false;

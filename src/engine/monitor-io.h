@@ -98,3 +98,8 @@ int monitor_client_parse(const char *s, struct monitor_client *out);
 
 /* One frame to a client; false when the client is gone. */
 bool monitor_io_send(int fd, char kind, const void *buf, size_t len);
+/* Receives one frame into buf (cap bytes) and NUL-terminates it, so cap
+ * must leave a byte beyond the largest frame: a frame that does not fit
+ * is an error (EMSGSIZE), never silently cut short. Returns the frame's
+ * length, 0 when the peer is gone, or -1 (errno). */
+ssize_t monitor_io_recv(int fd, char *buf, size_t cap, int flags);
