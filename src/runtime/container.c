@@ -230,6 +230,9 @@ int wait_forwarding(pid_t pid, int *status, struct berth_err *err)
 	autoclose int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	int ws;
 
+	/* waitpid(0) would take any child in our process group. */
+	if (pid <= 0)
+		return berth_err_set(err, ESRCH, "wait for the container: no pid");
 	sigemptyset(&mask);
 	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
 		sigaddset(&mask, fwd[i]);

@@ -239,6 +239,10 @@ static int job_converse(struct create_job *j, struct berth_err *err)
 			break;
 		}
 		case SYNC_READY:
+			/* Stage 1 tells the pid before stage 2 may speak. */
+			if (j->init <= 0)
+				return berth_err_set(err, EPROTO, "the container process was "
+						     "ready before its pid was known");
 			return 0;
 		case SYNC_ERROR:
 			return sync_error(&m, err);

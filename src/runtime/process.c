@@ -942,6 +942,7 @@ pid_t process_spawn_direct(const struct init_args *a, struct berth_err *err)
 static _Noreturn void process_stage1(const struct init_args *a)
 {
 	struct berth_err err = { 0 };
+	int go[2];
 	pid_t pid;
 
 	set_dumpable(false);
@@ -955,16 +956,31 @@ static _Noreturn void process_stage1(const struct init_args *a)
 		fail(a, &err);
 	if (a->join_pid <= 0 && create_namespaces(a, &err) < 0)
 		fail(a, &err);
+	/* Stage 2 says nothing to the runtime before stage 1 has told it
+	 * stage 2's pid: a ready (or a hook request) that overtook the pid
+	 * left the runtime waiting for pid 0, that is for any child of its
+	 * own, such as stage 1 with its exit status 0. */
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		berth_err_set(&err, errno, "pipe");
+		fail(a, &err);
+	}
 	pid = fork_container_process(&err);
 	if (pid < 0)
 		fail(a, &err);
 	if (pid == 0) {
 		pid_t host_pid = read_host_pid();
+		char c;
+
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		close(go[1]);
+		while (read(go[0], &c, 1) < 0 && errno == EINTR)
+			;
+		close(go[0]);
 		if (a->join_pid > 0)
 			stage2_exec(a);
 		stage2_create(a, host_pid);
 	}
+	close(go[0]);
 	sync_send(a->sync_fd, SYNC_PID, pid, NULL, -1);
-	_exit(0);
+	_exit(0); /* closes go[1]: stage 2 goes on */
 }
