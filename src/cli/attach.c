@@ -154,7 +154,7 @@ const struct engine_cmd engine_cmd_start = {
 	.opts_size = sizeof(struct start_cli),
 	.min_args = 1,
 	.max_args = -1,
-	.err_status = ENGINE_ERR,
+	.err_status = 1, /* docker: 1 for its errors, 125 for bad flags */
 	.run = start_run,
 };
 
@@ -200,7 +200,7 @@ const struct engine_cmd engine_cmd_restart = {
 	.min_args = 1,
 	.max_args = -1,
 	.defaults = restart_defaults,
-	.err_status = ENGINE_ERR,
+	.err_status = 1, /* docker: 1 for its errors, 125 for bad flags */
 	.run = restart_run,
 };
 
@@ -258,7 +258,7 @@ const struct engine_cmd engine_cmd_attach = {
 	.min_args = 1,
 	.max_args = 1,
 	.defaults = attach_defaults,
-	.err_status = ENGINE_ERR,
+	.err_status = 1, /* docker: 1 for its errors, 125 for bad flags */
 	.run = attach_run,
 };
 

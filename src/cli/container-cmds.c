@@ -89,7 +89,7 @@ const struct engine_cmd engine_cmd_stop = {
 	.min_args = 1,
 	.max_args = -1,
 	.defaults = stop_defaults,
-	.err_status = ENGINE_ERR,
+	.err_status = 1, /* docker: 1 for its errors, 125 for bad flags */
 	.run = stop_run,
 };
 
@@ -131,7 +131,7 @@ const struct engine_cmd engine_cmd_kill = {
 	.opts_size = sizeof(struct kill_opts),
 	.min_args = 1,
 	.max_args = -1,
-	.err_status = ENGINE_ERR,
+	.err_status = 1, /* docker: 1 for its errors, 125 for bad flags */
 	.run = kill_run,
 };
 
@@ -158,9 +158,50 @@ static int rm_one(struct engine *e, const char *what, void *o, struct berth_err 
 	return engine_remove(e, what, r->force, err);
 }
 
+/* rm -f, as docker's: a container that is not there is told on stderr and
+ * is no failure; one that went away while it was being removed (a --rm
+ * container's monitor removes it as it stops) is removed. */
+static int rm_force_one(struct engine *e, const char *what, const struct rm_opts *r,
+			char **errors, size_t *len)
+{
+	struct engine_container c = { 0 };
+	struct berth_err one = { 0 };
+
+	if (engine_lookup(e, what, &c, &one) < 0) {
+		if (one.code == ENOENT) {
+			fflush(stdout);
+			fprintf(stderr, "berth: %s\n", one.msg);
+			return 0;
+		}
+		listing_append(errors, len, "; ", one.msg);
+		return -1;
+	}
+	if (rm_one(e, c.id, (void *)r, &one) < 0 && one.code != ENOENT) {
+		listing_append(errors, len, "; ", one.msg);
+		engine_container_clear(&c);
+		return -1;
+	}
+	printf("%s\n", what);
+	engine_container_clear(&c);
+	return 0;
+}
+
 static int rm_run(struct engine_cli *cli, void *o, char **args, struct berth_err *err)
 {
-	return engine_cli_each(cli, args, rm_one, o, true, err);
+	const struct rm_opts *r = o;
+	autofree char *errors = NULL;
+	size_t len = 0;
+	struct engine *e;
+
+	if (!r->force)
+		return engine_cli_each(cli, args, rm_one, o, true, err);
+	if (engine_cli_engine(cli, &e, err) < 0)
+		return -1;
+	for (size_t i = 0; args[i] != NULL; i++)
+		rm_force_one(e, args[i], r, &errors, &len);
+	if (errors != NULL)
+		return berth_err_set(err, 0, "%s", errors);
+	return 0;
 }
 
 const struct engine_cmd engine_cmd_rm = {
@@ -171,7 +212,7 @@ const struct engine_cmd engine_cmd_rm = {
 	.opts_size = sizeof(struct rm_opts),
 	.min_args = 1,
 	.max_args = -1,
-	.err_status = ENGINE_ERR,
+	.err_status = 1, /* docker: 1 for its errors, 125 for bad flags */
 	.run = rm_run,
 };
 
@@ -199,7 +240,7 @@ const struct engine_cmd engine_cmd_wait = {
 	.summary = "Block until containers stop, then print their exit codes",
 	.min_args = 1,
 	.max_args = -1,
-	.err_status = ENGINE_ERR,
+	.err_status = 1, /* docker: 1 for its errors, 125 for bad flags */
 	.run = wait_run,
 };
 
@@ -712,6 +753,6 @@ const struct engine_cmd engine_cmd_logs = {
 	.opts_size = sizeof(struct logs_opts),
 	.min_args = 1,
 	.max_args = 1,
-	.err_status = ENGINE_ERR,
+	.err_status = 1, /* docker: 1 for its errors, 125 for bad flags */
 	.run = logs_run,
 };

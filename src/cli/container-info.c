@@ -195,7 +195,7 @@ const struct engine_cmd engine_cmd_top = {
 	.parse_flags = CLI_ARGS_STOP_AT_POSITIONAL,
 	.min_args = 1,
 	.max_args = -1,
-	.err_status = ENGINE_ERR,
+	.err_status = 1, /* docker: 1 for its errors, 125 for bad flags */
 	.run = top_run,
 };
 

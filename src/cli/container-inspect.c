@@ -709,7 +709,9 @@ static int inspect_find(struct engine_cli *cli, const struct inspect_opts *o, co
 			return -1;
 		if (inspect_image_object(s, what, out, err) == 0)
 			return 0;
-		if (err->code != ENOENT)
+		/* Not a name an image could have: for an object of any
+		 * type, it is simply not there (docker's "No such object"). */
+		if (err->code != ENOENT && !(o->type == NULL && err->code == EINVAL))
 			return -1;
 		berth_err_clear(err);
 	}

@@ -37,7 +37,7 @@ const struct engine_cmd engine_cmd_rename = {
 	.summary = "Rename a container",
 	.min_args = 2,
 	.max_args = 2,
-	.err_status = ENGINE_ERR,
+	.err_status = 1, /* docker: 1 for its errors, 125 for bad flags */
 	.run = rename_run,
 };
 
@@ -71,7 +71,7 @@ const struct engine_cmd engine_cmd_pause = {
 	.summary = "Pause all processes within one or more containers",
 	.min_args = 1,
 	.max_args = -1,
-	.err_status = ENGINE_ERR,
+	.err_status = 1, /* docker: 1 for its errors, 125 for bad flags */
 	.run = pause_run,
 };
 
@@ -81,7 +81,7 @@ const struct engine_cmd engine_cmd_unpause = {
 	.summary = "Unpause all processes within one or more containers",
 	.min_args = 1,
 	.max_args = -1,
-	.err_status = ENGINE_ERR,
+	.err_status = 1, /* docker: 1 for its errors, 125 for bad flags */
 	.run = unpause_run,
 };
 

@@ -38,6 +38,7 @@ struct create_cli {
 	const char *stop_signal, *cidfile;
 	int stop_timeout;
 	char **env, **env_files, **labels, **cap_add, **cap_drop, **security_opts, **log_opts;
+	char **group_add;
 	/* attaching and restarting */
 	bool sig_proxy;
 	const char *restart, *detach_keys;
@@ -102,6 +103,8 @@ struct create_cli {
 	      "add a capability" },                                                                \
 	    { "cap-drop",         0, CLI_OPT_STRV, offsetof(struct create_cli, cap_drop), "CAP",   \
 	      "drop a capability" },                                                               \
+	    { "group-add",        0, CLI_OPT_STRV, offsetof(struct create_cli, group_add), "GROUP",\
+	      "add a supplementary group (a name in the image's /etc/group, or a number)" },      \
 	    { "security-opt", 0,                                                                   \
 	      CLI_OPT_STRV,   offsetof(struct create_cli, security_opts),                          \
 	      "OPT",          "no-new-privileges, seccomp=unconfined|FILE" },                      \
@@ -310,6 +313,7 @@ static int to_engine_opts(struct create_cli *c, char **args, struct engine_creat
 	o->auto_remove = c->rm;
 	o->cap_add = c->cap_add;
 	o->cap_drop = c->cap_drop;
+	o->group_add = c->group_add;
 	o->volumes = c->volumes;
 	o->mounts = c->mounts;
 	o->tmpfs = c->tmpfs;

@@ -291,8 +291,9 @@ int engine_cmd_main(struct engine_cli *cli, const struct engine_cmd *c, const ch
 		prog += 6;
 	r = cli_args_parse(table, opts, argc, argv, CLI_ARGS_POSIX | c->parse_flags, &args, err);
 	if (r < 0) {
+		/* docker: 125 for a bad flag, whatever the command. */
 		berth_err_wrap(err, "%s", prog);
-		err->exit_status = c->err_status;
+		err->exit_status = 125;
 		return -1;
 	}
 	if (r == 1) {
@@ -304,6 +305,8 @@ int engine_cmd_main(struct engine_cli *cli, const struct engine_cmd *c, const ch
 	for (n = 0; args != NULL && args[n] != NULL; n++)
 		;
 	if (n < c->min_args || (c->max_args >= 0 && n > c->max_args)) {
+		/* docker: a wrong number of arguments is 1, even for run. */
+		err->exit_status = 1;
 		cli_args_free(table, opts);
 		if (c->min_args == c->max_args)
 			return berth_err_set(err, 0,

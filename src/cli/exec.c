@@ -1,6 +1,7 @@
 /* `berth exec`: a command in a running container, docker's flags and exit
- * statuses (the command's own; 126 when it cannot be invoked, 127 when it
- * is not found, 125 for the engine's errors). */
+ * statuses (the command's own; 126 when it cannot be started, whatever the
+ * reason, a missing program or working directory too; 1 when the container
+ * is not there or not running; 125 for bad flags). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,10 +78,8 @@ static int exec_run(struct engine_cli *cli, void *opts, char **args, struct bert
 	if (engine_cli_engine(cli, &e, err) < 0)
 		return -1;
 	fflush(stdout);
-	if (engine_exec(e, args[0], &o, &status, err) < 0) {
-		engine_cli_command_status(err);
+	if (engine_exec(e, args[0], &o, &status, err) < 0)
 		return -1;
-	}
 	return status;
 }
 

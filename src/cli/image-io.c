@@ -44,7 +44,7 @@ static const struct cli_opt load_table[] = {
 	{ "input", 'i', CLI_OPT_STRING, offsetof(struct load_opts, input), "FILE",
 	  "read from a tar archive file instead of stdin" },
 	{ "quiet", 'q', CLI_OPT_BOOL, offsetof(struct load_opts, quiet), NULL,
-	  "suppress the load output" },
+	  "suppress the load's progress (what was loaded is still printed)" },
 	CLI_OPT_END,
 };
 
@@ -63,12 +63,14 @@ static int load_run(struct engine_cli *cli, void *o, char **args, struct berth_e
 		return -1;
 	if (image_load(s, fd, what, &res, err) < 0)
 		return -1;
-	for (size_t i = 0; !opts->quiet && res.names != NULL && res.names[i] != NULL; i++) {
+	/* -q quiets only progress, of which there is none: docker prints
+	 * what it loaded either way. */
+	for (size_t i = 0; res.names != NULL && res.names[i] != NULL; i++) {
 		autofree char *name = image_ref_familiar_name(res.names[i]);
 
 		printf("Loaded image: %s\n", name);
 	}
-	for (size_t i = 0; !opts->quiet && res.ids != NULL && res.ids[i] != NULL; i++)
+	for (size_t i = 0; res.ids != NULL && res.ids[i] != NULL; i++)
 		printf("Loaded image ID: %s\n", res.ids[i]);
 	load_result_clear(&res);
 	return 0;

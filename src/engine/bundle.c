@@ -55,6 +55,7 @@ int engine_build_spec(struct engine *e, const struct engine_create_opts *o, cons
 		.privileged = o->privileged,
 		.cap_add = o->cap_add,
 		.cap_drop = o->cap_drop,
+		.group_add = o->group_add,
 		.no_new_privileges = o->no_new_privileges,
 		.network = o->network ? o->network : "none",
 		.cgroups_path = cgpath,

@@ -34,7 +34,7 @@
 const char *const croot_init_paths[] = {
 	"etc/hostname", "etc/hosts", "etc/resolv.conf", "etc/mtab", "dev/console",
 	"dev/pts",      "dev/shm",   "dev/mqueue",      "proc",     "sys",
-	"dev",          NULL,
+	"dev",          ".dockerenv", NULL,
 };
 
 static bool is_mount_point(const char *path)

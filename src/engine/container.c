@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "engine/container-mounts.h"
@@ -411,6 +412,25 @@ static json_object *strv_json(char *const *v)
 	return a;
 }
 
+
+/* /.dockerenv, empty, as docker makes it in its init layer: tools take it
+ * for "in a container". Not a change (croot_init_paths). O_EXCL: an
+ * image's own, or a symlink in its place, is left as it is. */
+static int mark_container_root(const char *root, struct berth_err *err)
+{
+	autoclose int dir = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd;
+
+	if (dir < 0)
+		return berth_err_set(err, errno, "open %s", root);
+	fd = openat(dir, ".dockerenv", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755);
+	if (fd < 0)
+		return errno == EEXIST ? 0 : berth_err_set(err, errno, "create /.dockerenv");
+	fchmod(fd, 0755);
+	close(fd);
+	return 0;
+}
+
 /* What create records, in docker's names, for inspect, ps and start. */
 static json_object *record_config(const struct engine_create_opts *o)
 {
@@ -447,6 +467,7 @@ static json_object *record_config(const struct engine_create_opts *o)
 	json_object_object_add(c, "Privileged", json_object_new_boolean(o->privileged));
 	json_object_object_add(c, "CapAdd", strv_json(o->cap_add));
 	json_object_object_add(c, "CapDrop", strv_json(o->cap_drop));
+	json_object_object_add(c, "GroupAdd", strv_json(o->group_add));
 	ocispec_resources_record(&o->res, c);
 	json_object_object_add(c, "SecurityOpt", strv_json(o->security_opts));
 	json_object_object_add(c, "Init", o->init ? json_object_new_boolean(true) : NULL);
@@ -508,8 +529,28 @@ static int update_config_spec(struct engine *e, const char *id, json_object *con
 	return 0;
 }
 
+static int create_container(struct engine *e, const struct engine_create_opts *o,
+			    struct engine_container *out, struct berth_err *err);
+
 int engine_create(struct engine *e, const struct engine_create_opts *o,
 		  struct engine_container *out, struct berth_err *err)
+{
+	struct engine_create_opts host_named;
+	struct utsname u;
+
+	/* docker: with the host's network and no -h, the container is named
+	 * as the host (in a uts namespace of its own), from create on. */
+	if (o->network != NULL && strcmp(o->network, "host") == 0 &&
+	    (o->hostname == NULL || o->hostname[0] == '\0') && uname(&u) == 0) {
+		host_named = *o;
+		host_named.hostname = u.nodename;
+		return create_container(e, &host_named, out, err);
+	}
+	return create_container(e, o, out, err);
+}
+
+static int create_container(struct engine *e, const struct engine_create_opts *o,
+			    struct engine_container *out, struct berth_err *err)
 {
 	struct store_image img = { 0 };
 	struct store_snapshot sn = { 0 };
@@ -568,7 +609,8 @@ int engine_create(struct engine *e, const struct engine_create_opts *o,
 	if (store_snapshot_create(e->store, img.id, id, STORE_SNAPSHOT_INIT, &sn, err) < 0)
 		goto fail;
 	snap = true;
-	if (engine_mounts_prepare(e->store, &mounts, sn.mountpoint, err) < 0)
+	if (mark_container_root(sn.mountpoint, err) < 0 ||
+	    engine_mounts_prepare(e->store, &mounts, sn.mountpoint, err) < 0)
 		goto fail;
 	/* Its volumes' contents are copied up; those with options are
 	 * mounted again when it starts (docker's: while in use only). */
@@ -691,8 +733,15 @@ static int wait_exited(struct engine *e, const char *id, bool settled, int timeo
 		struct engine_container c = { 0 };
 		enum engine_state st;
 
-		if (engine_lookup(e, id, &c, err) < 0)
+		if (engine_lookup(e, id, &c, err) < 0) {
+			/* Gone while we waited for it to stop: a --rm
+			 * container's monitor removed it. It has stopped. */
+			if (settled && code == NULL && err->code == ENOENT) {
+				berth_err_clear(err);
+				return 1;
+			}
 			return -1;
+		}
 		st = c.state;
 		if (code != NULL)
 			*code = c.exit_code;

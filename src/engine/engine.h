@@ -43,6 +43,7 @@ struct engine_create_opts {
 	char **labels;
 	bool tty, interactive, read_only, privileged, no_new_privileges, auto_remove;
 	char **cap_add, **cap_drop;
+	char **group_add; /* --group-add */
 	const char *network; /* none (default) or host */
 	const char *stop_signal;
 	int stop_timeout;      /* seconds; -1: default 10 */

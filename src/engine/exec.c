@@ -17,6 +17,7 @@
 #include "runtime/caps.h"
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/json.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -25,10 +26,16 @@ static int resolve_user(struct engine *e, const struct engine_container *c, cons
 {
 	struct store_snapshot sn = { 0 };
 	struct ocispec_user u = { 0 };
+	autostrv char **group_add = NULL;
+	struct berth_err ignored;
 
 	if (store_snapshot_get(e->store, c->id, &sn, err) < 0)
 		return -1;
-	if (ocispec_resolve_user(sn.mountpoint, spec, &u, err) < 0) {
+	/* docker's groups for the user, and the container's --group-add. */
+	json_get_strv(c->config, "GroupAdd", NULL, &group_add, &ignored);
+	if (ocispec_resolve_user(sn.mountpoint, spec, &u, err) < 0 ||
+	    ocispec_user_docker_groups(sn.mountpoint, group_add, &u, err) < 0) {
+		ocispec_user_clear(&u);
 		store_snapshot_clear(&sn);
 		return -1;
 	}
@@ -58,10 +65,15 @@ int engine_exec(struct engine *e, const char *what, const struct engine_exec_opt
 	autostrv char **gids = NULL, **caps = NULL;
 	int saved_in = -1, r = -1;
 
-	if (engine_lookup(e, what, &c, err) < 0)
+	/* docker: 1 for a container that is not there or not running, 126
+	 * for any failure to start the process in it (below). */
+	if (engine_lookup(e, what, &c, err) < 0) {
+		err->exit_status = 1;
 		return -1;
+	}
 	if (c.state != ENGINE_RUNNING) {
 		berth_err_set(err, 0, "container %.12s is not running", c.id);
+		err->exit_status = 1;
 		goto out;
 	}
 	if (o->user != NULL && o->user[0] != '\0' &&
@@ -117,6 +129,8 @@ int engine_exec(struct engine *e, const char *what, const struct engine_exec_opt
 		}
 	}
 	r = run_exec(e, c.id, &x, status, err);
+	if (r < 0)
+		err->exit_status = 126; /* docker's "OCI runtime exec failed" */
 	if (saved_in >= 0) {
 		dup2(saved_in, STDIN_FILENO);
 		close(saved_in);

@@ -15,6 +15,7 @@
 #include "util/fs.h"
 #include "util/num.h"
 #include "util/path.h"
+#include "util/strv.h"
 #include "util/xalloc.h"
 
 /* moby/sys/user accepts ids in [0, 2^31 - 1]. */
@@ -266,6 +267,89 @@ int ocispec_resolve_user(const char *rootfs, const char *spec, struct ocispec_us
 		return -1;
 	}
 	*out = u;
+	return 0;
+}
+
+/* One --group-add value against the image's group file: the first group
+ * named so, or with that number; else the number itself (moby/sys/user's
+ * GetAdditionalGroups). */
+struct group_add_query {
+	const char *arg;
+	bool found;
+	uint32_t gid;
+};
+
+static bool group_add_line(char *line, void *ctx)
+{
+	struct group_add_query *q = ctx;
+	char *f[4] = { 0 };
+	uint32_t gid, num;
+	size_t n = split_fields(line, f, ARRAY_SIZE(f));
+
+	if (n < 3 || !parse_id(f[2], &gid))
+		return false;
+	if (strcmp(f[0], q->arg) != 0 && !(parse_id(q->arg, &num) && num == gid))
+		return false;
+	q->found = true;
+	q->gid = gid;
+	return true;
+}
+
+static bool has_gid(const uint32_t *gids, size_t n, uint32_t gid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (gids[i] == gid)
+			return true;
+	return false;
+}
+
+int ocispec_user_docker_groups(const char *rootfs, char *const *group_add, struct ocispec_user *u,
+			       struct berth_err *err)
+{
+	size_t n_add = strv_len(group_add), n = 0;
+	uint32_t *gids = xcalloc(1 + u->n_additional + n_add, sizeof(uint32_t));
+	autofree char *group = NULL;
+	autoclose int rootfd = -1;
+	size_t first_added;
+
+	gids[n++] = u->gid;
+	for (size_t i = 0; i < u->n_additional; i++)
+		gids[n++] = u->additional_gids[i];
+	if (n_add > 0) {
+		rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0 || etc_read(rootfd, "/etc/group", &group, err) < 0) {
+			free(gids);
+			return rootfd < 0 ? berth_err_set(err, errno, "rootfs %s", rootfs) : -1;
+		}
+	}
+	first_added = n;
+	for (size_t i = 0; i < n_add; i++) {
+		struct group_add_query q = { .arg = group_add[i] };
+		uint64_t big;
+
+		if (group != NULL) {
+			autofree char *copy = xstrdup(group);
+
+			etc_each_line(copy, group_add_line, &q);
+		}
+		if (!q.found) {
+			if (num_parse_u64(group_add[i], 10, UINT64_MAX, &big) < 0) {
+				free(gids);
+				return berth_err_set(err, 0, "Unable to find group %s", group_add[i]);
+			}
+			if (big > OCISPEC_ID_MAX) {
+				free(gids);
+				return id_in_range("--group-add", group_add[i], UINT32_MAX, err);
+			}
+			q.gid = (uint32_t)big;
+		}
+		/* Each once among those added, as moby's set of them. */
+		if (!has_gid(gids + first_added, n - first_added, q.gid))
+			gids[n++] = q.gid;
+	}
+	free(u->additional_gids);
+	u->additional_gids = gids;
+	u->n_additional = n;
 	return 0;
 }
 

@@ -969,6 +969,7 @@ int ocispec_build(const struct ocispec_opts *o, json_object *image_config, json_
 		return -1;
 	if (build_caps(o, &caps, err) < 0 ||
 	    ocispec_resolve_user(o->rootfs, user_spec, &user, err) < 0 ||
+	    ocispec_user_docker_groups(o->rootfs, o->group_add, &user, err) < 0 ||
 	    build_process(o, image_config, cfg, hostname, &user, &caps, &process, err) < 0)
 		return -1;
 

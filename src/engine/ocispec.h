@@ -31,6 +31,7 @@ struct ocispec_opts {
 	bool read_only;             /* --read-only: root.readonly */
 	bool privileged;            /* --privileged: all caps, no masks, no seccomp */
 	char **cap_add, **cap_drop; /* "NET_ADMIN" or "CAP_NET_ADMIN", "ALL" */
+	char **group_add;           /* --group-add: names or numbers (ocispec_user_docker_groups) */
 	bool no_new_privileges;
 	const char *network;      /* "host": the host's network namespace; anything else
 				   * ("none", NULL): a new one, loopback only until the
@@ -83,4 +84,10 @@ struct ocispec_user {
 };
 int ocispec_resolve_user(const char *rootfs, const char *spec, struct ocispec_user *out,
 			 struct berth_err *err);
+/* docker's process groups (moby's getUser): the user's primary gid first,
+ * then the supplementary ones found for it, then --group-add's (a name or
+ * number in the image's /etc/group, else a number as given; "Unable to
+ * find group NAME"). Replaces u->additional_gids. */
+int ocispec_user_docker_groups(const char *rootfs, char *const *group_add, struct ocispec_user *u,
+			       struct berth_err *err);
 void ocispec_user_clear(struct ocispec_user *u);

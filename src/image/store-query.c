@@ -294,6 +294,15 @@ static int lookup(struct store *s, const char *what, struct store_image *out, ch
 	if (r < 0)
 		return -1;
 	if (r == 0) {
+		struct image_ref ref;
+
+		/* Not an image, and not a name either: docker says what is
+		 * wrong with it ("invalid reference format"). */
+		if (image_ref_parse(what, &ref, err) < 0) {
+			err->code = EINVAL;
+			return -1;
+		}
+		image_ref_free(&ref);
 		/* The errno is for callers; the message is docker's, without it. */
 		berth_err_set(err, 0, "No such image: %s", what);
 		err->code = ENOENT;

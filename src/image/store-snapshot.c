@@ -112,15 +112,26 @@ static bool is_mounted(const char *path)
 	return stat(path, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
 }
 
+/* "init-2": the init layer with /.dockerenv. A store's older "init" (without
+ * it) may still be a lower dir of mounted snapshots, so it is left be;
+ * snapshots mounted from now on use this one. */
 char *store_init_path(struct store *s)
 {
-	return xasprintf("%s/init", s->root);
+	return xasprintf("%s/init-2", s->root);
 }
 
 int store_init_layer(struct store *s, struct berth_err *err)
 {
 	static const char *const dirs[] = { "proc", "sys", "dev", "etc" };
-	static const char *const files[] = { "etc/hostname", "etc/hosts", "etc/resolv.conf" };
+	/* Empty files: the engine's /etc mount points, and /.dockerenv
+	 * (0755, as docker's), which tools take for "in a container". */
+	static const struct {
+		const char *name;
+		mode_t mode;
+	} files[] = {
+		{ "etc/hostname", 0644 }, { "etc/hosts", 0644 }, { "etc/resolv.conf", 0644 },
+		{ ".dockerenv", 0755 },
+	};
 	autofree char *path = store_init_path(s);
 	autofree char *stage = xasprintf("%s/tmp/init.XXXXXX", s->root);
 	autoclose int fd = -1;
@@ -142,10 +153,13 @@ int store_init_layer(struct store *s, struct berth_err *err)
 		}
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		int f = openat(fd, files[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		int f = openat(fd, files[i].name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			       files[i].mode);
 
-		if (f < 0) {
-			berth_err_set(err, errno, "init layer: create %s", files[i]);
+		if (f < 0 || fchmod(f, files[i].mode) < 0) {
+			berth_err_set(err, errno, "init layer: create %s", files[i].name);
+			if (f >= 0)
+				close(f);
 			goto fail;
 		}
 		close(f);

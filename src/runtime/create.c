@@ -286,6 +286,7 @@ int job_spawn(struct create_job *j, const struct spec_process *proc, pid_t join_
 		.id = j->st.id,
 		.cg = j->cg,
 		.mount_fds = j->mount_fds,
+		.make_cwd = join_pid == 0,
 	};
 
 	/* Only a process that never waits for us may share our memory: the

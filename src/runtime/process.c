@@ -491,6 +491,22 @@ static int chdir_checked(const char *cwd, struct berth_err *err)
 	return 0;
 }
 
+/* A missing working directory, made where the process already sees only
+ * the container's root (after the pivot, or in the joined mount namespace
+ * with the container's root), so its path resolves in there. */
+static int make_cwd(const char *cwd, struct berth_err *err)
+{
+	mode_t old;
+	int r;
+
+	if (cwd == NULL || access(cwd, F_OK) == 0)
+		return 0;
+	old = umask(022);
+	r = fs_mkdir_p(cwd, 0755, err);
+	umask(old);
+	return r < 0 ? berth_err_wrap(err, "process.cwd %s", cwd) : 0;
+}
+
 static int finish_process(const struct init_args *a, char **prog, bool *seccomp_done,
 			  struct berth_err *err)
 {
@@ -498,6 +514,8 @@ static int finish_process(const struct init_args *a, char **prog, bool *seccomp_
 	bool early;
 
 	reset_signals();
+	if (a->make_cwd && make_cwd(p->cwd, err) < 0)
+		return -1;
 
 	if (chdir_checked(p->cwd != NULL ? p->cwd : "/", err) < 0)
 		return -1;

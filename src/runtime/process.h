@@ -34,6 +34,11 @@ struct init_args {
 	 * exec'd: only when the child never waits for the runtime on its way
 	 * (process_can_share_memory) and its reader holds exec.fifo open. */
 	bool share_memory;
+	/* A missing process.cwd is made (mode 0755, owned by the container's
+	 * root) inside the container's root before the process goes there: at
+	 * create, as runc (and so docker, for -w and WORKDIR); not at exec,
+	 * where runc and docker fail. */
+	bool make_cwd;
 };
 
 /* Whether the container process can be cloned straight from the runtime,

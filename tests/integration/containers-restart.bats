@@ -58,7 +58,7 @@ run"
 	done
 	[[ $output == "Restarting (2)"* ]] || fail "ps status: $output"
 	b rm us
-	assert_eq "$status" 125
+	assert_eq "$status" 1
 	b_ok rm -f us
 	wait_monitors || fail "a monitor is left: $(monitors)"
 }

@@ -97,7 +97,7 @@ expect_engine_error() {
 
 # ---- 9: 127 and 126 are the container's program's only ----
 
-@test "exit status: engine errors are 125 whatever their text; 127/126 only for the program" {
+@test "exit status: engine errors are 125 whatever their text; 127/126 only for the program (exec: 126, 1)" {
 	local tar
 	tar=$(busybox_tar)
 	b_ok import --change 'VOLUME /proc/sysrq-trigger' --change 'CMD ["true"]' "$tar" sysrq
@@ -123,17 +123,18 @@ expect_engine_error() {
 	b_ok inspect -f '{{.State.Status}} {{.State.ExitCode}}' gone
 	assert_eq "$output" "created 127"
 	b_ok rm gone
-	# exec: the same rule.
+	# exec: docker's, which says 126 for a program it cannot start,
+	# missing or not, and 1 when there is no container.
 	b_ok run -d --name ex busybox sleep 1000
 	b exec ex /nonexistent
-	assert_eq "$status" 127 "exec of a missing path ($stderr)"
+	assert_eq "$status" 126 "exec of a missing path ($stderr)"
 	b exec ex /etc
 	assert_eq "$status" 126 "exec of a directory ($stderr)"
 	b exec ex sh -c 'exit 3'
 	assert_eq "$status" 3 "exec's own status"
 	b_ok rm -f ex
 	b exec ex /nonexistent
-	assert_eq "$status" 125 "exec in no container ($stderr)"
+	assert_eq "$status" 1 "exec in no container ($stderr)"
 	assert_nothing_left
 }
 

@@ -344,16 +344,20 @@ static void test_users(void)
 	      "user: the image's User resolved to 1000:1000");
 	{
 		autofree char *gids = join_at(doc, "process.user.additionalGids");
-		CHECK_STR(gids, "10,50", "user: additionalGids");
+		/* docker's: the primary gid first, then the user's groups. */
+		CHECK_STR(gids, "1000,10,50", "user: additionalGids");
 	}
 	json_object_put(doc);
 	o.user = "svc:wheel";
 	doc =
 	    build_ok(&o, "{\"config\":{\"Cmd\":[\"sh\"],\"User\":\"bob\"}}", "user: -u over User");
 	CHECK(json_object_get_int64(at(doc, "process.user.uid")) == 1001 &&
-		  json_object_get_int64(at(doc, "process.user.gid")) == 10 &&
-		  at(doc, "process.user.additionalGids") == NULL,
-	      "user: -u svc:wheel is 1001:10 without supplementary groups");
+		  json_object_get_int64(at(doc, "process.user.gid")) == 10,
+	      "user: -u svc:wheel is 1001:10");
+	{
+		autofree char *gids = join_at(doc, "process.user.additionalGids");
+		CHECK_STR(gids, "10", "user: -u svc:wheel: the group only, none of svc's");
+	}
 	o.user = "ghost";
 	check_build_error(&o, image_sh, "unable to find user ghost", "user: unknown -u");
 }
@@ -696,8 +700,8 @@ static void test_full_parse(void)
 	CHECK(s->root_readonly, "full: read-only root");
 	CHECK(s->process.terminal, "full: terminal");
 	CHECK(s->process.user.uid == 1000 && s->process.user.gid == 1000 &&
-		  s->process.user.n_additional_gids == 2,
-	      "full: user 1000:1000 with two supplementary groups");
+		  s->process.user.n_additional_gids == 3,
+	      "full: user 1000:1000 with its gid and two supplementary groups");
 	CHECK(strv_len(s->process.args) == 4 && strcmp(s->process.args[2], "echo") == 0,
 	      "full: args");
 	CHECK(strv_contains(s->process.env, "X=1") && strv_contains(s->process.env, "Y=2") &&

@@ -1,0 +1,255 @@
+#!/usr/bin/env bats
+# Side by side with docker: each case runs the same command line against
+# Berth and, when a docker daemon can be started here (Debian's docker.io:
+# dockerd with its own data root, in a network namespace of this file's
+# own, --bridge=none --iptables=false, vfs storage, its containers'
+# cgroups under one parent that teardown removes), against docker 20.10
+# too, with the same busybox image. It asserts what Berth must do and that
+# docker did the same: exit status and output, and the gist of the error.
+# Without dockerd the docker half is skipped (said once per case on fd 3).
+
+load container-helpers
+
+DK_NAME=berth-parity-$$
+
+setup_file() {
+	export DK_DIR="" DK=""
+	command -v dockerd >/dev/null && [ -x /usr/bin/docker ] || return 0
+	[ -z "${BERTH_NO_DOCKER:-}" ] || return 0
+	local dir=/run/$DK_NAME i tar
+	mkdir -p "$dir" && ip netns add "$DK_NAME" || return 0
+	export DK_DIR=$dir
+	# nsenter, not `ip netns exec`, which mounts its own /sys and so
+	# hides the cgroup hierarchies from dockerd.
+	nsenter --net="/run/netns/$DK_NAME" dockerd --data-root "$dir/root" \
+		--exec-root "$dir/exec" --pidfile "$dir/pid" -H "unix://$dir/sock" \
+		--bridge=none --iptables=false --ip6tables=false --ip-forward=false \
+		--ip-masq=false --storage-driver=vfs --cgroup-parent="/$DK_NAME" \
+		>"$dir/log" 2>&1 &
+	for ((i = 0; i < 150; i++)); do
+		/usr/bin/docker -H "unix://$dir/sock" version >/dev/null 2>&1 && break
+		sleep 0.2
+	done
+	tar=$(busybox_tar) || return 0
+	if /usr/bin/docker -H "unix://$dir/sock" import --change 'CMD ["sh"]' "$tar" busybox \
+		>/dev/null 2>&1; then
+		export DK="/usr/bin/docker -H unix://$dir/sock"
+	else
+		echo "# dockerd did not come up: $(tail -3 "$dir/log")" >&3
+	fi
+}
+
+teardown_file() {
+	local dir=/run/$DK_NAME pid i
+	[ -n "${DK_DIR:-}" ] || return 0
+	if [ -n "${DK:-}" ]; then
+		# shellcheck disable=SC2046
+		$DK rm -f $($DK ps -aq) >/dev/null 2>&1
+	fi
+	pid=$(cat "$dir/pid" 2>/dev/null)
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+	fi
+	find /sys/fs/cgroup -maxdepth 3 -depth -type d -name "$DK_NAME" -exec rmdir {} \; 2>/dev/null
+	ip netns delete "$DK_NAME" 2>/dev/null
+	# What dockerd left mounted in its directories (its netns handles).
+	awk -v d="$dir/" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r |
+		while read -r m; do umount -l "$m"; done
+	rm -rf "$dir"
+}
+
+setup() {
+	container_setup
+}
+
+teardown() {
+	if [ -n "${DK:-}" ]; then
+		# shellcheck disable=SC2046
+		$DK rm -f $($DK ps -aq) >/dev/null 2>&1
+	fi
+	container_teardown
+}
+
+# both [--in FILE] ARGS...: ARGS against Berth (B_STATUS, B_OUT, B_ERR) and
+# against docker (D_STATUS, D_OUT, D_ERR; D_STATUS is "" without docker).
+both() {
+	local in=/dev/null d=$BATS_TEST_TMPDIR
+	if [ "$1" = --in ]; then
+		in=$2
+		shift 2
+	fi
+	B_STATUS=0
+	timeout 120 "$BERTH" --root "$STORE" "$@" <"$in" >"$d/b.out" 2>"$d/b.err" || B_STATUS=$?
+	B_OUT=$(cat "$d/b.out")
+	B_ERR=$(cat "$d/b.err")
+	D_STATUS="" D_OUT="" D_ERR=""
+	[ -n "${DK:-}" ] || return 0
+	D_STATUS=0
+	# shellcheck disable=SC2086
+	timeout 120 $DK "$@" <"$in" >"$d/d.out" 2>"$d/d.err" || D_STATUS=$?
+	D_OUT=$(cat "$d/d.out")
+	D_ERR=$(cat "$d/d.err")
+}
+
+# same STATUS [STDOUT]: Berth exited STATUS (and printed STDOUT), and so did
+# docker.
+same() {
+	assert_eq "$B_STATUS" "$1" "berth's status (stderr: $B_ERR)"
+	[ $# -lt 2 ] || assert_eq "$B_OUT" "$2" "berth's output"
+	if [ -z "$D_STATUS" ]; then
+		echo "# docker half skipped: no docker daemon" >&3
+		return 0
+	fi
+	assert_eq "$D_STATUS" "$1" "docker's status (stderr: $D_ERR)"
+	[ $# -lt 2 ] || assert_eq "$D_OUT" "$2" "docker's output"
+}
+
+# err_says REGEX: both error outputs match it (docker 20.10 prints some
+# errors, exec's among them, on stdout).
+err_says() {
+	grep -qE "$1" <<<"$B_ERR" || fail "berth's error '$B_ERR' does not say /$1/"
+	[ -z "$D_STATUS" ] || grep -qE "$1" <<<"$D_ERR$D_OUT" ||
+		fail "docker's error '$D_ERR$D_OUT' does not say /$1/"
+}
+
+@test "parity: a missing -w directory is made, root's, 0755 (run)" {
+	both run --rm -w /made/here busybox sh -c 'pwd; stat -c "%U %a" /made /made/here'
+	same 0 "/made/here
+root 755
+root 755"
+}
+
+@test "parity: exec -w of a missing directory fails with 126 (docker makes it only at run)" {
+	both run -d --name wd busybox sleep 300
+	both exec -w /no/such/dir wd pwd
+	same 126
+	err_says "/no/such/dir"
+}
+
+@test "parity: /.dockerenv is there, empty, 0755, and not a change" {
+	both run --name de busybox stat -c '%s %a %U' /.dockerenv
+	same 0 "0 755 root"
+	both diff de
+	same 0 ""
+}
+
+@test "parity: an invalid reference says so (125)" {
+	both run --rm UPPER:tag true
+	same 125 ""
+	err_says "invalid reference format"
+	both run --rm 'a@@b' true
+	same 125 ""
+	err_says "invalid reference format"
+}
+
+@test "parity: rm -f of a missing container tells it and succeeds" {
+	both rm -f nosuch
+	same 0 ""
+	err_says "No such container: nosuch"
+	both rm nosuch
+	same 1 ""
+	err_says "No such container: nosuch"
+}
+
+@test "parity: stop and rm -f of a running --rm container succeed" {
+	both run -d --rm --name r1 busybox sleep 300
+	both run -d --rm --name r2 busybox sleep 300
+	both stop -t 1 r1
+	same 0 r1
+	both rm -f r2
+	same 0 r2
+}
+
+@test "parity: load -q still says what it loaded" {
+	local tar=$BATS_TEST_TMPDIR/img.tar
+	b_ok tag busybox parity-load:1
+	b_ok save -o "$tar" parity-load:1
+	both load -q -i "$tar"
+	same 0 "Loaded image: parity-load:1"
+}
+
+@test "parity: ctrl-p ctrl-q in piped stdin is data, and --rm removes" {
+	printf 'abc\x10\x11def\n' >"$BATS_TEST_TMPDIR/in"
+	both --in "$BATS_TEST_TMPDIR/in" run -i --rm --name pi busybox od -An -c
+	same 0 "   a   b   c 020 021   d   e   f  \\n"
+	wait_no_containers || fail "the --rm container is left"
+}
+
+@test "parity: 64 KiB of zeros and 200000 lines through an attached run arrive whole" {
+	local want
+	both run --rm busybox head -c 65536 /dev/zero
+	same 0
+	assert_eq "$(wc -c <"$BATS_TEST_TMPDIR/b.out")" 65536 "berth's bytes"
+	[ -z "$D_STATUS" ] || assert_eq "$(wc -c <"$BATS_TEST_TMPDIR/d.out")" 65536 "docker's bytes"
+	want=$(seq 1 200000 | md5sum | cut -d' ' -f1)
+	both run --rm busybox seq 1 200000
+	same 0
+	assert_eq "$(md5sum <"$BATS_TEST_TMPDIR/b.out" | cut -d' ' -f1)" "$want" "berth's lines"
+	[ -z "$D_STATUS" ] || assert_eq "$(md5sum <"$BATS_TEST_TMPDIR/d.out" | cut -d' ' -f1)" \
+		"$want" "docker's lines"
+}
+
+@test "parity: exec returns the command's status; a missing program or container" {
+	both run -d --name ex busybox sleep 300
+	both exec ex sh -c 'exit 4'
+	same 4 ""
+	both exec ex nosuchcmd
+	same 126
+	err_says 'nosuchcmd.*executable file not found in \$PATH'
+	both exec nosuch true
+	same 1 ""
+	err_says "No such container: nosuch"
+}
+
+@test "parity: running a directory is 126, a missing program 127" {
+	both run --rm busybox /tmp
+	same 126 ""
+	err_says '"/tmp": [Pp]ermission denied'
+	both run --rm busybox nosuchcmd
+	same 127 ""
+	err_says 'nosuchcmd.*executable file not found in \$PATH'
+}
+
+@test "parity: the user's groups: the primary first, /etc/group's, --group-add's" {
+	both run --rm -u 1000 busybox id
+	same 0 "uid=1000 gid=0(root) groups=0(root)"
+	both run --rm --group-add 27 -u nobody busybox id
+	same 0 "uid=65534(nobody) gid=65534(nogroup) groups=27,65534(nogroup)"
+	both run --rm --group-add nogroup --group-add 65534 --group-add 5 busybox id
+	same 0 "uid=0(root) gid=0(root) groups=0(root),5(tty),65534(nogroup)"
+	both run -d --name grp --group-add 5 busybox sleep 300
+	same 0
+	both exec -u nobody grp id
+	same 0 "uid=65534(nobody) gid=65534(nogroup) groups=5(tty),65534(nogroup)"
+	both run --rm --group-add nosuchgroup busybox true
+	same 125 ""
+	err_says "Unable to find group nosuchgroup"
+}
+
+@test "parity: --network host: the host's name, unless -h" {
+	both run --rm --network host busybox sh -c 'hostname; cat /etc/hostname'
+	same 0 "$(uname -n)
+$(uname -n)"
+	both run --rm --network host -h named busybox hostname
+	same 0 named
+}
+
+@test "parity: exit statuses of the container commands: 1 for their errors, 125 for a bad flag" {
+	local cmd
+	for cmd in start stop restart kill wait logs top pause unpause attach; do
+		both "$cmd" nosuch
+		same 1 ""
+		err_says "No such container: nosuch"
+	done
+	both rename nosuch other
+	same 1 ""
+	both stop --bogus nosuch
+	same 125 ""
+	err_says "unknown flag: --bogus"
+	both stop
+	same 1 ""
+}
