@@ -303,6 +303,10 @@ static void device_add(struct device_out *d, const char *container, const struct
 	json_object_object_add(n, "uid", json_object_new_int64(st->st_uid));
 	json_object_object_add(n, "gid", json_object_new_int64(st->st_gid));
 	json_object_array_add(d->nodes, n);
+	if (d->rules == NULL) { /* --privileged: every device is allowed */
+		json_object_put(r);
+		return;
+	}
 
 	json_object_object_add(r, "allow", json_object_new_boolean(true));
 	json_object_object_add(r, "type", json_object_new_string(type));
@@ -339,6 +343,54 @@ static int device_dir_add(struct device_out *d, const char *host, const char *co
 			return -1;
 	}
 	return 0;
+}
+
+/* runc's HostDevices (what docker gives --privileged): every device node
+ * of the host's /dev, but those below the directories below, the
+ * console, and the nodes the runtime makes in every container. */
+static void host_devices_add(struct device_out *d, const char *dir, int depth)
+{
+	static const char *const skip_dirs[] = { "pts", "shm", "fd", "mqueue", ".lxc",
+						 ".lxd-mounts", ".udev" };
+	static const char *const standard[] = { "/dev/null", "/dev/zero",    "/dev/full",
+						"/dev/random", "/dev/urandom", "/dev/tty",
+						"/dev/console", "/dev/ptmx" };
+	autoclosedir DIR *dp = opendir(dir);
+	struct dirent *e;
+
+	if (dp == NULL)
+		return;
+	while ((e = readdir(dp)) != NULL) {
+		autofree char *path = NULL;
+		struct stat st;
+		bool skip = false;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		path = xasprintf("%s/%s", dir, e->d_name);
+		if (lstat(path, &st) < 0)
+			continue; /* gone meanwhile */
+		if (S_ISDIR(st.st_mode)) {
+			for (size_t i = 0; i < ARRAY_SIZE(skip_dirs) && depth == 0; i++)
+				skip |= strcmp(e->d_name, skip_dirs[i]) == 0;
+			if (!skip && depth < DEVICE_DIR_DEPTH)
+				host_devices_add(d, path, depth + 1);
+			continue;
+		}
+		if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+			continue;
+		for (size_t i = 0; i < ARRAY_SIZE(standard); i++)
+			skip |= strcmp(path, standard[i]) == 0;
+		if (!skip)
+			device_add(d, path, &st);
+	}
+}
+
+void ocispec_privileged_devices(json_object *doc)
+{
+	struct device_out d = { child_array(child(doc, "linux"), "devices"), NULL, "rwm" };
+
+	host_devices_add(&d, "/dev", 0);
 }
 
 static int device_apply(struct device_out *d, const char *spec, struct berth_err *err)

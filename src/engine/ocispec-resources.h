@@ -84,6 +84,11 @@ int ocispec_resources_check(const struct ocispec_resources *r, struct berth_err 
 int ocispec_resources_apply(const struct ocispec_resources *r, json_object *doc,
 			    struct berth_err *err);
 
+/* --privileged, as docker: linux.devices gets every device node of the
+ * host's /dev (runc's HostDevices: not below pts, shm, fd, mqueue; not the
+ * console or the nodes every container has); the cgroup allows them all. */
+void ocispec_privileged_devices(json_object *doc);
+
 /* Adds docker's HostConfig fields for r to a recorded config: Memory,
  * MemorySwap, MemoryReservation, NanoCpus, CpuShares, CpusetCpus,
  * CpusetMems, PidsLimit, Ulimits, Devices, ShmSize, CgroupParent. */

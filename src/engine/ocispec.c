@@ -987,6 +987,8 @@ int ocispec_build(const struct ocispec_opts *o, json_object *image_config, json_
 	    build_annotations(o->labels, doc, err) < 0 ||
 	    ocispec_resources_apply(o->res, doc, err) < 0)
 		return -1;
+	if (o->privileged)
+		ocispec_privileged_devices(doc);
 	*out = steal_ptr(doc);
 	return 0;
 }
