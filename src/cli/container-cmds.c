@@ -13,6 +13,7 @@
 
 #include "cli/engine.h"
 #include "cli/listing.h"
+#include "cli/ps-filter.h"
 #include "engine/attach.h"
 #include "engine/engine.h"
 #include "runtime/signals.h"
@@ -267,7 +268,9 @@ static const struct cli_opt ps_table[] = {
 	{ "format", 0, CLI_OPT_STRING, offsetof(struct ps_opts, format), "FORMAT",
 	  "\"table\", \"table TEMPLATE\", \"json\" or a Go template" },
 	{ "filter", 'f', CLI_OPT_STRV, offsetof(struct ps_opts, filters), "K=V",
-	  "status=, name=, label=, ancestor=, exited=, id=" },
+	  "docker's: status=, name= (a regular expression), id=, label=, ancestor=, "
+	  "exited=, before=, since=, volume=, network=, health=, publish=, expose=; "
+	  "a key given twice matches either value" },
 	CLI_OPT_END,
 };
 
@@ -360,58 +363,6 @@ static json_object *ps_row(const struct engine_container *c, bool trunc, time_t 
 	return o;
 }
 
-static bool label_matches(const struct engine_container *c, const char *want)
-{
-	json_object *labels = NULL;
-	size_t n = strlen(want);
-
-	json_object_object_get_ex(c->config, "Labels", &labels);
-	for (size_t i = 0; labels != NULL && i < json_object_array_length(labels); i++) {
-		const char *l = json_object_get_string(json_object_array_get_idx(labels, i));
-
-		if (strchr(want, '=') ? strcmp(l, want) == 0
-				      : strncmp(l, want, n) == 0 && (l[n] == '=' || l[n] == '\0'))
-			return true;
-	}
-	return false;
-}
-
-static int ps_filter(const struct engine_container *c, char **filters, bool *keep,
-		     struct berth_err *err)
-{
-	*keep = true;
-	for (size_t i = 0; filters != NULL && filters[i] != NULL; i++) {
-		const char *f = filters[i], *v = strchr(f, '=');
-		size_t k = v ? (size_t)(v - f) : strlen(f);
-
-		if (v == NULL)
-			return berth_err_set(err, 0, "bad format of filter (expected name=value)");
-		v++;
-		if (k == 6 && strncmp(f, "status", 6) == 0)
-			*keep &= strcmp(engine_container_status(c), v) == 0;
-		else if (k == 4 && strncmp(f, "name", 4) == 0)
-			*keep &= strstr(c->name, v) != NULL;
-		else if (k == 2 && strncmp(f, "id", 2) == 0)
-			*keep &= strncmp(c->id, v, strlen(v)) == 0;
-		else if (k == 5 && strncmp(f, "label", 5) == 0)
-			*keep &= label_matches(c, v);
-		else if (k == 8 && strncmp(f, "ancestor", 8) == 0)
-			*keep &= strcmp(c->image, v) == 0 || strstr(c->image_id, v) != NULL;
-		else if (k == 6 && strncmp(f, "exited", 6) == 0) {
-			int code, r = num_parse_int(v, INT_MIN, INT_MAX, &code);
-
-			if (r < 0)
-				return berth_err_set(err, 0,
-						     "invalid filter 'exited=%s': strconv.Atoi: "
-						     "parsing \"%s\": %s",
-						     v, v, num_strerror(r));
-			*keep &= c->state == ENGINE_EXITED && c->exit_code == code;
-		} else
-			return berth_err_set(err, 0, "invalid filter '%.*s'", (int)k, f);
-	}
-	return 0;
-}
-
 /* docker's default columns, and the headings of every field a
  * "table TEMPLATE" may name. */
 static const struct listing_column ps_columns[] = {
@@ -444,20 +395,20 @@ static int ps_run(struct engine_cli *cli, void *o, char **args, struct berth_err
 	time_t now = time(NULL);
 	const char *format = p->format;
 	int limit = p->latest ? 1 : p->last;
+	struct ps_filters *filters = NULL;
 	int r = -1;
 
 	(void)args;
 	if (engine_cli_engine(cli, &e, err) < 0 || engine_list(e, &v, &n, err) < 0)
 		return -1;
+	if (ps_filters_parse(p->filters, v, n, &filters, err) < 0)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
-		bool keep;
-
 		if (limit >= 0 && (int)i >= limit)
 			break;
-		if (ps_filter(&v[i], p->filters, &keep, err) < 0)
-			goto out;
-		if (!keep || (!p->all && limit < 0 && p->filters == NULL &&
-			      v[i].state != ENGINE_RUNNING && v[i].state != ENGINE_RESTARTING))
+		if (!ps_filters_match(filters, &v[i]) ||
+		    (!p->all && limit < 0 && !ps_filters_show_all(filters) &&
+		     v[i].state != ENGINE_RUNNING && v[i].state != ENGINE_RESTARTING))
 			continue;
 		json_object_array_add(rows, ps_row(&v[i], !p->no_trunc, now));
 		shown++;
@@ -473,6 +424,7 @@ static int ps_run(struct engine_cli *cli, void *o, char **args, struct berth_err
 		goto out;
 	r = 0;
 out:
+	ps_filters_free(filters);
 	engine_containers_free(v, n);
 	return r;
 }
@@ -486,7 +438,7 @@ const struct engine_cmd engine_cmd_ps = {
 	.min_args = 0,
 	.max_args = 0,
 	.defaults = ps_defaults,
-	.err_status = ENGINE_ERR,
+	.err_status = 1, /* docker: its daemon's "Invalid filter" is 1 */
 	.run = ps_run,
 };
 

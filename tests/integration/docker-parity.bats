@@ -279,3 +279,44 @@ $(uname -n)"
 	want=$(grep -vxE 'console|core|fd|full|mqueue|null|ptmx|pts|random|shm|stderr|stdin|stdout|tty|urandom|zero' <<<"$B_OUT") || true
 	assert_eq "$want" "" "nodes beyond the standard ones without --privileged"
 }
+
+@test "parity: ps --filter: regular expressions, either value of a key, every key, docker's errors" {
+	both run -d --name app busybox sleep 300
+	both run -d --name app2 --label tier=web busybox sleep 300
+	both create --name made busybox true
+	both run --name ex3 busybox sh -c 'exit 3'
+	both ps --filter 'name=^app$' --format '{{.Names}}'
+	same 0 app
+	both ps --filter name=app --format '{{.Names}}'
+	same 0 "app2
+app"
+	both ps --filter status=exited --filter status=created --format '{{.Names}}'
+	same 0 "ex3
+made"
+	both ps -a --filter exited=3 --format '{{.Names}}'
+	same 0 ex3
+	both ps --filter exited=3 --format '{{.Names}}'
+	same 0 ""
+	both ps --filter label=tier --format '{{.Names}}'
+	same 0 app2
+	both ps --filter label=tier=web --filter name=app --format '{{.Names}}'
+	same 0 app2
+	both ps -a --filter before=app2 --format '{{.Names}}'
+	same 0 app
+	both ps -a --filter since=made --format '{{.Names}}'
+	same 0 ex3
+	both ps --filter ancestor=busybox --format '{{.Names}}'
+	same 0 "app2
+app"
+	both ps -a --filter status=running --filter name=app2 --format '{{.Names}}'
+	same 0 app2
+	both ps --filter bogus=1
+	same 1 ""
+	err_says "Invalid filter 'bogus'"
+	both ps --filter status=sleeping
+	same 1 ""
+	err_says "Invalid filter 'status=sleeping'"
+	both ps --filter noequals
+	same 125 ""
+	err_says "bad format of filter"
+}
