@@ -331,6 +331,39 @@ static char *command_text(const struct engine_container *c, bool trunc)
 	return xasprintf("\"%s…\"", cut);
 }
 
+/* docker's ps .Mounts (each volume's name or else the source, cut to 15
+ * columns unless --no-trunc) and .LocalVolumes (how many volumes). */
+static char *mounts_text(const struct engine_container *c, bool trunc, int *volumes)
+{
+	json_object *mounts = NULL;
+	char *out = xstrdup("");
+
+	*volumes = 0;
+	if (!json_object_object_get_ex(c->config, "Mounts", &mounts) ||
+	    !json_object_is_type(mounts, json_type_array))
+		return out;
+	for (size_t i = 0; i < json_object_array_length(mounts); i++) {
+		json_object *m = json_object_array_get_idx(mounts, i), *v = NULL;
+		const char *name = "";
+		autofree char *shown = NULL;
+		char *next;
+
+		if (json_object_object_get_ex(m, "Name", &v))
+			name = json_object_get_string(v);
+		if (name[0] == '\0' && json_object_object_get_ex(m, "Source", &v))
+			name = json_object_get_string(v);
+		if (json_object_object_get_ex(m, "Type", &v) &&
+		    strcmp(json_object_get_string(v), "volume") == 0)
+			(*volumes)++;
+		/* Go's stringutils.Ellipsis: 14 characters and "…". */
+		shown = trunc && strlen(name) > 15 ? xasprintf("%.14s\u2026", name) : xstrdup(name);
+		next = xasprintf("%s%s%s", out, i > 0 ? "," : "", shown);
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
 static json_object *ps_row(const struct engine_container *c, bool trunc, time_t now)
 {
 	json_object *o = json_object_new_object();
@@ -356,6 +389,22 @@ static json_object *ps_row(const struct engine_container *c, bool trunc, time_t 
 	json_object_object_add(o, "Image", json_object_new_string(c->image));
 	json_object_object_add(o, "Labels", json_object_new_string(label_text));
 	json_object_object_add(o, "Names", json_object_new_string(c->name));
+	{
+		int volumes;
+		autofree char *mounts = mounts_text(c, trunc, &volumes);
+		const char *network = NULL;
+		struct berth_err ignored;
+		char count[16];
+
+		json_get_string(c->config, "NetworkMode", NULL, &network, &ignored);
+		snprintf(count, sizeof(count), "%d", volumes);
+		json_object_object_add(o, "Mounts", json_object_new_string(mounts));
+		json_object_object_add(o, "LocalVolumes", json_object_new_string(count));
+		json_object_object_add(o, "Networks",
+				       json_object_new_string(network != NULL ? network : "none"));
+		/* Without --size docker shows no size. */
+		json_object_object_add(o, "Size", json_object_new_string("0B"));
+	}
 	json_object_object_add(o, "Ports", json_object_new_string(""));
 	json_object_object_add(o, "RunningFor", json_object_new_string(since));
 	json_object_object_add(o, "State", json_object_new_string(engine_container_status(c)));
@@ -382,6 +431,10 @@ static const struct listing_column ps_fields[] = {
 	{ "Ports", "PORTS" },
 	{ "Names", "NAMES" },
 	{ "Labels", "LABELS" },
+	{ "Mounts", "MOUNTS" },
+	{ "Networks", "NETWORKS" },
+	{ "LocalVolumes", "LOCAL VOLUMES" },
+	{ "Size", "SIZE" },
 	{ NULL, NULL },
 };
 

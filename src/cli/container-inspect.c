@@ -221,6 +221,7 @@ static const struct {
 	{ "PublishAllPorts", HC_FALSE },
 	{ "ReadonlyRootfs", HC_FALSE },
 	{ "SecurityOpt", HC_NULL },
+	{ "Tmpfs", HC_NULL },
 	{ "UTSMode", HC_EMPTY_STR },
 	{ "UsernsMode", HC_EMPTY_STR },
 	{ "ShmSize", HC_SPECIAL },
@@ -257,6 +258,7 @@ static const struct {
 	{ "IOMaximumBandwidth", HC_ZERO },
 	{ "MaskedPaths", HC_SPECIAL },
 	{ "ReadonlyPaths", HC_SPECIAL },
+	{ "Init", HC_NULL },
 };
 
 static const char *network_mode(const struct engine_container *c)

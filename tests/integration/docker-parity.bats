@@ -320,3 +320,25 @@ app"
 	same 125 ""
 	err_says "bad format of filter"
 }
+
+@test "parity: inspect and ps template fields docker has" {
+	both create --name tf --network none --tmpfs /run/x:size=1m -v "$BATS_TEST_TMPDIR:/b" \
+		-v /anon busybox true
+	same 0
+	both inspect -f '{{json .HostConfig.Init}} {{json .HostConfig.Tmpfs}} {{json .Config.Entrypoint}}' tf
+	same 0 'null {"/run/x":"size=1m"} null'
+	# (A bind's .Name is "" in docker's templates, a Go struct's zero
+	# value; Berth's JSON has no such key, as docker's JSON has none.)
+	both inspect -f '{{range .Mounts}}{{.Type}}|{{end}}' tf
+	[ -z "$D_STATUS" ] || assert_eq "$(tr '|' '\n' <<<"$B_OUT" | sort)" \
+		"$(tr '|' '\n' <<<"$D_OUT" | sort)" "mount types"
+	both ps -a --filter name=tf --format '{{.Networks}} {{.LocalVolumes}}'
+	same 0 "none 1"
+	both ps -a --filter name=tf --format '{{json .}}'
+	same 0
+	assert_eq "$(jq -r 'keys | join(",")' <<<"$B_OUT")" \
+		"Command,CreatedAt,ID,Image,Labels,LocalVolumes,Mounts,Names,Networks,Ports,RunningFor,Size,State,Status" \
+		"ps {{json .}} keys"
+	[ -z "$D_STATUS" ] || assert_eq "$(jq -r 'keys | join(",")' <<<"$D_OUT")" \
+		"$(jq -r 'keys | join(",")' <<<"$B_OUT")" "docker's keys"
+}
