@@ -222,6 +222,7 @@ static const struct {
 	{ "ReadonlyRootfs", HC_FALSE },
 	{ "SecurityOpt", HC_NULL },
 	{ "Tmpfs", HC_NULL },
+	{ "Sysctls", HC_NULL },
 	{ "UTSMode", HC_EMPTY_STR },
 	{ "UsernsMode", HC_EMPTY_STR },
 	{ "ShmSize", HC_SPECIAL },

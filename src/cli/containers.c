@@ -35,6 +35,8 @@
 struct create_cli {
 	bool detach, interactive, tty, rm, read_only, privileged;
 	const char *name, *entrypoint, *workdir, *user, *hostname, *network, *pull;
+	const char *pid_mode, *ipc_mode, *uts_mode, *cgroupns_mode;
+	char **sysctls;
 	const char *stop_signal, *cidfile;
 	int stop_timeout;
 	char **env, **env_files, **labels, **cap_add, **cap_drop, **security_opts, **log_opts;
@@ -112,6 +114,17 @@ struct create_cli {
 	      CLI_OPT_STRING, offsetof(struct create_cli, network),                                \
 	      "MODE",         "none (default) or host" },                                          \
 	    { "net", 0, CLI_OPT_STRING, offsetof(struct create_cli, network), "MODE", NULL },      \
+	    { "pid",          0, CLI_OPT_STRING, offsetof(struct create_cli, pid_mode), "MODE",    \
+	      "host: the host's pid namespace" },                                                  \
+	    { "ipc",          0, CLI_OPT_STRING, offsetof(struct create_cli, ipc_mode), "MODE",    \
+	      "private (default), shareable or host" },                                            \
+	    { "uts",          0, CLI_OPT_STRING, offsetof(struct create_cli, uts_mode), "MODE",    \
+	      "host: the host's uts namespace (its hostname)" },                                   \
+	    { "cgroupns",     0, CLI_OPT_STRING, offsetof(struct create_cli, cgroupns_mode),       \
+	      "MODE",         "private (default) or host" },                                       \
+	    { "sysctl",       0, CLI_OPT_STRV, offsetof(struct create_cli, sysctls), "K=V",        \
+	      "a namespaced kernel parameter (kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, "  \
+	      "net.*)" },                                                                          \
 	    { "pull",         0,                                                                   \
 	      CLI_OPT_STRING, offsetof(struct create_cli, pull),                                   \
 	      "POLICY",       "missing or never (registries come later)" },                        \
@@ -318,6 +331,11 @@ static int to_engine_opts(struct create_cli *c, char **args, struct engine_creat
 	o->mounts = c->mounts;
 	o->tmpfs = c->tmpfs;
 	o->network = c->network;
+	o->pid_mode = c->pid_mode;
+	o->ipc_mode = c->ipc_mode;
+	o->uts_mode = c->uts_mode;
+	o->cgroupns_mode = c->cgroupns_mode;
+	o->sysctls = c->sysctls;
 	o->stop_signal = c->stop_signal;
 	o->stop_timeout = c->stop_timeout;
 	return 0;

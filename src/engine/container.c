@@ -431,6 +431,23 @@ static int mark_container_root(const char *root, struct berth_err *err)
 	return 0;
 }
 
+/* --sysctl K=V as docker's HostConfig.Sysctls map; null without any. */
+static json_object *sysctls_json(char *const *v)
+{
+	json_object *o;
+
+	if (v == NULL || v[0] == NULL)
+		return NULL;
+	o = json_object_new_object();
+	for (size_t i = 0; v[i] != NULL; i++) {
+		size_t n = strcspn(v[i], "=");
+		autofree char *key = xstrndup(v[i], n);
+
+		json_object_object_add(o, key, json_object_new_string(v[i][n] ? v[i] + n + 1 : ""));
+	}
+	return o;
+}
+
 /* What create records, in docker's names, for inspect, ps and start. */
 static json_object *record_config(const struct engine_create_opts *o)
 {
@@ -468,6 +485,13 @@ static json_object *record_config(const struct engine_create_opts *o)
 	json_object_object_add(c, "CapAdd", strv_json(o->cap_add));
 	json_object_object_add(c, "CapDrop", strv_json(o->cap_drop));
 	json_object_object_add(c, "GroupAdd", strv_json(o->group_add));
+	json_object_object_add(c, "PidMode", json_object_new_string(o->pid_mode ?: ""));
+	json_object_object_add(c, "UTSMode", json_object_new_string(o->uts_mode ?: ""));
+	if (o->ipc_mode != NULL && o->ipc_mode[0] != '\0')
+		json_object_object_add(c, "IpcMode", json_object_new_string(o->ipc_mode));
+	if (o->cgroupns_mode != NULL && o->cgroupns_mode[0] != '\0')
+		json_object_object_add(c, "CgroupnsMode", json_object_new_string(o->cgroupns_mode));
+	json_object_object_add(c, "Sysctls", sysctls_json(o->sysctls));
 	ocispec_resources_record(&o->res, c);
 	json_object_object_add(c, "SecurityOpt", strv_json(o->security_opts));
 	json_object_object_add(c, "Init", o->init ? json_object_new_boolean(true) : NULL);
@@ -538,9 +562,15 @@ int engine_create(struct engine *e, const struct engine_create_opts *o,
 	struct engine_create_opts host_named;
 	struct utsname u;
 
-	/* docker: with the host's network and no -h, the container is named
-	 * as the host (in a uts namespace of its own), from create on. */
-	if (o->network != NULL && strcmp(o->network, "host") == 0 &&
+	bool host_uts = o->uts_mode != NULL && strcmp(o->uts_mode, "host") == 0;
+
+	if (host_uts && o->hostname != NULL && o->hostname[0] != '\0')
+		return berth_err_set(err, 0, "conflicting options: hostname and the UTS mode");
+	/* docker: with the host's network (in a uts namespace of its own)
+	 * and no -h, the container is named as the host, from create on.
+	 * With the host's uts namespace it has the host's name anyway, and
+	 * docker's /etc/hostname keeps the short id. */
+	if (o->network != NULL && strcmp(o->network, "host") == 0 && !host_uts &&
 	    (o->hostname == NULL || o->hostname[0] == '\0') && uname(&u) == 0) {
 		host_named = *o;
 		host_named.hostname = u.nodename;

@@ -45,6 +45,10 @@ struct engine_create_opts {
 	char **cap_add, **cap_drop;
 	char **group_add; /* --group-add */
 	const char *network; /* none (default) or host */
+	/* --pid host, --ipc private|shareable|host, --uts host, --cgroupns
+	 * private|host (NULL or "": docker's default); --sysctl K=V */
+	const char *pid_mode, *ipc_mode, *uts_mode, *cgroupns_mode;
+	char **sysctls;
 	const char *stop_signal;
 	int stop_timeout;      /* seconds; -1: default 10 */
 	uint64_t log_max_size; /* bytes; 0: 10 MiB */

@@ -385,6 +385,12 @@ struct default_mount {
 /* docker's order and options (moby oci.DefaultLinuxSpec, then the daemon's
  * cgroup and /dev/shm adjustments). Type "cgroup" is the runtime's: a
  * cgroup2 mount on a unified host, a tmpfs of the hierarchies otherwise. */
+/* A --network, --pid, --ipc, --uts or --cgroupns mode that is the host's. */
+static bool is_host(const char *mode)
+{
+	return mode != NULL && strcmp(mode, "host") == 0;
+}
+
 static const struct default_mount default_mounts[] = {
 	{ "/proc", "proc", "proc", { "nosuid", "noexec", "nodev" }, false, false },
 	{ "/dev",
@@ -469,13 +475,92 @@ static json_object *build_mounts(const struct ocispec_opts *o)
 {
 	json_object *mounts = json_object_new_array();
 
-	for (size_t i = 0; i < ARRAY_SIZE(default_mounts); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(default_mounts); i++) {
+		/* --ipc host: the host's /dev/shm, as docker's. */
+		if (default_mounts[i].shm && is_host(o->ipc_mode)) {
+			autostrv char **opts = NULL;
+
+			strv_push(&opts, "rbind");
+			strv_push(&opts, "nosuid");
+			strv_push(&opts, "noexec");
+			strv_push(&opts, "nodev");
+			json_object_array_add(mounts, mount_json("/dev/shm", "bind", "/dev/shm", opts));
+			continue;
+		}
 		json_object_array_add(mounts, default_mount_json(o, &default_mounts[i]));
+	}
 	add_file_mounts(o, mounts);
 	return mounts;
 }
 
 /* ---- linux: namespaces, paths, devices, sysctls ---------------------------- */
+
+static bool mode_in(const char *mode, const char *const *known)
+{
+	if (mode == NULL || mode[0] == '\0')
+		return true;
+	for (size_t i = 0; known[i] != NULL; i++)
+		if (strcmp(mode, known[i]) == 0)
+			return true;
+	return false;
+}
+
+/* docker's ValidateSysctl: what a namespace of the container's own holds. */
+static bool sysctl_namespaced(const char *key, bool *ipc, bool *net)
+{
+	static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+						"kernel.sem",    "kernel.shmall", "kernel.shmmax",
+						"kernel.shmmni", "kernel.shm_rmid_forced", NULL };
+
+	*ipc = strncmp(key, "fs.mqueue.", 10) == 0 || mode_in(key, ipc_keys);
+	*net = strncmp(key, "net.", 4) == 0;
+	return *ipc || *net;
+}
+
+int ocispec_namespaces_check(const struct ocispec_opts *o, struct berth_err *err)
+{
+	static const char *const host_only[] = { "host", NULL };
+	static const char *const ipc_modes[] = { "private", "shareable", "host", NULL };
+	static const char *const cgroupns_modes[] = { "private", "host", NULL };
+	const struct {
+		const char *flag, *mode;
+		const char *const *known;
+	} flags[] = {
+		{ "--pid", o->pid_mode, host_only },
+		{ "--ipc", o->ipc_mode, ipc_modes },
+		{ "--uts", o->uts_mode, host_only },
+		{ "--cgroupns", o->cgroupns_mode, cgroupns_modes },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
+		if (mode_in(flags[i].mode, flags[i].known))
+			continue;
+		if (strncmp(flags[i].mode, "container:", 10) == 0)
+			return berth_err_set(err, 0, "%s %s: joining another container's namespace "
+					     "is not supported yet", flags[i].flag, flags[i].mode);
+		return berth_err_set(err, 0, "invalid %s: %s", flags[i].flag + 2, flags[i].mode);
+	}
+	for (size_t i = 0; o->sysctls != NULL && o->sysctls[i] != NULL; i++) {
+		const char *s = o->sysctls[i];
+		size_t n = strcspn(s, "=");
+		autofree char *key = xstrndup(s, n);
+		bool ipc, net;
+
+		if (s[n] != '=' || n == 0)
+			return berth_err_set(err, 0, "invalid argument \"%s\" for \"--sysctl\" flag: "
+					     "sysctl '%s' is not whitelisted", s, s);
+		if (!sysctl_namespaced(key, &ipc, &net))
+			return berth_err_set(err, 0, "invalid argument \"%s\" for \"--sysctl\" flag: "
+					     "sysctl '%s' is not whitelisted", s, s);
+		if (net && is_host(o->network))
+			return berth_err_set(err, 0, "sysctl %s is not allowed in host network "
+					     "namespace", key);
+		if (ipc && is_host(o->ipc_mode))
+			return berth_err_set(err, 0, "sysctl %s is not allowed in host ipc "
+					     "namespace", key);
+	}
+	return 0;
+}
 
 static json_object *build_namespaces(const struct ocispec_opts *o)
 {
@@ -483,12 +568,14 @@ static json_object *build_namespaces(const struct ocispec_opts *o)
 	 * cgroup2 host and Berth's on every host, so a container sees its own
 	 * cgroup as the root. */
 	static const char *const kinds[] = { "mount", "network", "uts", "pid", "ipc", "cgroup" };
-	bool host_net = o->network != NULL && strcmp(o->network, "host") == 0;
+	const char *const modes[] = { NULL, o->network, o->uts_mode, o->pid_mode, o->ipc_mode,
+				      o->cgroupns_mode };
 	json_object *a = json_object_new_array();
 
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
 		json_object *ns;
-		if (host_net && strcmp(kinds[i], "network") == 0)
+		/* --network host, --uts host, ...: the host's, so none made */
+		if (is_host(modes[i]))
 			continue;
 		ns = json_object_new_object();
 		json_object_object_add(ns, "type", json_object_new_string(kinds[i]));
@@ -889,8 +976,21 @@ static int build_linux(const struct ocispec_opts *o, const struct capset *caps,
 	if (o->cgroups_path != NULL && o->cgroups_path[0] != '\0')
 		json_object_object_add(linux_obj, "cgroupsPath",
 				       json_object_new_string(o->cgroups_path));
-	if (!host_net)
-		json_object_object_add(linux_obj, "sysctl", build_sysctl());
+	{
+		json_object *sysctl = host_net ? json_object_new_object() : build_sysctl();
+
+		for (size_t i = 0; o->sysctls != NULL && o->sysctls[i] != NULL; i++) {
+			size_t n = strcspn(o->sysctls[i], "=");
+			autofree char *key = xstrndup(o->sysctls[i], n);
+
+			json_object_object_add(sysctl, key,
+					       json_object_new_string(o->sysctls[i] + n + 1));
+		}
+		if (json_object_object_length(sysctl) > 0)
+			json_object_object_add(linux_obj, "sysctl", sysctl);
+		else
+			json_object_put(sysctl);
+	}
 	/* --privileged unmasks everything and runs unconfined (docker's). */
 	if (o->privileged)
 		return 0;
@@ -955,6 +1055,8 @@ int ocispec_build(const struct ocispec_opts *o, json_object *image_config, json_
 	if (o->rootfs == NULL || o->rootfs[0] != '/')
 		return berth_err_set(err, 0, "rootfs \"%s\": not an absolute path",
 				     o->rootfs != NULL ? o->rootfs : "");
+	if (ocispec_namespaces_check(o, err) < 0)
+		return -1;
 	if (image_section(image_config, &cfg, err) < 0)
 		return -1;
 	if (o->hostname != NULL && o->hostname[0] != '\0')
@@ -977,7 +1079,9 @@ int ocispec_build(const struct ocispec_opts *o, json_object *image_config, json_
 	json_object_object_add(doc, "ociVersion", json_object_new_string("1.2.0"));
 	json_object_object_add(doc, "process", process);
 	json_object_object_add(doc, "root", build_root(o));
-	json_object_object_add(doc, "hostname", json_object_new_string(hostname));
+	/* With the host's uts namespace the runtime may not set one. */
+	if (!is_host(o->uts_mode))
+		json_object_object_add(doc, "hostname", json_object_new_string(hostname));
 	json_object_object_add(doc, "mounts", build_mounts(o));
 	if (ocispec_mounts_add(o->mounts, json_object_object_get(doc, "mounts"), err) < 0)
 		return -1;

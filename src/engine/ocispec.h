@@ -36,6 +36,10 @@ struct ocispec_opts {
 	const char *network;      /* "host": the host's network namespace; anything else
 				   * ("none", NULL): a new one, loopback only until the
 				   * engine adds more */
+	/* "host": the host's pid, ipc (and its /dev/shm), uts or cgroup
+	 * namespace; anything else, a new one */
+	const char *pid_mode, *ipc_mode, *uts_mode, *cgroupns_mode;
+	char **sysctls;           /* --sysctl K=V, checked by ocispec_sysctl_check */
 	const char *cgroups_path; /* linux.cgroupsPath */
 	char **labels;            /* "k=v": annotations */
 	/* Files the engine generated in the container's run directory, bind
@@ -84,6 +88,12 @@ struct ocispec_user {
 };
 int ocispec_resolve_user(const char *rootfs, const char *spec, struct ocispec_user *out,
 			 struct berth_err *err);
+/* --pid, --ipc, --uts, --cgroupns and --sysctl as docker takes them: the
+ * modes it knows (container:NAME is not supported yet), a sysctl only of
+ * those a namespace of the container's own holds ("sysctl 'K' is not
+ * whitelisted"), and none of a namespace shared with the host. */
+int ocispec_namespaces_check(const struct ocispec_opts *o, struct berth_err *err);
+
 /* docker's process groups (moby's getUser): the user's primary gid first,
  * then the supplementary ones found for it, then --group-add's (a name or
  * number in the image's /etc/group, else a number as given; "Unable to

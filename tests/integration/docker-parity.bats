@@ -342,3 +342,36 @@ app"
 	[ -z "$D_STATUS" ] || assert_eq "$(jq -r 'keys | join(",")' <<<"$D_OUT")" \
 		"$(jq -r 'keys | join(",")' <<<"$B_OUT")" "docker's keys"
 }
+
+@test "parity: --pid, --ipc, --uts and --cgroupns host; --sysctl" {
+	both run --rm --pid host busybox readlink /proc/self/ns/pid
+	same 0 "$(readlink /proc/self/ns/pid)"
+	# The host's name; /etc/hostname is still docker's short id.
+	both run --rm --uts host busybox sh -c 'hostname; cat /etc/hostname | wc -c'
+	same 0 "$(uname -n)
+13"
+	both run --rm --uts host -h x busybox true
+	same 125 ""
+	err_says "conflicting options: hostname and the UTS mode"
+	both run --rm --ipc host busybox readlink /proc/self/ns/ipc
+	same 0 "$(readlink /proc/self/ns/ipc)"
+	both run --rm --ipc shareable busybox readlink /proc/self/ns/ipc
+	same 0
+	[ "$B_OUT" != "$(readlink /proc/self/ns/ipc)" ] || fail "--ipc shareable has the host's"
+	both run --rm --cgroupns host busybox sh -c 'grep -c "/berth-\|/docker/\|/berth-parity" /proc/self/cgroup'
+	same 0
+	[ "$B_OUT" -gt 0 ] || fail "--cgroupns host shows no container cgroup paths"
+	both run --rm --sysctl net.ipv4.ip_forward=1 --sysctl kernel.shmmax=1000000 busybox \
+		sh -c 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmax'
+	same 0 "1
+1000000"
+	both run --rm --sysctl kernel.hostname=x busybox true
+	same 125 ""
+	err_says "kernel.hostname"
+	both run --rm --network host --sysctl net.ipv4.ip_forward=1 busybox true
+	same 125 ""
+	err_says "net.ipv4.ip_forward"
+	both run --rm --ipc bogus busybox true
+	same 125 ""
+	err_says "bogus"
+}
