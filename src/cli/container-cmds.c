@@ -723,6 +723,10 @@ static int logs_run(struct engine_cli *cli, void *o, char **args, struct berth_e
 		return berth_err_wrap(err, "invalid value for \"until\"");
 	if (engine_cli_engine(cli, &e, err) < 0 || engine_lookup(e, args[0], &c, err) < 0)
 		return -1;
+	if (engine_log_driver_none(c.config)) {
+		engine_container_clear(&c);
+		return berth_err_set(err, 0, "configured logging driver does not support reading");
+	}
 	path = engine_log_path(e, c.id);
 	if (l->follow && c.state == ENGINE_RUNNING && follow_monitor(e, c.id, path, tail, l) == 0) {
 		engine_container_clear(&c);

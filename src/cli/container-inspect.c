@@ -275,7 +275,10 @@ static json_object *log_config(const struct engine_container *c)
 	int64_t size = 0, files = 0;
 	struct berth_err ignored;
 
-	listing_add_str(o, "Type", "json-file");
+	const char *driver = NULL;
+
+	json_get_string(c->config, "LogDriver", NULL, &driver, &ignored);
+	listing_add_str(o, "Type", driver != NULL ? driver : "json-file");
 	json_get_int64(c->config, "LogMaxSize", NULL, &size, &ignored);
 	json_get_int64(c->config, "LogMaxFile", NULL, &files, &ignored);
 	if (size > 0)
@@ -615,7 +618,11 @@ static json_object *container_json(const struct inspect_src *src, bool size)
 			       take_string(engine_container_path(src->e, c->id, src->legacy, "hostname")));
 	json_object_object_add(o, "HostsPath",
 			       take_string(engine_container_path(src->e, c->id, src->legacy, "hosts")));
-	json_object_object_add(o, "LogPath", take_string(engine_log_path(src->e, c->id)));
+	/* docker's: no path for a container that keeps no log */
+	json_object_object_add(o, "LogPath",
+			       engine_log_driver_none(c->config)
+				   ? json_object_new_string("")
+				   : take_string(engine_log_path(src->e, c->id)));
 	json_object_object_add(o, "Name", take_string(xasprintf("/%s", c->name)));
 	v = recorded(c->config, "RestartCount", &found);
 	json_object_object_add(o, "RestartCount",

@@ -35,7 +35,7 @@
 struct create_cli {
 	bool detach, interactive, tty, rm, read_only, privileged;
 	const char *name, *entrypoint, *workdir, *user, *hostname, *network, *pull;
-	const char *pid_mode, *ipc_mode, *uts_mode, *cgroupns_mode;
+	const char *pid_mode, *ipc_mode, *uts_mode, *cgroupns_mode, *log_driver;
 	char **sysctls;
 	const char *stop_signal, *cidfile;
 	int stop_timeout;
@@ -134,6 +134,8 @@ struct create_cli {
 	    { "stop-timeout", 0,                                                                   \
 	      CLI_OPT_INT,    offsetof(struct create_cli, stop_timeout),                           \
 	      "SECONDS",      "timeout to stop the container" },                                   \
+	    { "log-driver", 0, CLI_OPT_STRING, offsetof(struct create_cli, log_driver), "DRIVER",  \
+	      "json-file (default), local (json-file's format, local's rotation) or none" },      \
 	    { "log-opt",    0,                                                                     \
 	      CLI_OPT_STRV, offsetof(struct create_cli, log_opts),                                 \
 	      "K=V",        "max-size=10m, max-file=3" },                                          \
@@ -178,8 +180,28 @@ static void create_defaults(void *o)
 	((struct create_cli *)o)->sig_proxy = true;
 }
 
+/* --log-driver: json-file, local (kept in json-file's format, so `logs`
+ * reads it; docker's local defaults: 20 MB x 5 files) or none. */
+static int parse_log_driver(const char *driver, struct engine_create_opts *o,
+			    struct berth_err *err)
+{
+	if (driver == NULL || driver[0] == '\0' || strcmp(driver, "json-file") == 0)
+		return 0;
+	if (strcmp(driver, "local") == 0 || strcmp(driver, "none") == 0) {
+		o->log_driver = driver;
+		return 0;
+	}
+	if (strcmp(driver, "journald") == 0)
+		return berth_err_set(err, 0, "log driver journald: not available (this berth is "
+				     "built without libsystemd); json-file, local and none are");
+	return berth_err_set(err, 0, "log driver %s: not supported; json-file, local and none "
+			     "are", driver);
+}
+
 static int parse_log_opts(char **opts, struct engine_create_opts *o, struct berth_err *err)
 {
+	const char *driver = o->log_driver != NULL ? o->log_driver : "json-file";
+
 	for (size_t i = 0; opts != NULL && opts[i] != NULL; i++) {
 		const char *v = strchr(opts[i], '=');
 
@@ -187,7 +209,11 @@ static int parse_log_opts(char **opts, struct engine_create_opts *o, struct bert
 			return berth_err_set(err, 0, "invalid --log-opt %s: want KEY=VALUE",
 					     opts[i]);
 		v++;
-		if (strncmp(opts[i], "max-size=", 9) == 0) {
+		if (strcmp(driver, "none") == 0) {
+			return berth_err_set(err, 0, "invalid logging opts for driver none");
+		} else if (strcmp(driver, "local") == 0 && strncmp(opts[i], "compress=", 9) == 0) {
+			/* accepted; rotated files are kept as they are */
+		} else if (strncmp(opts[i], "max-size=", 9) == 0) {
 			int64_t size;
 
 			if (cli_parse_size(v, &size) < 0 || size <= 0)
@@ -197,9 +223,8 @@ static int parse_log_opts(char **opts, struct engine_create_opts *o, struct bert
 			if (num_parse_int(v, 1, 1000, &o->log_max_file) < 0)
 				return berth_err_set(err, 0, "invalid --log-opt max-file=%s", v);
 		} else {
-			return berth_err_set(err, 0,
-					     "unknown log opt '%.*s' for json-file log driver",
-					     (int)(v - 1 - opts[i]), opts[i]);
+			return berth_err_set(err, 0, "unknown log opt '%.*s' for %s log driver",
+					     (int)(v - 1 - opts[i]), opts[i], driver);
 		}
 	}
 	return 0;
@@ -310,8 +335,15 @@ static int to_engine_opts(struct create_cli *c, char **args, struct engine_creat
 		return berth_err_set(
 		    err, 0, "invalid argument \"%s\" for \"--stop-signal\" flag: invalid signal",
 		    c->stop_signal);
-	if (parse_log_opts(c->log_opts, o, err) < 0)
+	if (parse_log_driver(c->log_driver, o, err) < 0 || parse_log_opts(c->log_opts, o, err) < 0)
 		return -1;
+	/* docker's local driver keeps 5 files of 20 MB by default. */
+	if (o->log_driver != NULL && strcmp(o->log_driver, "local") == 0) {
+		if (o->log_max_size == 0)
+			o->log_max_size = 20u << 20;
+		if (o->log_max_file == 0)
+			o->log_max_file = 5;
+	}
 	o->image = args[0];
 	o->cmd = args[1] != NULL ? args + 1 : NULL;
 	o->name = c->name;

@@ -496,6 +496,8 @@ static json_object *record_config(const struct engine_create_opts *o)
 	json_object_object_add(c, "SecurityOpt", strv_json(o->security_opts));
 	json_object_object_add(c, "Init", o->init ? json_object_new_boolean(true) : NULL);
 	json_object_object_add(c, "LogMaxSize", json_object_new_int64((int64_t)o->log_max_size));
+	json_object_object_add(c, "LogDriver",
+			       json_object_new_string(o->log_driver ? o->log_driver : "json-file"));
 	json_object_object_add(c, "LogMaxFile", json_object_new_int(o->log_max_file));
 	return c;
 }
@@ -948,4 +950,13 @@ static int remove_container(struct engine *e, const char *what, unsigned flags, 
 out:
 	engine_container_clear(&c);
 	return r;
+}
+
+bool engine_log_driver_none(json_object *config)
+{
+	json_object *v = NULL;
+
+	return config != NULL && json_object_object_get_ex(config, "LogDriver", &v) &&
+	       json_object_is_type(v, json_type_string) &&
+	       strcmp(json_object_get_string(v), "none") == 0;
 }

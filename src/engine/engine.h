@@ -45,6 +45,7 @@ struct engine_create_opts {
 	char **cap_add, **cap_drop;
 	char **group_add; /* --group-add */
 	const char *network; /* none (default) or host */
+	const char *log_driver; /* json-file (NULL), local or none */
 	/* --pid host, --ipc private|shareable|host, --uts host, --cgroupns
 	 * private|host (NULL or "": docker's default); --sysctl K=V */
 	const char *pid_mode, *ipc_mode, *uts_mode, *cgroupns_mode;
@@ -147,6 +148,9 @@ char *engine_attach_path(struct engine *e, const char *id);
  * open. */
 char *engine_log_path(struct engine *e, const char *id);
 char *engine_log_path_in(const char *root, const char *id);
+/* Whether the container keeps no log (--log-driver none): its output goes
+ * to attached clients only, and `logs` cannot read it. */
+bool engine_log_driver_none(json_object *config);
 
 /* ---- container-ops.c: rename, pause, prune, stats ---- */
 

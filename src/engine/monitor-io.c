@@ -300,9 +300,15 @@ int monitor_io_run_logged(struct monitor_io *m, const char *path, uint64_t max_s
 	struct berth_err ignored;
 	int code;
 
-	/* A log that cannot be used is skipped: the container runs without. */
-	if (log_writer_open(&m->log, path, max_size, max_file, &ignored) < 0)
+	/* A log that cannot be used is skipped: the container runs without;
+	 * so does one with no log at all (path "": --log-driver none). */
+	if (path[0] == '\0') {
+		memset(&m->log, 0, sizeof(m->log));
+		m->log.fd = -1;
 		m->log.failed = true;
+	} else if (log_writer_open(&m->log, path, max_size, max_file, &ignored) < 0) {
+		m->log.failed = true;
+	}
 	code = monitor_io_run(m);
 	log_writer_close(&m->log);
 	return code;

@@ -117,6 +117,7 @@ char *engine_attach_path(struct engine *e, const char *id)
  * that reads the row itself (to restart) takes them from there. */
 struct monitor_settings {
 	bool tty, open_stdin, stdin_once;
+	bool no_log; /* --log-driver none: output goes to attached clients only */
 	int64_t log_max_size, log_max_file;
 };
 
@@ -129,6 +130,7 @@ static void settings_from_config(json_object *config, struct monitor_settings *s
 	json_get_bool(config, "StdinOnce", NULL, &set->stdin_once, &ignored);
 	json_get_int64(config, "LogMaxSize", NULL, &set->log_max_size, &ignored);
 	json_get_int64(config, "LogMaxFile", NULL, &set->log_max_file, &ignored);
+	set->no_log = engine_log_driver_none(config);
 }
 
 struct monitor {
@@ -406,7 +408,8 @@ static char *tiny_path(void)
 static void exec_tiny(struct monitor *m, struct monitor_io *io)
 {
 	autofree char *tiny = tiny_path();
-	autofree char *log = engine_log_path_in(m->root, m->c.id);
+	/* "" for no log at all (--log-driver none). */
+	autofree char *log = m->set.no_log ? xstrdup("") : engine_log_path_in(m->root, m->c.id);
 	struct berth_err err = { 0 };
 	/* The exit command is this program, executed through an fd of its
 	 * sealed file, never by a path (which a container could not write
@@ -712,6 +715,8 @@ static int settings_parse(struct monitor *m, char **args, int n)
 			m->set.log_max_size = v;
 		else if (strncmp(args[i], "log-max-file=", 13) == 0)
 			m->set.log_max_file = v;
+		else if (strncmp(args[i], "no-log=", 7) == 0)
+			m->set.no_log = v != 0;
 		else
 			return -1;
 	}
@@ -863,6 +868,7 @@ static char **monitor_argv(struct engine *e, const struct engine_container *c,
 	strv_push_take(&argv, xasprintf("stdin-once=%d", set.stdin_once));
 	strv_push_take(&argv, xasprintf("log-max-size=%lld", (long long)set.log_max_size));
 	strv_push_take(&argv, xasprintf("log-max-file=%lld", (long long)set.log_max_file));
+	strv_push_take(&argv, xasprintf("no-log=%d", set.no_log));
 	strv_push_take(&argv, xasprintf("bundle=%s", bundle));
 	return argv;
 }

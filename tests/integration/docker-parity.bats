@@ -375,3 +375,24 @@ app"
 	same 125 ""
 	err_says "bogus"
 }
+
+@test "parity: --log-driver none keeps no log; local keeps one logs reads; others are refused" {
+	both run --name nolog --log-driver none busybox echo hi
+	same 0 hi
+	both logs nolog
+	same 1 ""
+	err_says "configured logging driver does not support reading"
+	both inspect -f '{{.HostConfig.LogConfig.Type}} [{{.LogPath}}]' nolog
+	same 0 "none []"
+	b_ok inspect -f '{{.Id}}' nolog
+	[ ! -e "$STORE/containers/$output" ] || fail "a log was kept: $(ls -R "$STORE/containers/$output")"
+	both run --name loc --log-driver local busybox echo kept
+	same 0 kept
+	both logs loc
+	same 0 kept
+	both inspect -f '{{.HostConfig.LogConfig.Type}}' loc
+	same 0 local
+	both run --rm --log-driver none --log-opt max-size=1m busybox true
+	same 125 ""
+	err_says "invalid logging opts for driver none"
+}
