@@ -40,7 +40,7 @@ struct create_cli {
 	const char *stop_signal, *cidfile;
 	int stop_timeout;
 	char **env, **env_files, **labels, **cap_add, **cap_drop, **security_opts, **log_opts;
-	char **group_add;
+	char **group_add, **volumes_from;
 	/* attaching and restarting */
 	bool sig_proxy;
 	const char *restart, *detach_keys;
@@ -105,6 +105,8 @@ struct create_cli {
 	      "add a capability" },                                                                \
 	    { "cap-drop",         0, CLI_OPT_STRV, offsetof(struct create_cli, cap_drop), "CAP",   \
 	      "drop a capability" },                                                               \
+	    { "volumes-from",     0, CLI_OPT_STRV, offsetof(struct create_cli, volumes_from),      \
+	      "CONTAINER[:ro|:rw]", "mount the volumes and binds of another container" },         \
 	    { "group-add",        0, CLI_OPT_STRV, offsetof(struct create_cli, group_add), "GROUP",\
 	      "add a supplementary group (a name in the image's /etc/group, or a number)" },      \
 	    { "security-opt", 0,                                                                   \
@@ -359,6 +361,7 @@ static int to_engine_opts(struct create_cli *c, char **args, struct engine_creat
 	o->cap_add = c->cap_add;
 	o->cap_drop = c->cap_drop;
 	o->group_add = c->group_add;
+	o->volumes_from = c->volumes_from;
 	o->volumes = c->volumes;
 	o->mounts = c->mounts;
 	o->tmpfs = c->tmpfs;

@@ -24,6 +24,7 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fs.h"
+#include "engine/mount-spec.h"
 #include "util/json.h"
 #include "util/path.h"
 #include "util/strv.h"
@@ -485,6 +486,7 @@ static json_object *record_config(const struct engine_create_opts *o)
 	json_object_object_add(c, "CapAdd", strv_json(o->cap_add));
 	json_object_object_add(c, "CapDrop", strv_json(o->cap_drop));
 	json_object_object_add(c, "GroupAdd", strv_json(o->group_add));
+	json_object_object_add(c, "VolumesFrom", strv_json(o->recorded_volumes_from));
 	json_object_object_add(c, "PidMode", json_object_new_string(o->pid_mode ?: ""));
 	json_object_object_add(c, "UTSMode", json_object_new_string(o->uts_mode ?: ""));
 	if (o->ipc_mode != NULL && o->ipc_mode[0] != '\0')
@@ -558,11 +560,94 @@ static int update_config_spec(struct engine *e, const char *id, json_object *con
 static int create_container(struct engine *e, const struct engine_create_opts *o,
 			    struct engine_container *out, struct berth_err *err);
 
+/* Whether one of the container's own mounts (-v, --mount, --tmpfs) is at
+ * dest: it wins over one that --volumes-from brings. */
+static bool own_mount_at(const struct mount_spec_list *own, const char *dest)
+{
+	for (size_t i = 0; i < own->n; i++)
+		if (strcmp(own->v[i].destination, dest) == 0)
+			return true;
+	return false;
+}
+
+/* --volumes-from: each named container's recorded volumes and binds, as
+ * -v values (NAME:DEST or SOURCE:DEST, with the container's mode or the
+ * one asked for), appended to volumes. */
+static int volumes_from(struct engine *e, const struct engine_create_opts *o, char ***volumes,
+			struct berth_err *err)
+{
+	struct mount_spec_list own = { 0 };
+
+	if (mount_specs_parse(o->volumes, o->mounts, o->tmpfs, &own, err) < 0)
+		return -1;
+	for (size_t i = 0; o->volumes != NULL && o->volumes[i] != NULL; i++)
+		strv_push(volumes, o->volumes[i]);
+	for (size_t i = 0; o->volumes_from[i] != NULL; i++) {
+		autofree char *name = xstrdup(o->volumes_from[i]);
+		char *colon = strrchr(name, ':');
+		const char *mode = NULL;
+		struct engine_container c = { 0 };
+		json_object *mounts = NULL;
+
+		if (colon != NULL) {
+			mode = colon + 1;
+			*colon = '\0';
+			if (strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0) {
+				mount_spec_list_clear(&own);
+				return berth_err_set(err, 0, "invalid mode for volumes-from: %s", mode);
+			}
+		}
+		if (engine_lookup(e, name, &c, err) < 0) {
+			mount_spec_list_clear(&own);
+			return -1;
+		}
+		if (json_object_object_get_ex(c.config, "Mounts", &mounts) &&
+		    json_object_is_type(mounts, json_type_array)) {
+			for (size_t k = 0; k < json_object_array_length(mounts); k++) {
+				json_object *m = json_object_array_get_idx(mounts, k);
+				const char *type = NULL, *src = NULL, *dest = NULL;
+				bool rw = true;
+				struct berth_err ignored;
+
+				json_get_string(m, "Type", NULL, &type, &ignored);
+				json_get_string(m, "Destination", NULL, &dest, &ignored);
+				json_get_bool(m, "RW", NULL, &rw, &ignored);
+				if (type == NULL || dest == NULL || own_mount_at(&own, dest))
+					continue;
+				if (strcmp(type, "volume") == 0)
+					json_get_string(m, "Name", NULL, &src, &ignored);
+				else if (strcmp(type, "bind") == 0)
+					json_get_string(m, "Source", NULL, &src, &ignored);
+				if (src == NULL)
+					continue;
+				strv_push_take(volumes,
+					       xasprintf("%s:%s:%s", src, dest,
+							 mode != NULL ? mode : rw ? "rw" : "ro"));
+			}
+		}
+		engine_container_clear(&c);
+	}
+	mount_spec_list_clear(&own);
+	return 0;
+}
+
 int engine_create(struct engine *e, const struct engine_create_opts *o,
 		  struct engine_container *out, struct berth_err *err)
 {
 	struct engine_create_opts host_named;
 	struct utsname u;
+
+	if (o->volumes_from != NULL && o->volumes_from[0] != NULL) {
+		struct engine_create_opts with = *o;
+		autostrv char **volumes = NULL;
+
+		if (volumes_from(e, o, &volumes, err) < 0)
+			return -1;
+		with.volumes = volumes;
+		with.volumes_from = NULL;
+		with.recorded_volumes_from = o->volumes_from;
+		return engine_create(e, &with, out, err);
+	}
 
 	bool host_uts = o->uts_mode != NULL && strcmp(o->uts_mode, "host") == 0;
 

@@ -63,6 +63,10 @@ struct engine_create_opts {
 	/* -v, --mount, --tmpfs as given (docker's syntax, parsed by
 	 * mount-spec.c); the volumes they name are created by create. */
 	char **volumes, **mounts, **tmpfs;
+	/* --volumes-from CONTAINER[:ro|:rw]: its volumes and binds, at their
+	 * places, unless a mount above takes the same one */
+	char **volumes_from;
+	char **recorded_volumes_from; /* as given, for HostConfig.VolumesFrom */
 	/* --memory, --cpus, --pids-limit, --ulimit, --device, --shm-size,
 	 * --cgroup-parent, ... (ocispec-resources.h) */
 	struct ocispec_resources res;

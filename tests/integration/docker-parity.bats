@@ -396,3 +396,23 @@ app"
 	same 125 ""
 	err_says "invalid logging opts for driver none"
 }
+
+@test "parity: --volumes-from: another container's volumes and binds, its mode or :ro" {
+	mkdir -p "$BATS_TEST_TMPDIR/share"
+	echo from-host >"$BATS_TEST_TMPDIR/share/f"
+	both create --name vsrc -v "$BATS_TEST_TMPDIR/share:/b" -v /anon busybox true
+	same 0
+	both run --rm --volumes-from vsrc busybox sh -c 'cat /b/f; touch /anon/x && echo rw'
+	same 0 "from-host
+rw"
+	both run --rm --volumes-from vsrc busybox ls /anon
+	same 0 x
+	both run --rm --volumes-from vsrc:ro busybox sh -c 'touch /anon/y || echo ro'
+	same 0 ro
+	both create --name vdst --volumes-from vsrc busybox true
+	both inspect -f '{{json .HostConfig.VolumesFrom}}' vdst
+	same 0 '["vsrc"]'
+	both run --rm --volumes-from nosuch busybox true
+	same 125 ""
+	err_says "No such container: nosuch"
+}
