@@ -16,6 +16,7 @@
 #include "cli/ps-filter.h"
 #include "engine/attach.h"
 #include "engine/engine.h"
+#include "image/store.h"
 #include "runtime/signals.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -248,7 +249,7 @@ const struct engine_cmd engine_cmd_wait = {
 /* ---- ps ---- */
 
 struct ps_opts {
-	bool all, quiet, no_trunc, latest;
+	bool all, quiet, no_trunc, latest, size;
 	int last;
 	const char *format;
 	char **filters;
@@ -261,6 +262,8 @@ static const struct cli_opt ps_table[] = {
 	  "only display container IDs" },
 	{ "no-trunc", 0, CLI_OPT_BOOL, offsetof(struct ps_opts, no_trunc), NULL,
 	  "don't truncate output" },
+	{ "size", 's', CLI_OPT_BOOL, offsetof(struct ps_opts, size), NULL,
+	  "display total file sizes" },
 	{ "latest", 'l', CLI_OPT_BOOL, offsetof(struct ps_opts, latest), NULL,
 	  "show the latest created container (includes all states)" },
 	{ "last", 'n', CLI_OPT_INT, offsetof(struct ps_opts, last), "N",
@@ -364,7 +367,33 @@ static char *mounts_text(const struct engine_container *c, bool trunc, int *volu
 	return out;
 }
 
-static json_object *ps_row(const struct engine_container *c, bool trunc, time_t now)
+/* docker's SIZE: what the container wrote, and with its image's layers
+ * ("2B (virtual 1.98MB)"); "0B" unless sizes were asked for (-s, or a
+ * format that names .Size). */
+static char *size_text(struct engine *e, struct store *st, const struct engine_container *c,
+		       bool want)
+{
+	struct store_image img = { 0 };
+	struct berth_err ignored;
+	char rw[32], virt[32];
+	uint64_t size_rw, root;
+
+	if (!want)
+		return xstrdup("0B");
+	size_rw = engine_container_size_rw(e, c->id);
+	root = size_rw;
+	if (st != NULL && store_image_lookup(st, c->image_id, &img, &ignored) == 0) {
+		root += img.size;
+		store_image_clear(&img);
+	}
+	human_size((double)size_rw, rw);
+	if (root == 0)
+		return xstrdup(rw);
+	return xasprintf("%s (virtual %s)", rw, human_size((double)root, virt));
+}
+
+static json_object *ps_row(const struct engine_container *c, bool trunc, time_t now,
+			   const char *size)
 {
 	json_object *o = json_object_new_object();
 	autofree char *status = status_text(c, now);
@@ -402,8 +431,7 @@ static json_object *ps_row(const struct engine_container *c, bool trunc, time_t 
 		json_object_object_add(o, "LocalVolumes", json_object_new_string(count));
 		json_object_object_add(o, "Networks",
 				       json_object_new_string(network != NULL ? network : "none"));
-		/* Without --size docker shows no size. */
-		json_object_object_add(o, "Size", json_object_new_string("0B"));
+		json_object_object_add(o, "Size", json_object_new_string(size));
 	}
 	json_object_object_add(o, "Ports", json_object_new_string(""));
 	json_object_object_add(o, "RunningFor", json_object_new_string(since));
@@ -418,6 +446,13 @@ static const struct listing_column ps_columns[] = {
 	{ "ID", "CONTAINER ID" },    { "Image", "IMAGE" },   { "Command", "COMMAND" },
 	{ "RunningFor", "CREATED" }, { "Status", "STATUS" }, { "Ports", "PORTS" },
 	{ "Names", "NAMES" },        { NULL, NULL },
+};
+
+/* ps -s: docker's table with SIZE last. */
+static const struct listing_column ps_columns_size[] = {
+	{ "ID", "CONTAINER ID" },    { "Image", "IMAGE" },   { "Command", "COMMAND" },
+	{ "RunningFor", "CREATED" }, { "Status", "STATUS" }, { "Ports", "PORTS" },
+	{ "Names", "NAMES" },        { "Size", "SIZE" },     { NULL, NULL },
 };
 
 static const struct listing_column ps_fields[] = {
@@ -449,12 +484,16 @@ static int ps_run(struct engine_cli *cli, void *o, char **args, struct berth_err
 	const char *format = p->format;
 	int limit = p->latest ? 1 : p->last;
 	struct ps_filters *filters = NULL;
+	/* docker's client asks for sizes for -s, or a format naming .Size */
+	bool want_size = p->size || (format != NULL && strstr(format, ".Size") != NULL);
+	struct store *st = NULL;
 	int r = -1;
 
 	(void)args;
 	if (engine_cli_engine(cli, &e, err) < 0 || engine_list(e, &v, &n, err) < 0)
 		return -1;
-	if (ps_filters_parse(p->filters, v, n, &filters, err) < 0)
+	if (ps_filters_parse(p->filters, v, n, &filters, err) < 0 ||
+	    (want_size && engine_store(cli, &st, err) < 0))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		if (limit >= 0 && (int)i >= limit)
@@ -463,7 +502,11 @@ static int ps_run(struct engine_cli *cli, void *o, char **args, struct berth_err
 		    (!p->all && limit < 0 && !ps_filters_show_all(filters) &&
 		     v[i].state != ENGINE_RUNNING && v[i].state != ENGINE_RESTARTING))
 			continue;
-		json_object_array_add(rows, ps_row(&v[i], !p->no_trunc, now));
+		{
+			autofree char *size = size_text(e, st, &v[i], want_size);
+
+			json_object_array_add(rows, ps_row(&v[i], !p->no_trunc, now, size));
+		}
 		shown++;
 	}
 	if (p->quiet) {
@@ -473,7 +516,8 @@ static int ps_run(struct engine_cli *cli, void *o, char **args, struct berth_err
 		r = 0;
 		goto out;
 	}
-	if (listing_print_rows(format, rows, ps_columns, ps_fields, err) < 0)
+	if (listing_print_rows(format, rows, p->size ? ps_columns_size : ps_columns, ps_fields,
+			       err) < 0)
 		goto out;
 	r = 0;
 out:

@@ -189,7 +189,7 @@ uint64_t engine_container_size_rw(struct engine *e, const char *id)
 			strcmp(sn.driver, "overlay") == 0 ? "upper" : "merged");
 	store_snapshot_clear(&sn);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || layer_dir_size(fd, &size, &ignored) < 0)
+	if (fd < 0 || layer_dir_files_size(fd, &size, &ignored) < 0)
 		return 0;
 	return size;
 }

@@ -898,6 +898,7 @@ struct inode_size {
 
 struct size_walk {
 	uint64_t total;
+	bool files_only; /* docker's directory.Size: directories count nothing */
 	struct inode_size *linked; /* files with several links, counted at the end */
 	size_t n_linked, cap_linked;
 	struct berth_err *err;
@@ -930,7 +931,8 @@ static int size_walk_dir(struct size_walk *w, int fd)
 			    (struct inode_size){ st.st_dev, st.st_ino, st.st_size };
 			continue;
 		}
-		w->total += (uint64_t)st.st_size;
+		if (!S_ISDIR(st.st_mode) || !w->files_only)
+			w->total += (uint64_t)st.st_size;
 		if (!S_ISDIR(st.st_mode))
 			continue;
 		sub =
@@ -954,9 +956,9 @@ static int inode_cmp(const void *a, const void *b)
 	return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
-int layer_dir_size(int dirfd, uint64_t *size, struct berth_err *err)
+static int dir_size(int dirfd, bool files_only, uint64_t *size, struct berth_err *err)
 {
-	struct size_walk w = { .err = err };
+	struct size_walk w = { .err = err, .files_only = files_only };
 	struct stat st;
 	int fd, r;
 
@@ -965,7 +967,7 @@ int layer_dir_size(int dirfd, uint64_t *size, struct berth_err *err)
 		cleanup_closep(&fd);
 		return berth_err_set(err, errno, "layer size: open directory");
 	}
-	w.total = (uint64_t)st.st_size;
+	w.total = files_only ? 0 : (uint64_t)st.st_size;
 	r = size_walk_dir(&w, fd);
 	if (r == 0 && w.n_linked > 0) {
 		qsort(w.linked, w.n_linked, sizeof(*w.linked), inode_cmp);
@@ -977,4 +979,14 @@ int layer_dir_size(int dirfd, uint64_t *size, struct berth_err *err)
 	if (r == 0)
 		*size = w.total;
 	return r;
+}
+
+int layer_dir_size(int dirfd, uint64_t *size, struct berth_err *err)
+{
+	return dir_size(dirfd, false, size, err);
+}
+
+int layer_dir_files_size(int dirfd, uint64_t *size, struct berth_err *err)
+{
+	return dir_size(dirfd, true, size, err);
 }

@@ -71,3 +71,6 @@ int layer_diff_id(int in_fd, const char *what, char out[DIGEST_STR_LEN + 1], uin
  * directory below it, regular files, symlinks; hard-linked files once;
  * devices and fifos are 0), without following symlinks. */
 int layer_dir_size(int dirfd, uint64_t *size, struct berth_err *err);
+/* The same without directories' own sizes: docker's directory.Size, which
+ * its SizeRw is. */
+int layer_dir_files_size(int dirfd, uint64_t *size, struct berth_err *err);

@@ -416,3 +416,18 @@ rw"
 	same 125 ""
 	err_says "No such container: nosuch"
 }
+
+@test "parity: ps -s and .Size: what the container wrote, files only, and with its image" {
+	both run --name sz busybox sh -c 'printf 12345678 >/f; mkdir -p /d/e'
+	same 0
+	both ps -a -s --filter name=sz --format '{{.Size}}'
+	same 0
+	# The image's own size is counted differently (docker: its layers'
+	# diffs), so only what the container wrote is compared.
+	assert_eq "${B_OUT%% *}" 8B "berth's SizeRw"
+	[ -z "$D_STATUS" ] || assert_eq "${D_OUT%% *}" 8B "docker's SizeRw"
+	[[ $B_OUT == "8B (virtual "*"B)" ]] || fail "no virtual size: $B_OUT"
+	both ps -a -s --filter name=sz
+	same 0
+	assert_eq "$(head -1 <<<"$B_OUT" | awk '{print $NF}')" SIZE "the SIZE column"
+}
