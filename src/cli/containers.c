@@ -19,6 +19,7 @@
 #include "cli/units.h"
 #include "engine/attach.h"
 #include "engine/engine.h"
+#include "engine/mount-spec.h"
 #include "runtime/signals.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -41,6 +42,7 @@ struct create_cli {
 	int stop_timeout;
 	char **env, **env_files, **labels, **cap_add, **cap_drop, **security_opts, **log_opts;
 	char **group_add, **volumes_from;
+	bool create_cmd; /* `create`, not `run` (their exit statuses differ) */
 	/* attaching and restarting */
 	bool sig_proxy;
 	const char *restart, *detach_keys;
@@ -330,6 +332,18 @@ static int to_engine_opts(struct create_cli *c, char **args, struct engine_creat
 		return -1;
 	for (size_t i = 0; c->env != NULL && c->env[i] != NULL; i++)
 		strv_push(env, c->env[i]);
+	/* -v, --mount and --tmpfs are read here first, as docker's client
+	 * reads them: a malformed one is a bad flag (125), for create too. A
+	 * missing bind source is the engine's to refuse (ENOENT). */
+	{
+		struct mount_spec_list l = { 0 };
+		int r = mount_specs_parse(c->volumes, c->mounts, c->tmpfs, &l, err);
+
+		mount_spec_list_clear(&l);
+		if (r < 0 && err->code != ENOENT)
+			return -1;
+		berth_err_clear(err);
+	}
 	if (create_security_opts(c->security_opts, o, err) < 0 ||
 	    create_resources_parse(&c->res, o, err) < 0)
 		return -1;
@@ -426,8 +440,15 @@ static int do_create(struct engine_cli *cli, struct create_cli *c, char **args,
 		o.log_max_file = cli->config_log_max_file;
 	if (engine_cli_engine(cli, &e, err) < 0 || cidfile_open(c->cidfile, &cid, err) < 0)
 		return -1;
-	if (engine_create(e, &o, out, err) < 0)
+	if (engine_create(e, &o, out, err) < 0) {
+		/* docker: what its daemon refuses at create (a name in use, no
+		 * such image, a mount's source missing, ...) is 1 for `create`
+		 * (run says 125 for it all); its client's flag checks, above,
+		 * are 125. */
+		if (c->create_cmd && err->exit_status == 0)
+			err->exit_status = 1;
 		goto fail;
+	}
 	if (cid >= 0 && fs_write_all(cid, out->id, strlen(out->id), -1) < 0) {
 		berth_err_set(err, errno, "write the container ID file %s", c->cidfile);
 		create_undo(e, out);
@@ -444,6 +465,7 @@ static int create_run(struct engine_cli *cli, void *o, char **args, struct berth
 {
 	struct engine_container c = { 0 };
 
+	((struct create_cli *)o)->create_cmd = true;
 	if (do_create(cli, o, args, &c, err) < 0)
 		return -1;
 	printf("%s\n", c.id);

@@ -236,9 +236,14 @@ static int validate(const struct mount_spec *m, const char *type, const struct g
 			    err, type, "invalid mount path: '%s' mount path must be absolute",
 			    m->source);
 		if (check_source_exists && stat(m->source, &st) < 0) {
-			if (errno == ENOENT)
-				return mount_config_err(
-				    err, type, "bind source path does not exist: %s", m->source);
+			if (errno == ENOENT) {
+				/* ENOENT: the host's state, not the flag's form
+				 * (docker's daemon, not its client, says it). */
+				mount_config_err(err, type, "bind source path does not exist: %s",
+						 m->source);
+				err->code = ENOENT;
+				return -1;
+			}
 			return berth_err_set(err, errno, "invalid mount config for type \"%s\": %s",
 					     type, m->source);
 		}

@@ -431,3 +431,24 @@ rw"
 	same 0
 	assert_eq "$(head -1 <<<"$B_OUT" | awk '{print $NF}')" SIZE "the SIZE column"
 }
+
+@test "parity: create: 1 for what the engine refuses, 125 for a bad flag value" {
+	both create --name dup busybox true
+	same 0
+	both create --name dup busybox true
+	same 1 ""
+	err_says 'Conflict. The container name "/dup" is already in use'
+	both create nosuchimage true
+	same 1 ""
+	both create --name bad/name busybox true
+	same 1 ""
+	err_says "Invalid container name"
+	both create --mount type=bind,source=/no/such,target=/x busybox true
+	same 1 ""
+	err_says "bind source path does not exist: /no/such"
+	both create --memory abc busybox true
+	same 125 ""
+	err_says 'invalid argument "abc" for "-m, --memory" flag'
+	both run --rm --name dup busybox true
+	same 125 ""
+}

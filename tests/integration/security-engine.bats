@@ -34,13 +34,19 @@ assert_nothing_left() {
 		fail "trash left: $(ls -d "$STORE"/tmp/trash-*)"
 }
 
-# expect_engine_error WORD -- ARGS...: berth ARGS fails with docker's 125
-# and one line naming WORD, and leaves nothing behind.
+# expect_engine_error [--status N] WORD -- ARGS...: berth ARGS fails with
+# docker's 125 (or N: create's 1 for what the engine refuses) and one line
+# naming WORD, and leaves nothing behind.
 expect_engine_error() {
-	local word=$1
+	local word want=125
+	if [ "$1" = --status ]; then
+		want=$2
+		shift 2
+	fi
+	word=$1
 	shift 2
 	b "$@"
-	assert_eq "$status" 125 "exit status of berth $* ($stderr)" || return 1
+	assert_eq "$status" "$want" "exit status of berth $* ($stderr)" || return 1
 	assert_error "$word" || return 1
 	assert_nothing_left
 }
@@ -92,7 +98,7 @@ expect_engine_error() {
 	expect_engine_error nosuchuser -- run --rm -u nosuchuser -v /data -v named:/n \
 		-v "$WORK/made:/b" busybox true
 	[ ! -e "$WORK/made" ] || fail "the bind source the create made is left"
-	expect_engine_error nosuchuser -- create -u nosuchuser -v /data busybox true
+	expect_engine_error --status 1 nosuchuser -- create -u nosuchuser -v /data busybox true
 }
 
 # ---- 9: 127 and 126 are the container's program's only ----

@@ -324,8 +324,9 @@ refused() {
 		refused "-n, --last" "\"$v\"" -- ps -n "$v"
 	done
 	# An id past 32 bits is not wrapped to a small one (2^64+1 was uid 1).
-	refused user "$big" "ids must be in range" -- create -u "$big" busybox true
-	refused group "$big" "ids must be in range" -- create -u "0:$big" busybox true
+	# (the user is the engine's to resolve: docker's create says 1)
+	refused --status 1 user "$big" "ids must be in range" -- create -u "$big" busybox true
+	refused --status 1 group "$big" "ids must be in range" -- create -u "0:$big" busybox true
 	refused "on-failure:99999999999999999999" "must be an integer" -- \
 		run -d --restart on-failure:99999999999999999999 busybox true
 }
