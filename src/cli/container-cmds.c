@@ -220,14 +220,32 @@ const struct engine_cmd engine_cmd_rm = {
 
 /* ---- wait ---- */
 
+struct wait_opts {
+	const char *condition;
+};
+
+static const struct cli_opt wait_table[] = {
+	{ "condition", 0, CLI_OPT_STRING, offsetof(struct wait_opts, condition), "CONDITION",
+	  "not-running (default), next-exit, removed (docker's API), running, healthy or "
+	  "unhealthy (podman's)" },
+	CLI_OPT_END,
+};
+
 static int wait_one(struct engine *e, const char *what, void *o, struct berth_err *err)
 {
+	const struct wait_opts *w = o;
 	int code = 0;
 
-	(void)o;
-	if (engine_wait(e, what, &code, err) < 0)
+	if (w->condition == NULL || strcmp(w->condition, "not-running") == 0) {
+		if (engine_wait(e, what, &code, err) < 0)
+			return -1;
+	} else if (engine_wait_condition(e, what, w->condition, &code, err) < 0) {
 		return -1;
-	printf("%d\n", code);
+	}
+	/* the exit status, for the conditions that end with an exit */
+	if (w->condition == NULL || strcmp(w->condition, "not-running") == 0 ||
+	    strcmp(w->condition, "next-exit") == 0 || strcmp(w->condition, "removed") == 0)
+		printf("%d\n", code);
 	return 0;
 }
 
@@ -240,6 +258,8 @@ const struct engine_cmd engine_cmd_wait = {
 	.name = "wait",
 	.args = "CONTAINER [CONTAINER...]",
 	.summary = "Block until containers stop, then print their exit codes",
+	.opts = wait_table,
+	.opts_size = sizeof(struct wait_opts),
 	.min_args = 1,
 	.max_args = -1,
 	.err_status = 1, /* docker: 1 for its errors, 125 for bad flags */
@@ -290,7 +310,19 @@ static char *status_text(const struct engine_container *c, time_t now)
 	switch (c->state) {
 	case ENGINE_RUNNING:
 		human_duration((double)(now - c->started_ns / 1000000000), buf);
-		return xasprintf(c->paused ? "Up %s (Paused)" : "Up %s", buf);
+		if (c->paused)
+			return xasprintf("Up %s (Paused)", buf);
+		/* docker's Health.String(): "health: starting", "healthy",
+		 * "unhealthy" */
+		if (c->health != NULL) {
+			const char *h = listing_get_str(c->health, "Status");
+
+			if (h != NULL)
+				return xasprintf(strcmp(h, "starting") == 0 ? "Up %s (health: %s)"
+									    : "Up %s (%s)",
+						 buf, h);
+		}
+		return xasprintf("Up %s", buf);
 	case ENGINE_EXITED:
 		human_since(c->finished_ns / 1000000000, now, buf);
 		return xasprintf("Exited (%d) %s", c->exit_code, buf);

@@ -174,6 +174,18 @@ static json_object *state_json(const struct inspect_src *src)
 	json_object_object_add(o, "StartedAt", time_json(c->started_ns));
 	/* docker keeps the last exit's time while a restarted one runs */
 	json_object_object_add(o, "FinishedAt", time_json(c->finished_ns));
+	/* docker's key order: Status, FailingStreak, Log */
+	if (c->health != NULL) {
+		json_object *h = json_object_new_object(), *v = NULL;
+
+		if (json_object_object_get_ex(c->health, "Status", &v))
+			json_object_object_add(h, "Status", json_object_get(v));
+		if (json_object_object_get_ex(c->health, "FailingStreak", &v))
+			json_object_object_add(h, "FailingStreak", json_object_get(v));
+		if (json_object_object_get_ex(c->health, "Log", &v))
+			json_object_object_add(h, "Log", json_object_get(v));
+		json_object_object_add(o, "Health", h);
+	}
 	return o;
 }
 
@@ -517,6 +529,8 @@ static json_object *config_json(const struct inspect_src *src)
 	else
 		json_object_object_add(
 		    o, "Cmd", entrypoint != NULL ? NULL : member(src->image_config, "Cmd"));
+	if ((v = member(c->config, "Healthcheck")) != NULL)
+		json_object_object_add(o, "Healthcheck", v);
 	json_object_object_add(o, "Image", json_object_new_string(c->image));
 	v = member(c->config, "Volumes");
 	json_object_object_add(o, "Volumes", v != NULL ? v : member(src->image_config, "Volumes"));

@@ -25,6 +25,7 @@
 #include "util/err.h"
 #include "util/json.h"
 #include "util/fs.h"
+#include "util/human.h"
 #include "util/num.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -50,6 +51,11 @@ struct create_cli {
 	/* mounts */
 	char **volumes, **mounts, **tmpfs;
 	struct create_resources_cli res; /* --memory, --cpus, --ulimit, --init, ... */
+	/* health checks */
+	const char *health_cmd, *health_interval, *health_timeout, *health_start_period,
+	    *health_start_interval, *health_on_failure;
+	int health_retries;
+	bool no_healthcheck;
 };
 
 #define CREATE_OPTS                                                                                \
@@ -143,6 +149,25 @@ struct create_cli {
 	    { "log-opt",    0,                                                                     \
 	      CLI_OPT_STRV, offsetof(struct create_cli, log_opts),                                 \
 	      "K=V",        "max-size=10m, max-file=3" },                                          \
+	    { "health-cmd", 0, CLI_OPT_STRING, offsetof(struct create_cli, health_cmd), "CMD",     \
+	      "command to run to check health (through the image's shell)" },                     \
+	    { "health-interval", 0, CLI_OPT_STRING, offsetof(struct create_cli, health_interval),  \
+	      "DURATION", "time between health checks (default 30s)" },                            \
+	    { "health-timeout", 0, CLI_OPT_STRING, offsetof(struct create_cli, health_timeout),    \
+	      "DURATION", "longest a health check may run (default 30s)" },                        \
+	    { "health-start-period", 0, CLI_OPT_STRING,                                            \
+	      offsetof(struct create_cli, health_start_period), "DURATION",                        \
+	      "time to start before failed checks count (default 0s)" },                           \
+	    { "health-start-interval", 0, CLI_OPT_STRING,                                          \
+	      offsetof(struct create_cli, health_start_interval), "DURATION",                      \
+	      "time between health checks during the start period (default 5s)" },                 \
+	    { "health-retries", 0, CLI_OPT_INT, offsetof(struct create_cli, health_retries), "N",  \
+	      "consecutive failures that make it unhealthy (default 3)", INT_MIN },                \
+	    { "no-healthcheck", 0, CLI_OPT_BOOL, offsetof(struct create_cli, no_healthcheck),      \
+	      NULL, "disable the image's HEALTHCHECK" },                                           \
+	    { "health-on-failure", 0, CLI_OPT_STRING,                                              \
+	      offsetof(struct create_cli, health_on_failure), "ACTION",                            \
+	      "when unhealthy: none (default), kill, restart or stop (as podman's)" },             \
 	{                                                                                          \
 		"cidfile", 0, CLI_OPT_STRING, offsetof(struct create_cli, cidfile), "FILE",        \
 		    "write the container id to the file"                                           \
@@ -265,63 +290,53 @@ static int parse_attach(struct create_cli *c, struct engine_create_opts *o, stru
 	return 0;
 }
 
-/* --restart no|always|unless-stopped|on-failure[:N], with docker's words
- * for a bad one (opts.ParseRestartPolicy, then the daemon's checks). */
-static int parse_restart(const char *spec, bool rm, struct engine_create_opts *o,
-			 struct berth_err *err)
+/* --health-*, as docker's client checks them. */
+static int parse_health(struct create_cli *c, struct engine_health_opts *h, struct berth_err *err)
 {
-	const char *colon;
-	size_t name_len;
-	int64_t n = 0;
-	int r;
+	const struct {
+		const char *flag, *value;
+		int64_t *out;
+	} durations[] = {
+		{ "health-interval", c->health_interval, &h->interval_ns },
+		{ "health-timeout", c->health_timeout, &h->timeout_ns },
+		{ "health-start-period", c->health_start_period, &h->start_period_ns },
+		{ "health-start-interval", c->health_start_interval, &h->start_interval_ns },
+	};
+	bool any = c->health_cmd != NULL || c->health_retries != 0;
 
-	if (spec == NULL || strcmp(spec, "no") == 0 || spec[0] == '\0')
-		return 0;
-	if (rm)
-		return berth_err_set(err, 0, "Conflicting options: --restart and --rm");
-	colon = strchr(spec, ':');
-	name_len = colon ? (size_t)(colon - spec) : strlen(spec);
-	if (colon != NULL) {
-		r = num_parse_i64(colon + 1, 10, INT64_MIN, INT_MAX, &n);
-		if (r < 0)
-			return berth_err_set(
-			    err, 0,
-			    "invalid argument \"%s\" for \"--restart\" flag: invalid "
-			    "restart policy format: maximum retry count must be an "
-			    "integer",
-			    spec);
-		if (n < 0)
-			return berth_err_set(
-			    err, 0,
-			    "invalid argument \"%s\" for \"--restart\" flag: invalid "
-			    "restart policy: maximum retry count cannot be negative",
-			    spec);
+	for (size_t i = 0; i < ARRAY_SIZE(durations); i++) {
+		if (durations[i].value == NULL)
+			continue;
+		if (human_parse_go_duration(durations[i].value, durations[i].out) < 0)
+			return berth_err_set(err, 0,
+					     "invalid argument \"%s\" for \"--%s\" flag: time: "
+					     "invalid duration \"%s\"",
+					     durations[i].value, durations[i].flag,
+					     durations[i].value);
+		any |= *durations[i].out != 0;
 	}
-	if (name_len == strlen("on-failure") && strncmp(spec, "on-failure", name_len) == 0) {
-		o->restart_policy = "on-failure";
-		o->restart_max = (int)n;
-		return 0;
+	if (c->no_healthcheck) {
+		if (any)
+			return berth_err_set(err, 0,
+					     "--no-healthcheck conflicts with --health-* options");
+		h->none = true;
 	}
-	if (colon != NULL)
-		return berth_err_set(err, 0,
-				     "invalid restart policy %s: maximum retry count can only be "
-				     "used with 'on-failure'",
-				     spec);
-	if (strcmp(spec, "always") == 0 || strcmp(spec, "unless-stopped") == 0) {
-		o->restart_policy = spec;
-		return 0;
-	}
-	return berth_err_set(err, 0,
-			     "invalid restart policy: unknown policy '%s'; use one of "
-			     "'no', 'always', 'on-failure', or 'unless-stopped'",
-			     spec);
+	for (size_t i = 0; i < ARRAY_SIZE(durations); i++)
+		if (*durations[i].out < 0)
+			return berth_err_set(err, 0, "--%s cannot be negative", durations[i].flag);
+	if (c->health_retries < 0)
+		return berth_err_set(err, 0, "--health-retries cannot be negative");
+	h->cmd = c->health_cmd;
+	h->retries = c->health_retries;
+	h->on_failure = c->health_on_failure;
+	return 0;
 }
 
 static int to_engine_opts(struct create_cli *c, char **args, struct engine_create_opts *o,
 			  char ***env, struct berth_err *err)
 {
 	memset(o, 0, sizeof(*o));
-	if (parse_attach(c, o, err) < 0 || parse_restart(c->restart, c->rm, o, err) < 0)
+	if (parse_attach(c, o, err) < 0 || create_parse_restart(c->restart, c->rm, &o->restart_policy, &o->restart_max, err) < 0)
 		return -1;
 	if (c->pull != NULL && strcmp(c->pull, "missing") != 0 && strcmp(c->pull, "never") != 0)
 		return berth_err_set(err, 0,
@@ -345,7 +360,7 @@ static int to_engine_opts(struct create_cli *c, char **args, struct engine_creat
 		berth_err_clear(err);
 	}
 	if (create_security_opts(c->security_opts, o, err) < 0 ||
-	    create_resources_parse(&c->res, o, err) < 0)
+	    create_resources_parse(&c->res, o, err) < 0 || parse_health(c, &o->health, err) < 0)
 		return -1;
 	if (c->stop_signal != NULL && signal_parse(c->stop_signal) <= 0)
 		return berth_err_set(

@@ -268,3 +268,58 @@ int create_security_opts(char **opts, struct engine_create_opts *o, struct berth
 	o->security_opts = opts;
 	return 0;
 }
+
+/* --restart no|always|unless-stopped|on-failure[:N], with docker's words
+ * for a bad one (opts.ParseRestartPolicy, then the daemon's checks). */
+int create_parse_restart(const char *spec, bool rm, const char **policy, int *max,
+			 struct berth_err *err)
+{
+	const char *colon;
+	size_t name_len;
+	int64_t n = 0;
+	int r;
+
+	if (spec == NULL || strcmp(spec, "no") == 0 || spec[0] == '\0') {
+		if (spec != NULL)
+			*policy = "no";
+		return 0;
+	}
+	if (rm)
+		return berth_err_set(err, 0, "Conflicting options: --restart and --rm");
+	colon = strchr(spec, ':');
+	name_len = colon ? (size_t)(colon - spec) : strlen(spec);
+	if (colon != NULL) {
+		r = num_parse_i64(colon + 1, 10, INT64_MIN, INT_MAX, &n);
+		if (r < 0)
+			return berth_err_set(
+			    err, 0,
+			    "invalid argument \"%s\" for \"--restart\" flag: invalid "
+			    "restart policy format: maximum retry count must be an "
+			    "integer",
+			    spec);
+		if (n < 0)
+			return berth_err_set(
+			    err, 0,
+			    "invalid argument \"%s\" for \"--restart\" flag: invalid "
+			    "restart policy: maximum retry count cannot be negative",
+			    spec);
+	}
+	if (name_len == strlen("on-failure") && strncmp(spec, "on-failure", name_len) == 0) {
+		*policy = "on-failure";
+		*max = (int)n;
+		return 0;
+	}
+	if (colon != NULL)
+		return berth_err_set(err, 0,
+				     "invalid restart policy %s: maximum retry count can only be "
+				     "used with 'on-failure'",
+				     spec);
+	if (strcmp(spec, "always") == 0 || strcmp(spec, "unless-stopped") == 0) {
+		*policy = spec;
+		return 0;
+	}
+	return berth_err_set(err, 0,
+			     "invalid restart policy: unknown policy '%s'; use one of "
+			     "'no', 'always', 'on-failure', or 'unless-stopped'",
+			     spec);
+}

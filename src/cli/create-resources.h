@@ -69,3 +69,10 @@ int create_security_opts(char **opts, struct engine_create_opts *o, struct berth
 /* --cpus as docker reads it: a decimal ("1.5", ".5") or a fraction
  * ("3/2"), at most 9 decimals, into billionths of a cpu. */
 int create_parse_cpus(const char *s, long long *nano, struct berth_err *err);
+
+/* --restart no|always|unless-stopped|on-failure[:N], with docker's words
+ * for a bad one; rm: --rm was given (they conflict). *policy gets the
+ * name ("no" when given so, untouched when spec is NULL or ""), *max the
+ * retries. */
+int create_parse_restart(const char *spec, bool rm, const char **policy, int *max,
+			 struct berth_err *err);

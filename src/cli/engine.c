@@ -34,7 +34,8 @@ static const struct engine_cmd *const top_cmds[] = {
 	&engine_cmd_tag,    &engine_cmd_rmi,     &engine_cmd_history, &engine_cmd_cp,
 	&engine_cmd_diff,   &engine_cmd_export,  &engine_cmd_commit,  &engine_cmd_inspect,
 	&engine_cmd_rename, &engine_cmd_pause,   &engine_cmd_unpause, &engine_cmd_port,
-	&engine_cmd_top,    &engine_cmd_stats,   &engine_cmd_info,    &engine_cmd_version,
+	&engine_cmd_top,    &engine_cmd_stats,   &engine_cmd_update,  &engine_cmd_info,
+	&engine_cmd_version,
 };
 
 /* `berth image X` and `berth system X`: docker's management commands. */
@@ -76,6 +77,7 @@ static const struct {
 	{ "container", "prune", &engine_cmd_container_prune },
 	{ "container", "top", &engine_cmd_top },
 	{ "container", "stats", &engine_cmd_stats },
+	{ "container", "update", &engine_cmd_update },
 	{ "container", "cp", &engine_cmd_cp },
 	{ "container", "diff", &engine_cmd_diff },
 	{ "container", "export", &engine_cmd_export },

@@ -117,6 +117,8 @@ extern const struct engine_cmd engine_cmd_attach, engine_cmd_restart, engine_cmd
 extern const struct engine_cmd engine_cmd_inspect, engine_cmd_container_inspect, engine_cmd_rename,
     engine_cmd_pause, engine_cmd_unpause, engine_cmd_container_prune, engine_cmd_top,
     engine_cmd_stats, engine_cmd_port, engine_cmd_info, engine_cmd_version;
+/* container-update.c */
+extern const struct engine_cmd engine_cmd_update;
 /* containers.c */
 extern const struct engine_cmd engine_cmd_create, engine_cmd_run, engine_cmd_start, engine_cmd_ps,
     engine_cmd_logs, engine_cmd_stop, engine_cmd_kill, engine_cmd_rm, engine_cmd_wait;

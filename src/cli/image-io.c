@@ -156,7 +156,8 @@ struct import_cli_opts {
 
 static const struct cli_opt import_table[] = {
 	{ "change", 'c', CLI_OPT_STRV, offsetof(struct import_cli_opts, changes), "INSTRUCTION",
-	  "apply a Dockerfile instruction to the image (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, "
+	  "apply a Dockerfile instruction to the image (CMD, ENTRYPOINT, ENV, EXPOSE, "
+	  "HEALTHCHECK, LABEL, "
 	  "STOPSIGNAL, USER, VOLUME, WORKDIR)" },
 	{ "message", 'm', CLI_OPT_STRING, offsetof(struct import_cli_opts, message), "TEXT",
 	  "commit message for the imported image" },

@@ -30,6 +30,8 @@ static int berth_main(int argc, char **argv, struct berth_err *err)
 		return engine_monitor_main(argc - 2, argv + 2);
 	if (strcmp(cmd, "__monitor-exit") == 0)
 		return engine_monitor_exit_main(argc - 2, argv + 2);
+	if (strcmp(cmd, "__health") == 0)
+		return engine_health_main(argc - 2, argv + 2);
 	if (strcmp(cmd, "runtime") == 0)
 		return runtime_main("berth runtime", argc - 2, argv + 2, err);
 	return engine_main(argc - 1, argv + 1, err);

@@ -295,11 +295,18 @@ bool ps_filters_match(const struct ps_filters *f, const struct engine_container 
 	if (v[K_NETWORK] != NULL && !strv_contains(v[K_NETWORK], network ? network : "none"))
 		return false;
 	/* No container publishes or exposes a port yet (networking comes
-	 * later), none has a health check, and none is a swarm task. */
+	 * later), and none is a swarm task. */
 	if (v[K_PUBLISH] != NULL || v[K_EXPOSE] != NULL)
 		return false;
-	if (v[K_HEALTH] != NULL && !strv_contains(v[K_HEALTH], "none"))
-		return false;
+	if (v[K_HEALTH] != NULL) {
+		const char *health = NULL;
+
+		if (c->health == NULL ||
+		    json_get_string(c->health, "Status", NULL, &health, &ignored) != 1)
+			health = "none";
+		if (!strv_contains(v[K_HEALTH], health))
+			return false;
+	}
 	if (v[K_IS_TASK] != NULL && !strv_contains(v[K_IS_TASK], "false"))
 		return false;
 	return true;

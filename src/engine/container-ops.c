@@ -4,6 +4,7 @@
  * `stats` turns into percentages, and the parsing of --since/--until. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -13,7 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/attach.h"
 #include "engine/engine-internal.h"
+#include "engine/monitor-io.h"
 #include "image/layer.h"
 #include "image/store-internal.h"
 #include "runtime/container.h"
@@ -22,6 +25,7 @@
 #include "util/fs.h"
 #include "util/human.h"
 #include "util/json.h"
+#include "util/num.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -363,59 +367,6 @@ double engine_stats_mem_percent(const struct engine_stats *s)
 
 /* ---- --since, --until ---- */
 
-/* Go's time.ParseDuration: "300ms", "-1.5h", "2h45m"; units ns us µs ms s
- * m h; "0" alone. */
-static bool parse_go_duration(const char *s, double *ns)
-{
-	static const struct {
-		const char *unit;
-		double ns;
-	} units[] = { { "ns", 1 },  { "us", 1e3 }, { "\xc2\xb5s", 1e3 }, { "ms", 1e6 },
-		      { "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 } };
-	double total = 0, sign = 1;
-
-	if (*s == '-' || *s == '+')
-		sign = *s++ == '-' ? -1 : 1;
-	if (strcmp(s, "0") == 0) {
-		*ns = 0;
-		return true;
-	}
-	if (*s == '\0')
-		return false;
-	while (*s != '\0') {
-		const char *end = s;
-		double v = 0, scale = 1;
-		size_t best_len = 0, best = 0;
-
-		/* [0-9]*(.[0-9]*)? with a digit somewhere: no sign, exponent,
-		 * hex or "inf", which strtod would take and Go does not. */
-		for (; *end >= '0' && *end <= '9'; end++)
-			v = v * 10 + (*end - '0');
-		if (*end == '.')
-			for (end++; *end >= '0' && *end <= '9'; end++)
-				v += (*end - '0') * (scale /= 10);
-		if (end == s || (end == s + 1 && *s == '.'))
-			return false;
-		for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
-			size_t n = strlen(units[i].unit);
-
-			if (strncmp(end, units[i].unit, n) == 0 && n > best_len) {
-				best = i;
-				best_len = n;
-			}
-		}
-		if (best_len == 0)
-			return false;
-		total += v * units[best].ns;
-		s = end + best_len;
-	}
-	/* Go: "invalid duration" past what an int64 of nanoseconds holds. */
-	if (!(total < 9.2e18))
-		return false;
-	*ns = sign * total;
-	return true;
-}
-
 /* "2024-05-01", "2024-05-01T10", "2024-05-01T10:04", "2024-05-01T10:04:05"
  * with an optional fraction: completed to RFC 3339 in UTC, then moved by
  * the local zone's offset at that time (docker: time.ParseInLocation with
@@ -451,15 +402,15 @@ static int parse_local(const char *s, int64_t *sec, long *nsec, struct berth_err
 
 int engine_timestamp_parse(const char *s, int64_t now_ns, int64_t *out_ns, struct berth_err *err)
 {
-	double d;
+	int64_t d;
 	int64_t sec = 0;
 	long nsec = 0;
 	struct berth_err inner = { 0 };
 	int dashes = 0;
 	bool zoned;
 
-	if (strcmp(s, "0") != 0 && parse_go_duration(s, &d)) {
-		if (__builtin_sub_overflow(now_ns, (int64_t)d, out_ns))
+	if (strcmp(s, "0") != 0 && human_parse_go_duration(s, &d) == 0) {
+		if (__builtin_sub_overflow(now_ns, d, out_ns))
 			return berth_err_set(err, 0, "%s: time out of range", s);
 		return 0;
 	}
@@ -539,4 +490,101 @@ char **engine_env_merge(char *const *image_env, char *const *user_env, char *con
 		}
 	}
 	return steal_ptr(out);
+}
+
+/* ---- wait --condition ---- */
+
+static const char *const wait_conditions[] = { "not-running", "next-exit", "removed", "running",
+					       "healthy",     "unhealthy", NULL };
+
+static const char *health_of(const struct engine_container *c)
+{
+	const char *s = NULL;
+	struct berth_err ignored;
+
+	if (c->health == NULL || json_get_string(c->health, "Status", NULL, &s, &ignored) != 1)
+		return NULL;
+	return s;
+}
+
+int engine_wait_condition(struct engine *e, const char *what, const char *condition, int *exit_code,
+			  struct berth_err *err)
+{
+	struct engine_container c = { 0 };
+	char id[ENGINE_ID_LEN + 1];
+	int64_t finished;
+	bool known = false;
+
+	for (size_t i = 0; wait_conditions[i] != NULL; i++)
+		known |= strcmp(condition, wait_conditions[i]) == 0;
+	if (!known)
+		return berth_err_set(err, 0,
+				     "invalid condition \"%s\": want not-running, next-exit, "
+				     "removed, running, healthy or unhealthy",
+				     condition);
+	if (strcmp(condition, "not-running") == 0)
+		return engine_wait(e, what, exit_code, err);
+	if (engine_lookup(e, what, &c, err) < 0)
+		return -1;
+	snprintf(id, sizeof(id), "%s", c.id);
+	finished = c.finished_ns;
+	if ((strcmp(condition, "healthy") == 0 || strcmp(condition, "unhealthy") == 0) &&
+	    c.health == NULL) {
+		engine_container_clear(&c);
+		return berth_err_set(err, 0, "container %.12s has no health check", id);
+	}
+	/* removed: a running container's monitor tells its clients the exit
+	 * status once the row is gone (a --rm one's): listen for it. */
+	if (strcmp(condition, "removed") == 0 && c.state == ENGINE_RUNNING) {
+		struct engine_attach_opts none = { 0 };
+		struct berth_err ignored;
+		int sock = -1;
+
+		if (engine_attach_connect(e, id, &none, &sock, &ignored) == 0) {
+			char buf[ATTACH_FRAME_MAX + 1];
+			ssize_t n;
+
+			while ((n = monitor_io_recv(sock, buf, sizeof(buf), 0)) > 0)
+				if (buf[0] == ATTACH_EXIT) {
+					int code;
+
+					if (num_parse_int(buf + 1, INT_MIN, INT_MAX, &code) == 0)
+						c.exit_code = code;
+					break;
+				}
+			close(sock);
+		}
+	}
+	*exit_code = c.exit_code;
+	/* Polled, as engine_wait: no daemon to tell anyone. */
+	for (;;) {
+		const char *health = health_of(&c);
+		bool done = false;
+
+		if (c.state != ENGINE_RUNNING || strcmp(condition, "removed") != 0)
+			*exit_code = c.exit_code;
+		if (strcmp(condition, "next-exit") == 0)
+			done = c.finished_ns != finished && c.state != ENGINE_RUNNING;
+		else if (strcmp(condition, "running") == 0)
+			done = c.state == ENGINE_RUNNING;
+		else if (strcmp(condition, "healthy") == 0 || strcmp(condition, "unhealthy") == 0)
+			done = health != NULL && strcmp(health, condition) == 0;
+		if (!done && strcmp(condition, "healthy") == 0 && c.state == ENGINE_EXITED) {
+			engine_container_clear(&c);
+			return berth_err_set(err, 0,
+					     "container %.12s exited without becoming healthy", id);
+		}
+		engine_container_clear(&c);
+		if (done)
+			return 0;
+		usleep(50000);
+		if (engine_lookup(e, id, &c, err) < 0) {
+			/* gone: what removed waits for; the end of the others */
+			if (err->code == ENOENT && strcmp(condition, "removed") == 0) {
+				berth_err_clear(err);
+				return 0;
+			}
+			return -1;
+		}
+	}
 }

@@ -107,6 +107,8 @@ void engine_container_clear(struct engine_container *c)
 	free(c->error);
 	if (c->config != NULL)
 		json_object_put(c->config);
+	if (c->health != NULL)
+		json_object_put(c->health);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -203,8 +205,8 @@ bad:
 
 #define COLUMNS                                                                                    \
 	"id, name, image_id, image, config, created_ns, state, pid, monitor_pid, exit_code, "      \
-	"started_ns, finished_ns, error, restart_count, manually_stopped, oom_killed"
-#define N_COLUMNS 16
+	"started_ns, finished_ns, error, restart_count, manually_stopped, oom_killed, health"
+#define N_COLUMNS 17
 
 static void read_row(sqlite3_stmt *st, struct engine_container *c)
 {
@@ -230,6 +232,13 @@ static void read_row(sqlite3_stmt *st, struct engine_container *c)
 	c->restart_count = sqlite3_column_int(st, 13);
 	c->manually_stopped = sqlite3_column_int(st, 14) != 0;
 	c->oom_killed = sqlite3_column_int(st, 15) != 0;
+	{
+		const char *h = (const char *)sqlite3_column_text(st, 16);
+
+		if (h != NULL && json_parse_text(h, strlen(h), "container health", &c->health,
+						 &ignored) < 0)
+			c->health = NULL;
+	}
 }
 
 /* A monitor that is gone while its container is marked running died
@@ -384,9 +393,12 @@ const char *engine_restart_policy(const struct engine_container *c, int64_t *max
 int engine_record_running(struct engine *e, const char *id, pid_t pid, pid_t monitor,
 			  int64_t started_ns, struct berth_err *err)
 {
+	/* A health check starts over as docker's: "starting", no failing
+	 * streak, the last run's probes kept in the log. */
 	return engine_update(e, id,
 			     "state = 'running', pid = ?1, monitor_pid = ?2, started_ns = ?3, "
-			     "exit_code = 0, finished_ns = 0, error = '', oom_killed = 0",
+			     "exit_code = 0, finished_ns = 0, error = '', oom_killed = 0, "
+			     "health = " ENGINE_HEALTH_STARTING_SQL,
 			     pid, monitor, started_ns, NULL, err);
 }
 
@@ -395,7 +407,8 @@ int engine_record_exit(struct engine *e, const char *id, int code, bool oom_kill
 {
 	return engine_update(e, id,
 			     "state = 'exited', exit_code = ?1, finished_ns = ?2, pid = 0, "
-			     "monitor_pid = 0, oom_killed = ?3, error = ?4",
+			     "monitor_pid = 0, oom_killed = ?3, error = ?4, "
+			     "health = " ENGINE_HEALTH_STOPPED_SQL,
 			     code, engine_now_ns(), oom_killed, error, err);
 }
 
@@ -537,7 +550,7 @@ static int insert_row(struct engine *e, const char *id, const char *name, const 
 	return 0;
 }
 
-static int update_config_spec(struct engine *e, const char *id, json_object *config,
+int engine_record_config_spec(struct engine *e, const char *id, json_object *config,
 			      const char *spec, struct berth_err *err)
 {
 	sqlite3_stmt *st = NULL;
@@ -695,6 +708,17 @@ static int create_container(struct engine *e, const struct engine_create_opts *o
 		return -1;
 	if (store_image_config(e->store, img.id, &image_config, err) < 0)
 		goto fail;
+	{
+		json_object *hc = NULL;
+
+		if (engine_health_config(&o->health, image_config, &hc, err) < 0)
+			goto fail;
+		if (hc != NULL)
+			json_object_object_add(config, "Healthcheck", hc);
+		if (o->health.on_failure != NULL && strcmp(o->health.on_failure, "none") != 0)
+			json_object_object_add(config, "HealthOnFailure",
+					       json_object_new_string(o->health.on_failure));
+	}
 	if (random_id(id, err) < 0)
 		goto fail;
 	/* Bad mount flags fail here, before anything is made. */
@@ -747,7 +771,7 @@ static int create_container(struct engine *e, const struct engine_create_opts *o
 		json_object_object_add(config, "Args", rest);
 		json_object_put(args);
 	}
-	if (update_config_spec(e, id, config, spec, err) < 0)
+	if (engine_record_config_spec(e, id, config, spec, err) < 0)
 		goto fail;
 	store_snapshot_clear(&sn);
 	store_image_clear(&img);

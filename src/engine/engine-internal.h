@@ -47,6 +47,39 @@ int engine_record_running(struct engine *e, const char *id, pid_t pid, pid_t mon
 int engine_record_exit(struct engine *e, const char *id, int code, bool oom_killed,
 		       const char *error, struct berth_err *err);
 int engine_delete_row(struct engine *e, const char *id, struct berth_err *err);
+/* The row's config and OCI config (spec NULL: none, an older berth's). */
+int engine_record_config_spec(struct engine *e, const char *id, json_object *config,
+			      const char *spec, struct berth_err *err);
+
+/* ---- health checks (health.c) ---- */
+
+/* SQL for the health column at a start: "starting" with no failing streak
+ * (the log kept) when the config has a health check that runs, else
+ * NULL; and at a stop: "unhealthy", as docker's once its probes stop. */
+#define ENGINE_HEALTH_STARTING_SQL                                                                 \
+	"CASE WHEN json_extract(config, '$.Healthcheck.Test[0]') IN ('CMD', 'CMD-SHELL') "       \
+	"THEN json_set(coalesce(health, '{\"Log\":[]}'), '$.Status', 'starting', "                \
+	"'$.FailingStreak', 0) END"
+#define ENGINE_HEALTH_STOPPED_SQL "json_set(health, '$.Status', 'unhealthy')"
+
+/* When the monitor runs the probe (durations in ns): every interval, or
+ * every start_interval while the container is starting within its
+ * start_period. */
+struct engine_health_schedule {
+	int64_t interval, start_interval, start_period;
+};
+/* Whether config has a health check that runs (its Test CMD or
+ * CMD-SHELL), and when. */
+bool engine_health_schedule(json_object *config, struct engine_health_schedule *out);
+/* Docker's Config.Healthcheck for create: o over the image's (image_config
+ * the image's whole config, NULL: none); NULL when neither has one.
+ * Refuses what docker's daemon refuses (durations under 1ms, negative
+ * retries), and an unknown on_failure. */
+int engine_health_config(const struct engine_health_opts *o, json_object *image_config,
+			 json_object **out, struct berth_err *err);
+/* Whether an unhealthy container is to be restarted whatever its restart
+ * policy (--health-on-failure restart). */
+bool engine_health_restarts(const struct engine_container *c);
 /* engine_remove for the monitor of a --rm container: the container is
  * gone (row, mounts, runtime state) when it returns, but its directories
  * are only moved aside, *trash getting their paths to remove after the

@@ -30,6 +30,20 @@ struct engine {
 int engine_open(struct store *s, const char *run_root, struct engine *out, struct berth_err *err);
 void engine_close(struct engine *e);
 
+/* --health-*: docker's HealthConfig over the image's HEALTHCHECK (each
+ * field unset, 0 or NULL, takes the image's); durations in ns. */
+struct engine_health_opts {
+	const char *cmd; /* --health-cmd: ["CMD-SHELL", cmd] */
+	int64_t interval_ns, timeout_ns, start_period_ns, start_interval_ns;
+	int retries;
+	bool none; /* --no-healthcheck: ["NONE"] */
+	/* --health-on-failure (podman's): what an unhealthy container gets:
+	 * NULL or "none", "kill" (SIGKILL; the restart policy decides),
+	 * "stop" (as `stop`), "restart" (stopped and started again, whatever
+	 * the restart policy) */
+	const char *on_failure;
+};
+
 /* What create needs; strings point into the caller's memory. */
 struct engine_create_opts {
 	const char *image; /* as the user typed it */
@@ -75,6 +89,7 @@ struct engine_create_opts {
 	const char *seccomp;
 	char **security_opts; /* as given: SecurityOpt */
 	bool init;            /* --init: berth-init as pid 1 (ocispec-init.h) */
+	struct engine_health_opts health;
 };
 
 enum engine_state {
@@ -102,6 +117,9 @@ struct engine_container {
 	bool manually_stopped; /* stop or kill said so: no restart until started again */
 	bool oom_killed;       /* the OOM killer killed a process of its last run */
 	bool paused;           /* running, with its cgroup frozen (container-ops.c) */
+	/* docker's State.Health (Status, FailingStreak, Log) while it has a
+	 * health check (health.c); NULL without one */
+	json_object *health;
 };
 void engine_container_clear(struct engine_container *c);
 void engine_containers_free(struct engine_container *v, size_t n);
@@ -129,6 +147,34 @@ int engine_kill(struct engine *e, const char *what, int sig, struct berth_err *e
 int engine_stop(struct engine *e, const char *what, int timeout, struct berth_err *err);
 /* Blocks until the container is not running; *exit_code gets its status. */
 int engine_wait(struct engine *e, const char *what, int *exit_code, struct berth_err *err);
+/* wait --condition: not-running (engine_wait), next-exit (the exit after
+ * this call), removed (the container gone), running, and podman's healthy
+ * and unhealthy (an error for a container without a health check, and
+ * for healthy once it exited). *exit_code gets its last exit status. */
+int engine_wait_condition(struct engine *e, const char *what, const char *condition,
+			  int *exit_code, struct berth_err *err);
+/* `update` (container-update.c): the limits given (bits of given; the rest
+ * of res is ignored) and the restart policy (NULL: unchanged), recorded
+ * for the next start and applied to a running container's cgroup
+ * through the runtime's update. */
+enum {
+	ENGINE_UPDATE_MEMORY = 1 << 0,
+	ENGINE_UPDATE_SWAP = 1 << 1,
+	ENGINE_UPDATE_RESERVATION = 1 << 2,
+	ENGINE_UPDATE_CPUS = 1 << 3,
+	ENGINE_UPDATE_SHARES = 1 << 4,
+	ENGINE_UPDATE_CPUSET_CPUS = 1 << 5,
+	ENGINE_UPDATE_CPUSET_MEMS = 1 << 6,
+	ENGINE_UPDATE_PIDS = 1 << 7,
+};
+struct engine_update_opts {
+	struct ocispec_resources res;
+	unsigned given;
+	const char *restart_policy; /* "no", "always", "unless-stopped", "on-failure" */
+	int restart_max;
+};
+int engine_update_container(struct engine *e, const char *what,
+			    const struct engine_update_opts *u, struct berth_err *err);
 /* Removes a stopped container (force: kills a running one first). */
 int engine_remove(struct engine *e, const char *what, bool force, struct berth_err *err);
 /* The same, also removing the container's anonymous volumes (rm -v; a
@@ -141,6 +187,11 @@ int engine_remove_volumes(struct engine *e, const char *what, bool force, struct
  * return on success. */
 int engine_monitor_main(int argc, char **argv);
 int engine_monitor_exit_main(int argc, char **argv);
+/* `berth __health ROOT DRIVER RUN_ROOT ID`: one health probe of a running
+ * container, run by its monitor (health.c). Exits 0 when the container
+ * is healthy after it, 1 unhealthy, 2 starting, 3 when nothing was
+ * probed (not running, paused, no health check). */
+int engine_health_main(int argc, char **argv);
 
 /* RUN_ROOT/ID: a running container's run directory; attach.sock in it is
  * its monitor's attach socket. */

@@ -9,12 +9,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/err.h"
@@ -218,6 +220,51 @@ static void accept_client(struct monitor_io *m)
 	m->clients[m->n_clients++] = (struct monitor_client){ .fd = fd };
 }
 
+static int64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* When the probe after one that answered status runs. */
+static void health_schedule(struct monitor_io *m, int64_t now)
+{
+	bool starting = m->health_status == 2 && now - m->health_began < m->health.start_period;
+
+	m->health_next = now + (starting ? m->health.start_interval : m->health.interval);
+}
+
+/* The probe program, on its own: the monitor's stdio, none of its other
+ * fds but the one its path may name (/proc/self/fd/N: the sealed berth),
+ * no blocked signals. */
+static void health_spawn(struct monitor_io *m)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		health_schedule(m, monotonic_ns());
+		return;
+	}
+	if (pid == 0) {
+		const char *p = m->health_argv[0];
+		int keep = -1;
+		sigset_t none;
+
+		if (strncmp(p, "/proc/self/fd/", 14) == 0)
+			keep = atoi(p + 14);
+		if (keep > 3)
+			close_range(3, (unsigned)keep - 1, 0);
+		close_range(keep >= 3 ? (unsigned)keep + 1 : 3, ~0U, 0);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execv(p, m->health_argv);
+		_exit(3);
+	}
+	m->health_pid = pid;
+}
+
 /* Reaps children; the init's exit status once it has exited, else -1. */
 static int reap(struct monitor_io *m)
 {
@@ -225,6 +272,13 @@ static int reap(struct monitor_io *m)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == m->health_pid && m->health_pid > 0) {
+			m->health_pid = 0;
+			if (WIFEXITED(status) && WEXITSTATUS(status) <= 2)
+				m->health_status = WEXITSTATUS(status);
+			health_schedule(m, monotonic_ns());
+			continue;
+		}
 		if (pid != m->init)
 			continue;
 		code = WIFEXITED(status) ? WEXITSTATUS(status)
@@ -247,11 +301,19 @@ int monitor_io_run(struct monitor_io *m)
 	m->log.ctx = m;
 	if (m->in >= 0)
 		fcntl(m->in, F_SETFL, fcntl(m->in, F_GETFL) | O_NONBLOCK);
+	if (m->health_argv != NULL) {
+		m->health_began = monotonic_ns();
+		m->health_status = 2;
+		m->health_pid = 0;
+		health_schedule(m, m->health_began);
+	}
 	code = reap(m);
 	while (code < 0 || m->out >= 0 || m->err >= 0) {
 		struct pollfd p[P_CLIENTS + MONITOR_MAX_CLIENTS];
 		bool reading = m->pending_len == 0;
 		size_t n_clients = m->n_clients;
+		int timeout = code >= 0 ? DRAIN_MS : -1;
+		bool probe_due = false;
 		int r;
 
 		p[P_OUT] = (struct pollfd){ .fd = m->out, .events = POLLIN };
@@ -262,8 +324,19 @@ int monitor_io_run(struct monitor_io *m)
 		for (size_t i = 0; i < n_clients; i++)
 			p[P_CLIENTS + i] = (struct pollfd){ .fd = m->clients[i].fd,
 							    .events = reading ? POLLIN : 0 };
-		r = poll(p, P_CLIENTS + n_clients, code >= 0 ? DRAIN_MS : -1);
+		if (code < 0 && m->health_argv != NULL && m->health_pid == 0) {
+			int64_t left = (m->health_next - monotonic_ns()) / 1000000;
+
+			probe_due = true;
+			timeout = left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+		}
+		r = poll(p, P_CLIENTS + n_clients, timeout);
 		if (r < 0 && errno == EINTR)
+			continue;
+		/* (output that never pauses must not hold the probe off) */
+		if (r >= 0 && probe_due && monotonic_ns() >= m->health_next)
+			health_spawn(m);
+		if (r == 0 && probe_due)
 			continue;
 		if (r <= 0)
 			break;
@@ -290,6 +363,13 @@ int monitor_io_run(struct monitor_io *m)
 				drop_client(m, i);
 		if (p[P_LISTEN].revents)
 			accept_client(m);
+	}
+	/* A probe still running outlives no container: its result would be
+	 * for a run that ended, and its process would be nobody's child. */
+	if (m->health_pid > 0) {
+		kill(m->health_pid, SIGKILL);
+		waitpid(m->health_pid, NULL, 0);
+		m->health_pid = 0;
 	}
 	close(sfd);
 	return code;

@@ -70,6 +70,17 @@ struct monitor_io {
 	/* stdin bytes the container has not taken yet */
 	char pending[ATTACH_FRAME_MAX];
 	size_t pending_len;
+	/* Health checks (health_argv NULL: none): the probe program (`berth
+	 * __health ...`, health.c) runs health.interval after the last one
+	 * ended (after the loop began, the first time), or
+	 * health.start_interval while it answers "starting" within
+	 * health.start_period of the loop's start. One at a time; its exit
+	 * status is the new status (0 healthy, 1 unhealthy, 2 starting). */
+	char **health_argv;
+	struct engine_health_schedule health;
+	int64_t health_began, health_next; /* CLOCK_MONOTONIC ns */
+	pid_t health_pid;                  /* the probe running, 0: none */
+	int health_status;
 };
 
 /* Runs until the init has exited and its output is drained; returns its

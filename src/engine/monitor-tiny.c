@@ -11,7 +11,13 @@
  *
  *   berth-monitor init=PID [tty=1] [stdin-once=1] out=FD [err=FD] [in=FD]
  *                 listen=FD log=PATH log-max-size=N log-max-file=N
+ *                 [health=INTERVAL:START_INTERVAL:START_PERIOD]
  *                 [client=FD:WANT]... -- EXIT_COMMAND [ARG]...
+ *
+ * EXIT_COMMAND is `BERTH __monitor-exit ROOT DRIVER RUN_ROOT ID DELAY`;
+ * with health= (nanoseconds) the monitor runs the container's health
+ * probe, `BERTH __health ROOT DRIVER RUN_ROOT ID` (health.c), on that
+ * schedule.
  *
  * Runs with SIGCHLD blocked, as a child subreaper: both survive execve. */
 #include <errno.h>
@@ -66,6 +72,8 @@ int main(int argc, char **argv)
 	long max_size = 0, max_file = 0;
 	char **exit_argv = NULL;
 	bool gone = false;
+	char *health = NULL;
+	char *health_argv[7];
 	int code, i;
 
 	for (i = 1; i < argc; i++) {
@@ -98,6 +106,8 @@ int main(int argc, char **argv)
 			max_size = num(v);
 		else if (strncmp(a, "log-max-file=", 13) == 0)
 			max_file = num(v);
+		else if (strncmp(a, "health=", 7) == 0)
+			health = (char *)v;
 		else if (strncmp(a, "client=", 7) == 0 && m.n_clients < MONITOR_MAX_CLIENTS) {
 			if (monitor_client_parse(v, &m.clients[m.n_clients]) < 0)
 				goto usage;
@@ -107,6 +117,30 @@ int main(int argc, char **argv)
 	}
 	if (exit_argv == NULL || exit_argv[0] == NULL || m.init <= 0 || m.out < 0 || log == NULL)
 		goto usage;
+	if (health != NULL) {
+		/* a copy: the command line (where ps and berth look for the
+		 * id) stays as it was */
+		char *copy = strdup(health), *f[3], *save = NULL;
+
+		for (int k = 0; k < 3; k++)
+			if (copy == NULL ||
+			    (f[k] = strtok_r(k == 0 ? copy : NULL, ":", &save)) == NULL)
+				goto usage;
+		m.health.interval = num(f[0]);
+		m.health.start_interval = num(f[1]);
+		m.health.start_period = num(f[2]);
+		for (int k = 0; k < 6; k++)
+			if (exit_argv[k] == NULL)
+				goto usage;
+		health_argv[0] = exit_argv[0];
+		health_argv[1] = (char *)"__health";
+		for (int k = 2; k < 6; k++)
+			health_argv[k] = exit_argv[k];
+		health_argv[6] = NULL;
+		if (m.health.interval <= 0 || m.health.start_interval <= 0)
+			goto usage;
+		m.health_argv = health_argv;
+	}
 	shed_pages();
 	code = monitor_io_run_logged(&m, log, (uint64_t)max_size, (int)max_file);
 	/* An attached `run --rm` removed the container itself: the others

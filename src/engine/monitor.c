@@ -86,8 +86,18 @@ bool engine_monitor_alive(pid_t pid, const char *id)
 	for (int tries = 0;; tries++) {
 		if (fs_read_file(path, 1 << 16, &cmdline, &len, &ignored) < 0)
 			return false;
-		if (len > 0 || tries == 100)
+		if (len > 0)
 			break;
+		/* Still empty after a while: on a busy host an exec can take
+		 * longer than any wait worth making here (CI saw a stop record
+		 * a live monitor as lost). A user process shows an empty
+		 * command line only in the middle of an exec; a kernel thread
+		 * (a child of kthreadd, pid 2, or kthreadd itself) always. */
+		if (tries == 20) {
+			unsigned long ppid = 0;
+
+			return sscanf(close_paren + 3, "%lu", &ppid) == 1 && ppid != 2 && ppid != 0;
+		}
 		free(steal_ptr(cmdline));
 		usleep(1000);
 	}
@@ -119,6 +129,8 @@ struct monitor_settings {
 	bool tty, open_stdin, stdin_once;
 	bool no_log; /* --log-driver none: output goes to attached clients only */
 	int64_t log_max_size, log_max_file;
+	bool has_health; /* a health check, probed on this schedule */
+	struct engine_health_schedule health;
 };
 
 static void settings_from_config(json_object *config, struct monitor_settings *set)
@@ -131,6 +143,7 @@ static void settings_from_config(json_object *config, struct monitor_settings *s
 	json_get_int64(config, "LogMaxSize", NULL, &set->log_max_size, &ignored);
 	json_get_int64(config, "LogMaxFile", NULL, &set->log_max_file, &ignored);
 	set->no_log = engine_log_driver_none(config);
+	set->has_health = engine_health_schedule(config, &set->health);
 }
 
 struct monitor {
@@ -420,12 +433,16 @@ static void exec_tiny(struct monitor *m, struct monitor_io *io)
 	autostrv char **argv = NULL;
 	int code;
 	int fds[3] = { io->out, io->err, io->in };
+	struct engine_health_schedule sched = m->set.health;
+	bool has_health = m->set.has_health;
+	autostrv char **health_argv = NULL;
 	bool gone;
 
+	if (exe >= 0)
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", exe);
 	if (tiny == NULL || exe < 0)
 		goto in_process;
 	fcntl(exe, F_SETFD, 0);
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", exe);
 	strv_push(&argv, tiny);
 	strv_push_take(&argv, xasprintf("init=%d", (int)io->init));
 	strv_push_take(&argv, xasprintf("tty=%d", io->tty));
@@ -437,6 +454,10 @@ static void exec_tiny(struct monitor *m, struct monitor_io *io)
 	strv_push_take(&argv, xasprintf("log=%s", log));
 	strv_push_take(&argv, xasprintf("log-max-size=%lld", (long long)max_size));
 	strv_push_take(&argv, xasprintf("log-max-file=%lld", (long long)max_file));
+	if (has_health)
+		strv_push_take(&argv, xasprintf("health=%lld:%lld:%lld", (long long)sched.interval,
+						(long long)sched.start_interval,
+						(long long)sched.start_period));
 	for (size_t i = 0; i < m->n_clients; i++) {
 		strv_push_take(&argv,
 			       xasprintf("client=%d:%u", m->clients[i].fd, m->clients[i].want));
@@ -462,8 +483,19 @@ static void exec_tiny(struct monitor *m, struct monitor_io *io)
 		if (fds[i] >= 0)
 			fcntl(fds[i], F_SETFD, FD_CLOEXEC);
 in_process:
-	if (exe >= 0)
+	if (has_health && exe >= 0) {
+		/* the probe program as berth-monitor would run it */
+		strv_push(&health_argv, self);
+		strv_push(&health_argv, "__health");
+		strv_push(&health_argv, m->root);
+		strv_push(&health_argv, m->driver);
+		strv_push(&health_argv, m->run_root);
+		strv_push(&health_argv, m->c.id);
+		io->health_argv = health_argv;
+		io->health = sched;
+	} else if (exe >= 0) {
 		close(exe);
+	}
 	monitor_close_store(m);
 	io->listen = m->listen;
 	memcpy(io->clients, m->clients, sizeof(m->clients));
@@ -495,6 +527,9 @@ static bool should_restart(struct monitor *m, int code)
 
 	if (m->c.manually_stopped)
 		return false;
+	/* --health-on-failure restart: stopped for being unhealthy */
+	if (engine_health_restarts(&m->c))
+		return true;
 	if (strcmp(name, "always") == 0 || strcmp(name, "unless-stopped") == 0)
 		return true;
 	if (strcmp(name, "on-failure") == 0)
@@ -602,9 +637,11 @@ static void monitor_exit(struct monitor *m, int code)
 	engine_update(&m->e, m->c.id,
 		      m->oom_killed
 			  ? "state = 'restarting', exit_code = ?1, finished_ns = ?2, pid = 0, "
-			    "monitor_pid = ?3, restart_count = restart_count + 1, oom_killed = 1"
+			    "monitor_pid = ?3, restart_count = restart_count + 1, oom_killed = 1, "
+			    "health = " ENGINE_HEALTH_STOPPED_SQL
 			  : "state = 'restarting', exit_code = ?1, finished_ns = ?2, pid = 0, "
-			    "monitor_pid = ?3, restart_count = restart_count + 1, oom_killed = 0",
+			    "monitor_pid = ?3, restart_count = restart_count + 1, oom_killed = 0, "
+			    "health = " ENGINE_HEALTH_STOPPED_SQL,
 		      code, engine_now_ns(), getpid(), NULL, &err);
 	/* An attached `run` ends with the first exit, as docker's does. */
 	tell_clients(m, code);
@@ -701,6 +738,20 @@ static int settings_parse(struct monitor *m, char **args, int n)
 		if (strncmp(args[i], "bundle=", 7) == 0) {
 			free(m->bundle);
 			m->bundle = xstrdup(eq + 1);
+			continue;
+		}
+		if (strncmp(args[i], "health=", 7) == 0) {
+			struct engine_health_schedule *h = &m->set.health;
+			const char *s = eq + 1;
+			uint64_t iv, si;
+
+			if (num_take_u64(&s, 10, INT64_MAX, &iv) < 0 || iv == 0 || *s++ != ':' ||
+			    num_take_u64(&s, 10, INT64_MAX, &si) < 0 || si == 0 || *s++ != ':' ||
+			    num_parse_i64(s, 10, 0, INT64_MAX, &h->start_period) < 0)
+				return -1;
+			h->interval = (int64_t)iv;
+			h->start_interval = (int64_t)si;
+			m->set.has_health = true;
 			continue;
 		}
 		if (num_parse_i64(eq + 1, 10, INT64_MIN, INT64_MAX, &v) < 0)
@@ -870,6 +921,11 @@ static char **monitor_argv(struct engine *e, const struct engine_container *c,
 	strv_push_take(&argv, xasprintf("log-max-file=%lld", (long long)set.log_max_file));
 	strv_push_take(&argv, xasprintf("no-log=%d", set.no_log));
 	strv_push_take(&argv, xasprintf("bundle=%s", bundle));
+	if (set.has_health)
+		strv_push_take(&argv, xasprintf("health=%lld:%lld:%lld",
+						(long long)set.health.interval,
+						(long long)set.health.start_interval,
+						(long long)set.health.start_period));
 	return argv;
 }
 

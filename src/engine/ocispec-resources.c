@@ -728,6 +728,19 @@ static void cpu_apply(const struct ocispec_resources *r, json_object *res)
 		json_object_object_add(c, "mems", json_object_new_string(r->cpuset_mems));
 }
 
+void ocispec_resources_limits(const struct ocispec_resources *r, json_object *doc)
+{
+	json_object *res = child(child(doc, "linux"), "resources");
+
+	json_object_object_del(res, "memory");
+	json_object_object_del(res, "cpu");
+	json_object_object_del(res, "pids");
+	memory_apply(r, res);
+	cpu_apply(r, res);
+	if (r->pids_limit != 0)
+		add_i64(child(res, "pids"), "limit", r->pids_limit > 0 ? r->pids_limit : -1);
+}
+
 int ocispec_resources_apply(const struct ocispec_resources *r, json_object *doc,
 			    struct berth_err *err)
 {
@@ -741,10 +754,7 @@ int ocispec_resources_apply(const struct ocispec_resources *r, json_object *doc,
 		return -1;
 	linux_obj = child(doc, "linux");
 	res = child(linux_obj, "resources");
-	memory_apply(r, res);
-	cpu_apply(r, res);
-	if (r->pids_limit != 0)
-		add_i64(child(res, "pids"), "limit", r->pids_limit > 0 ? r->pids_limit : -1);
+	ocispec_resources_limits(r, doc);
 	if (strv_len(r->devices) > 0) {
 		struct device_out d = { child_array(linux_obj, "devices"),
 					child_array(res, "devices"), NULL };
@@ -812,6 +822,15 @@ void ocispec_resources_record(const struct ocispec_resources *r, json_object *c)
 
 	if (r == NULL)
 		r = &none;
+	ocispec_resources_record_limits(r, c);
+	json_object_object_add(c, "Ulimits", ulimits_record(r->ulimits));
+	json_object_object_add(c, "Devices", devices_record(r->devices));
+	add_i64(c, "ShmSize", r->shm_size > 0 ? r->shm_size : INT64_C(64) << 20);
+	json_object_object_add(c, "CgroupParent", json_object_new_string(r->cgroup_parent ?: ""));
+}
+
+void ocispec_resources_record_limits(const struct ocispec_resources *r, json_object *c)
+{
 	add_i64(c, "Memory", r->memory);
 	add_i64(c, "MemorySwap", ocispec_memory_swap(r));
 	add_i64(c, "MemoryReservation", r->memory_reservation);
@@ -824,8 +843,27 @@ void ocispec_resources_record(const struct ocispec_resources *r, json_object *c)
 			       r->pids_limit == 0  ? NULL
 			       : r->pids_limit < 0 ? json_object_new_int64(0)
 						   : json_object_new_int64(r->pids_limit));
-	json_object_object_add(c, "Ulimits", ulimits_record(r->ulimits));
-	json_object_object_add(c, "Devices", devices_record(r->devices));
-	add_i64(c, "ShmSize", r->shm_size > 0 ? r->shm_size : INT64_C(64) << 20);
-	json_object_object_add(c, "CgroupParent", json_object_new_string(r->cgroup_parent ?: ""));
+}
+
+void ocispec_resources_from_record(json_object *c, struct ocispec_resources *r)
+{
+	struct berth_err ignored;
+	json_object *pids = NULL;
+	const char *s = NULL;
+
+	json_get_int64(c, "Memory", NULL, &r->memory, &ignored);
+	json_get_int64(c, "MemorySwap", NULL, &r->memory_swap, &ignored);
+	json_get_int64(c, "MemoryReservation", NULL, &r->memory_reservation, &ignored);
+	json_get_int64(c, "NanoCpus", NULL, &r->nano_cpus, &ignored);
+	json_get_int64(c, "CpuShares", NULL, &r->cpu_shares, &ignored);
+	if (json_get_string(c, "CpusetCpus", NULL, &s, &ignored) == 1)
+		r->cpuset_cpus = s;
+	if (json_get_string(c, "CpusetMems", NULL, &s, &ignored) == 1)
+		r->cpuset_mems = s;
+	/* null: not given; 0: unlimited */
+	if (json_object_object_get_ex(c, "PidsLimit", &pids) && pids != NULL) {
+		int64_t v = json_object_get_int64(pids);
+
+		r->pids_limit = v > 0 ? v : -1;
+	}
 }

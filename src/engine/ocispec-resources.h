@@ -84,6 +84,11 @@ int ocispec_resources_check(const struct ocispec_resources *r, struct berth_err 
 int ocispec_resources_apply(const struct ocispec_resources *r, json_object *doc,
 			    struct berth_err *err);
 
+/* Sets linux.resources.memory, .cpu and .pids of doc to what r asks for
+ * (replacing what was there): the part of ocispec_resources_apply that
+ * `update` changes. */
+void ocispec_resources_limits(const struct ocispec_resources *r, json_object *doc);
+
 /* --privileged, as docker: linux.devices gets every device node of the
  * host's /dev (runc's HostDevices: not below pts, shm, fd, mqueue; not the
  * console or the nodes every container has); the cgroup allows them all. */
@@ -93,3 +98,8 @@ void ocispec_privileged_devices(json_object *doc);
  * MemorySwap, MemoryReservation, NanoCpus, CpuShares, CpusetCpus,
  * CpusetMems, PidsLimit, Ulimits, Devices, ShmSize, CgroupParent. */
 void ocispec_resources_record(const struct ocispec_resources *r, json_object *config);
+/* Only the limits `update` changes: Memory, MemorySwap, MemoryReservation,
+ * NanoCpus, CpuShares, CpusetCpus, CpusetMems, PidsLimit. */
+void ocispec_resources_record_limits(const struct ocispec_resources *r, json_object *config);
+/* Those limits back from a recorded config (strings point into it). */
+void ocispec_resources_from_record(json_object *config, struct ocispec_resources *r);

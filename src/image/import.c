@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -201,6 +202,127 @@ static int add_set(json_object *config, const char *field, const char *what, con
 	return 0;
 }
 
+/* HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D]
+ * [--start-interval=D] [--retries=N] CMD command, or HEALTHCHECK NONE, as
+ * docker's builder reads it: Config.Healthcheck with Test ["CMD", args...]
+ * (the JSON form), ["CMD-SHELL", line] or ["NONE"], and the fields given. */
+static int parse_healthcheck(json_object *config, const char *args, struct berth_err *err)
+{
+	static const char *const durations[][2] = { { "interval", "Interval" },
+						    { "timeout", "Timeout" },
+						    { "start-period", "StartPeriod" },
+						    { "start-interval", "StartInterval" } };
+	json_object *hc = json_object_new_object(), *test = NULL;
+	const char *p = args;
+	bool flags = false;
+
+	while (strncmp(p, "--", 2) == 0) {
+		const char *end = strpbrk(p, " \t"), *eq = strchr(p, '=');
+		autofree char *flag = xstrndup(p + 2, end ? (size_t)(end - p - 2) : strlen(p + 2));
+		char *v = strchr(flag, '=');
+		bool done = false;
+
+		flags = true;
+		if (eq == NULL || v == NULL) {
+			json_object_put(hc);
+			return berth_err_set(err, 0, "HEALTHCHECK: flag --%s needs a value", flag);
+		}
+		*v++ = '\0';
+		for (size_t i = 0; i < ARRAY_SIZE(durations) && !done; i++) {
+			int64_t ns;
+
+			if (strcmp(flag, durations[i][0]) != 0)
+				continue;
+			done = true;
+			if (human_parse_go_duration(v, &ns) < 0) {
+				json_object_put(hc);
+				return berth_err_set(
+				    err, 0, "HEALTHCHECK: time: invalid duration \"%s\"", v);
+			}
+			if (ns != 0 && ns < 1000000) {
+				json_object_put(hc);
+				return berth_err_set(
+				    err, 0, "HEALTHCHECK: --%s cannot be less than 1ms", flag);
+			}
+			if (ns != 0)
+				json_object_object_add(hc, durations[i][1],
+						       json_object_new_int64(ns));
+		}
+		if (!done && strcmp(flag, "retries") == 0) {
+			int64_t n;
+
+			if (num_parse_i64(v, 10, INT32_MIN, INT32_MAX, &n) < 0 || n < 0) {
+				json_object_put(hc);
+				return berth_err_set(err, 0,
+						     "HEALTHCHECK: --retries must be a number of 0 "
+						     "or more, not \"%s\"",
+						     v);
+			}
+			if (n != 0)
+				json_object_object_add(hc, "Retries", json_object_new_int64(n));
+			done = true;
+		}
+		if (!done) {
+			json_object_put(hc);
+			return berth_err_set(err, 0, "HEALTHCHECK: unknown flag: --%s", flag);
+		}
+		p = end ? skip_space(end) : "";
+	}
+	if (strncasecmp(p, "NONE", 4) == 0 && (p[4] == '\0' || p[4] == ' ' || p[4] == '\t')) {
+		if (*skip_space(p + 4) != '\0' || flags) {
+			json_object_put(hc);
+			return berth_err_set(err, 0, "HEALTHCHECK NONE takes no arguments");
+		}
+		json_object_put(hc);
+		hc = json_object_new_object();
+		test = json_object_new_array();
+		json_object_array_add(test, json_object_new_string("NONE"));
+	} else if (strncasecmp(p, "CMD", 3) == 0 && (p[3] == ' ' || p[3] == '\t')) {
+		const char *cmd = skip_space(p + 3);
+		json_object *parsed = NULL;
+
+		if (*cmd == '\0') {
+			json_object_put(hc);
+			return berth_err_set(err, 0, "Missing command after HEALTHCHECK CMD");
+		}
+		if (parse_command("HEALTHCHECK", cmd, &parsed, err) < 0) {
+			json_object_put(hc);
+			return -1;
+		}
+		test = json_object_new_array();
+		if (*cmd == '[' &&
+		    !(json_object_array_length(parsed) == 3 &&
+		      strcmp(json_object_get_string(json_object_array_get_idx(parsed, 2)), cmd) ==
+			  0)) {
+			json_object_array_add(test, json_object_new_string("CMD"));
+			for (size_t i = 0; i < json_object_array_length(parsed); i++)
+				json_object_array_add(
+				    test, json_object_get(json_object_array_get_idx(parsed, i)));
+		} else {
+			json_object_array_add(test, json_object_new_string("CMD-SHELL"));
+			json_object_array_add(test, json_object_new_string(cmd));
+		}
+		json_object_put(parsed);
+	} else {
+		size_t n = strcspn(p, " \t");
+
+		json_object_put(hc);
+		return berth_err_set(err, 0, "Unknown type \"%.*s\" in HEALTHCHECK (try CMD)",
+				     (int)n, p);
+	}
+	/* Test first, as docker's */
+	{
+		json_object *ordered = json_object_new_object();
+
+		json_object_object_add(ordered, "Test", test);
+		json_object_object_foreach(hc, k, v)
+		    json_object_object_add(ordered, k, json_object_get(v));
+		json_object_put(hc);
+		json_object_object_add(config, "Healthcheck", ordered);
+	}
+	return 0;
+}
+
 int image_config_change(json_object *config, const char *instruction, struct berth_err *err)
 {
 	const char *p = skip_space(instruction);
@@ -256,11 +378,13 @@ int image_config_change(json_object *config, const char *instruction, struct ber
 	}
 	if (strcmp(word, "EXPOSE") == 0)
 		return add_set(config, "ExposedPorts", word, args, true, err);
+	if (strcmp(word, "HEALTHCHECK") == 0)
+		return parse_healthcheck(config, args, err);
 	if (strcmp(word, "VOLUME") == 0)
 		return add_set(config, "Volumes", word, args, false, err);
 	return berth_err_set(err, 0,
 			     "--change \"%s\": %s is not one of CMD, ENTRYPOINT, ENV, EXPOSE, "
-			     "LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR",
+			     "HEALTHCHECK, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR",
 			     instruction, word[0] ? word : "(empty)");
 }
 

@@ -96,6 +96,9 @@ static const char *const migrations[] = {
 	 * run (docker's State.OOMKilled), as its cgroup counted; 0 again at
 	 * the next start. */
 	"ALTER TABLE containers ADD COLUMN oom_killed INTEGER NOT NULL DEFAULT 0;",
+	/* 7: docker's State.Health of a container with a health check (JSON:
+	 * Status, FailingStreak, Log); NULL without one. */
+	"ALTER TABLE containers ADD COLUMN health TEXT;",
 };
 
 int store_sql_err(struct store *s, const char *what, struct berth_err *err)

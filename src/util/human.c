@@ -18,6 +18,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/cleanup.h"
@@ -290,4 +291,134 @@ bad:
 	return berth_err_set(
 	    err, 0, "bad RFC 3339 time \"%s\": want YYYY-MM-DDTHH:MM:SS[.fraction] and Z or +HH:MM",
 	    s);
+}
+
+/* Go's fmtFrac + fmtInt: "<int>[.<frac without trailing zeros>]". */
+static int go_frac(char *out, size_t cap, uint64_t v, int prec)
+{
+	uint64_t div = 1, frac;
+	int n, digits = prec;
+
+	for (int i = 0; i < prec; i++)
+		div *= 10;
+	frac = v % div;
+	while (digits > 0 && frac % 10 == 0) {
+		frac /= 10;
+		digits--;
+	}
+	if (digits == 0)
+		n = snprintf(out, cap, "%" PRIu64, v / div);
+	else
+		n = snprintf(out, cap, "%" PRIu64 ".%0*" PRIu64, v / div, digits, frac);
+	return n < 0 ? 0 : n;
+}
+
+char *human_go_duration(int64_t ns, char buf[static 32])
+{
+	uint64_t u = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+	size_t n = 0;
+
+	if (ns < 0)
+		buf[n++] = '-';
+	if (u == 0) {
+		snprintf(buf, 32, "0s");
+		return buf;
+	}
+	if (u < 1000000000u) {
+		/* below a second: ns, us or ms, with a fraction */
+		const char *unit = u < 1000 ? "ns" : u < 1000000 ? "\xc2\xb5s" : "ms";
+		int prec = u < 1000 ? 0 : u < 1000000 ? 3 : 6;
+
+		n += (size_t)go_frac(buf + n, 32 - n, u, prec);
+		snprintf(buf + n, 32 - n, "%s", unit);
+		return buf;
+	}
+	{
+		uint64_t secs = u / 1000000000u, h = secs / 3600, m = secs / 60 % 60;
+
+		if (h > 0)
+			n += (size_t)snprintf(buf + n, 32 - n, "%" PRIu64 "h", h);
+		if (h > 0 || m > 0)
+			n += (size_t)snprintf(buf + n, 32 - n, "%" PRIu64 "m", m);
+		n += (size_t)go_frac(buf + n, 32 - n, u % 60000000000u, 9);
+		snprintf(buf + n, 32 - n, "s");
+	}
+	return buf;
+}
+
+/* [0-9]+(.[0-9]+)?, and nothing strtod would add (signs, exponents, hex,
+ * "inf", leading spaces). */
+int human_parse_decimal(const char *s, double *v, const char **end)
+{
+	const char *p = s;
+
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (p == s)
+		return -1;
+	if (*p == '.') {
+		const char *frac = ++p;
+
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (p == frac)
+			return -1;
+	}
+	*v = strtod(s, NULL);
+	*end = p;
+	return 0;
+}
+
+int human_parse_go_duration(const char *s, int64_t *ns)
+{
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = { { "ns", 1 },  { "us", 1e3 }, { "\xc2\xb5s", 1e3 }, { "ms", 1e6 },
+		      { "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 } };
+	double total = 0;
+	bool negative = *s == '-';
+
+	if (*s == '-' || *s == '+')
+		s++;
+	/* Go: "0" alone needs no unit. */
+	if (strcmp(s, "0") == 0) {
+		*ns = 0;
+		return 0;
+	}
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		const char *end = s;
+		double v = 0, scale = 1;
+		size_t best = 0, best_len = 0;
+
+		/* [0-9]*(.[0-9]*)? with a digit somewhere (Go takes ".5s" and
+		 * "5.s"); no sign, exponent, hex or "inf", which strtod would
+		 * take and Go does not. */
+		for (; *end >= '0' && *end <= '9'; end++)
+			v = v * 10 + (*end - '0');
+		if (*end == '.')
+			for (end++; *end >= '0' && *end <= '9'; end++)
+				v += (*end - '0') * (scale /= 10);
+		if (end == s || (end == s + 1 && *s == '.'))
+			return -1;
+		for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+			size_t n = strlen(units[i].unit);
+
+			if (strncmp(end, units[i].unit, n) == 0 && n > best_len) {
+				best = i;
+				best_len = n;
+			}
+		}
+		if (best_len == 0)
+			return -1;
+		total += v * units[best].ns;
+		s = end + best_len;
+	}
+	/* Go: "invalid duration" past what an int64 of nanoseconds holds. */
+	if (!(total < 9.2e18))
+		return -1;
+	*ns = negative ? -(int64_t)total : (int64_t)total;
+	return 0;
 }

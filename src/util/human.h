@@ -19,6 +19,16 @@ char *human_size4(double bytes, char buf[static 32]);
 char *human_size_binary(double bytes, char buf[static 32]);
 /* seconds >= 0; go-units HumanDuration. */
 char *human_duration(double seconds, char buf[static 32]);
+/* A Go time.Duration as its String method prints it: "30s", "1m30s",
+ * "1h0m0s", "1.5s", "500ms", "0s". */
+char *human_go_duration(int64_t ns, char buf[static 32]);
+/* A Go time.Duration as time.ParseDuration reads it: "30s", "1m30s",
+ * "-2h", "0"; in nanoseconds. Returns -1 otherwise. */
+int human_parse_go_duration(const char *s, int64_t *ns);
+/* [0-9]+(.[0-9]+)? at s, and nothing strtod would add (signs, exponents,
+ * hex, "inf", spaces): *v its value, *end what follows; -1 when s does
+ * not start with one. */
+int human_parse_decimal(const char *s, double *v, const char **end);
 /* "<duration> ago" relative to now, as docker's CREATED column; "Less than a
  * second ago" for the future and the present. */
 char *human_since(time_t then, time_t now, char buf[static 48]);

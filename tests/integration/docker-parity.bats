@@ -452,3 +452,104 @@ rw"
 	both run --rm --name dup busybox true
 	same 125 ""
 }
+
+# both_until NAME TEMPLATE VALUE: polls inspect on both sides (30 s at
+# most) until the template gives VALUE.
+both_until() {
+	local i v
+	for ((i = 0; i < 150; i++)); do
+		v=$("$BERTH" --root "$STORE" inspect -f "$2" "$1" 2>/dev/null)
+		[ "$v" = "$3" ] && break
+		sleep 0.2
+	done
+	[ "$v" = "$3" ] || fail "berth: $1 never gave $3 for $2 (last: $v)"
+	[ -n "${DK:-}" ] || return 0
+	for ((i = 0; i < 150; i++)); do
+		v=$($DK inspect -f "$2" "$1" 2>/dev/null)
+		[ "$v" = "$3" ] && break
+		sleep 0.2
+	done
+	[ "$v" = "$3" ] || fail "docker: $1 never gave $3 for $2 (last: $v)"
+}
+
+@test "parity: a health check: healthy in inspect, ps and its filter; unhealthy once stopped" {
+	both run -d --name hp --health-cmd 'echo ok' --health-interval 1s busybox sleep 300
+	same 0
+	both_until hp '{{.State.Health.Status}}' healthy
+	both inspect -f '{{json .Config.Healthcheck}} {{.State.Health.Status}} {{.State.Health.FailingStreak}} {{with index .State.Health.Log 0}}{{.ExitCode}} {{json .Output}}{{end}}' hp
+	same 0 '{"Test":["CMD-SHELL","echo ok"],"Interval":1000000000} healthy 0 0 "ok\n"'
+	both ps --filter health=healthy --format '{{.Names}}'
+	same 0 hp
+	both ps --filter health=none --format '{{.Names}}'
+	same 0 ""
+	both ps --format '{{.Status}}'
+	[[ "$B_OUT" == "Up "*" (healthy)" ]] || fail "berth's status: $B_OUT"
+	[ -z "$D_STATUS" ] || [[ "$D_OUT" == "Up "*" (healthy)" ]] || fail "docker's status: $D_OUT"
+	both stop -t 0 hp
+	same 0 hp
+	both inspect -f '{{.State.Health.Status}}' hp
+	same 0 unhealthy
+}
+
+@test "parity: a failing health check: unhealthy after its retries, with the probe's status and output" {
+	both run -d --name hf --health-cmd 'echo bad >&2; exit 3' --health-interval 1s \
+		--health-retries 2 busybox sleep 300
+	same 0
+	both_until hf '{{.State.Health.Status}}' unhealthy
+	both inspect -f '{{with index .State.Health.Log 0}}{{.ExitCode}} {{json .Output}}{{end}}' hf
+	same 0 '3 "bad\n"'
+	both ps --filter health=unhealthy --format '{{.Names}}'
+	same 0 hf
+}
+
+@test "parity: --no-healthcheck, a HEALTHCHECK committed, and health flags refused" {
+	both create --name hc busybox true
+	same 0
+	both commit --change 'HEALTHCHECK --interval=5s --retries=4 CMD ["/bin/true"]' hc hcimg
+	same 0
+	both image inspect -f '{{json .Config.Healthcheck}}' hcimg
+	same 0 '{"Test":["CMD","/bin/true"],"Interval":5000000000,"Retries":4}'
+	both create --name off --no-healthcheck hcimg true
+	same 0
+	both inspect -f '{{json .Config.Healthcheck}} {{json .State.Health}}' off
+	same 0 '{"Test":["NONE"],"Interval":5000000000,"Retries":4} null'
+	both run --rm --no-healthcheck --health-cmd true busybox true
+	same 125 ""
+	err_says "no-healthcheck conflicts with --health-\\* options"
+	both run --rm --health-retries -1 busybox true
+	same 125 ""
+	err_says "health-retries cannot be negative"
+	both run --rm --health-interval 5x busybox true
+	same 125 ""
+	err_says 'invalid argument "5x" for "--health-interval" flag'
+}
+
+@test "parity: update of a running container's limits, and what update refuses" {
+	both run -d --name upd -m 64m busybox sleep 300
+	same 0
+	both update -m 128m --pids-limit 40 --restart on-failure:2 upd
+	same 0 upd
+	both exec upd cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max
+	same 0 "134217728
+40"
+	both inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}' upd
+	same 0 "134217728 40 on-failure:2"
+	both update -m 1m upd
+	same 1 ""
+	err_says "Minimum memory limit allowed is 6MB"
+	both update upd
+	same 1 ""
+	err_says "you must provide one or more flags when using this command"
+	both update -m 12x upd
+	same 125 ""
+	both update --restart sometimes upd
+	same 1 ""
+	both update --pids-limit 5 nosuch
+	same 1 ""
+	err_says "No such container: nosuch"
+	both run -d --rm --name updrm busybox sleep 300
+	same 0
+	both update --restart always updrm
+	same 1 ""
+	err_says "Restart policy cannot be updated because AutoRemove is enabled for the container"
+}

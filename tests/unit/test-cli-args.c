@@ -4,6 +4,7 @@
 
 #include "cli/args.h"
 #include "cli/units.h"
+#include "util/human.h"
 #include "test.h"
 #include "util/err.h"
 #include "util/strv.h"
@@ -84,6 +85,24 @@ static void test_durations(void)
 	CHECK(cli_parse_duration("5x", &ts) < 0, "bad unit");
 	CHECK(cli_parse_duration("", &ts) < 0, "empty");
 	CHECK(cli_parse_duration("-1s", &ts) < 0, "negative");
+	CHECK(cli_parse_duration("0", &ts) < 0, "0 is not positive");
+}
+
+static void test_go_durations(void)
+{
+	int64_t ns = 1;
+
+	CHECK(human_parse_go_duration("0", &ns) == 0 && ns == 0, "go: 0");
+	CHECK(human_parse_go_duration("1m30s", &ns) == 0 && ns == 90000000000LL, "go: 1m30s");
+	CHECK(human_parse_go_duration("-2s", &ns) == 0 && ns == -2000000000LL, "go: -2s");
+	CHECK(human_parse_go_duration("+1ms", &ns) == 0 && ns == 1000000, "go: +1ms");
+	CHECK(human_parse_go_duration("5", &ns) < 0, "go: 5 needs a unit");
+	CHECK(human_parse_go_duration("", &ns) < 0, "go: empty");
+	CHECK(human_parse_go_duration("-", &ns) < 0, "go: a sign alone");
+	CHECK(human_parse_go_duration("1e3s", &ns) < 0, "go: no exponents");
+	CHECK(human_parse_go_duration(".5s", &ns) == 0 && ns == 500000000, "go: .5s");
+	CHECK(human_parse_go_duration("1.s", &ns) == 0 && ns == 1000000000, "go: 1.s");
+	CHECK(human_parse_go_duration(".s", &ns) < 0, "go: . alone");
 }
 
 /* Int flags refuse what does not fit, with one line naming the flag and
@@ -210,5 +229,6 @@ int main(void)
 	CHECK(cli_parse_bool("yes", &b) < 0, "yes is not a Go bool");
 	test_sizes();
 	test_durations();
+	test_go_durations();
 	return TEST_DONE();
 }

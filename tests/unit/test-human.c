@@ -116,6 +116,35 @@ static void test_durations(void)
 	}
 }
 
+/* Go's time.Duration.String, checked against Go's own outputs. */
+static void test_go_durations(void)
+{
+	static const struct {
+		int64_t ns;
+		const char *want;
+	} cases[] = {
+		{ 0, "0s" },
+		{ 1, "1ns" },
+		{ 1100, "1.1\xc2\xb5s" },
+		{ 2200000, "2.2ms" },
+		{ 500000000, "500ms" },
+		{ 1000000000, "1s" },
+		{ 1500000000, "1.5s" },
+		{ 30000000000, "30s" },
+		{ 90000000000, "1m30s" },
+		{ 3600000000000, "1h0m0s" },
+		{ 3661000000001, "1h1m1.000000001s" },
+		{ -5000000000, "-5s" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char buf[32], what[64];
+
+		snprintf(what, sizeof(what), "human_go_duration(%lld)", (long long)cases[i].ns);
+		CHECK_STR(human_go_duration(cases[i].ns, buf), cases[i].want, what);
+	}
+}
+
 static void test_since(void)
 {
 	char buf[48];
@@ -275,6 +304,7 @@ int main(void)
 	test_sizes();
 	test_sizes4();
 	test_durations();
+	test_go_durations();
 	test_since();
 	test_rfc3339_format();
 	test_rfc3339_parse();

@@ -627,6 +627,24 @@ static void test_config_change(void)
 		change_ok(l, "expose 8080", "ExposedPorts", "{\"8080/tcp\":{}}");
 	}
 
+	/* HEALTHCHECK as docker's builder reads it */
+	change_ok(c, "HEALTHCHECK CMD curl -f http://localhost/ || exit 1", "Healthcheck",
+		  "{\"Test\":[\"CMD-SHELL\",\"curl -f http://localhost/ || exit 1\"]}");
+	change_ok(c, "HEALTHCHECK --interval=5m --timeout=3s --start-period=1s "
+		     "--start-interval=500ms --retries=4 CMD [\"/bin/check\", \"-q\"]",
+		  "Healthcheck",
+		  "{\"Test\":[\"CMD\",\"/bin/check\",\"-q\"],\"Interval\":300000000000,"
+		  "\"Timeout\":3000000000,\"StartPeriod\":1000000000,\"StartInterval\":"
+		  "500000000,\"Retries\":4}");
+	change_ok(c, "healthcheck none", "Healthcheck", "{\"Test\":[\"NONE\"]}");
+	change_bad("HEALTHCHECK SOMETIMES x", "Unknown type \"SOMETIMES\" in HEALTHCHECK", NULL);
+	change_bad("HEALTHCHECK NONE please", "HEALTHCHECK NONE takes no arguments", NULL);
+	change_bad("HEALTHCHECK --interval=5 CMD true", "invalid duration", "\"5\"");
+	change_bad("HEALTHCHECK --interval=10us CMD true", "--interval", "less than 1ms");
+	change_bad("HEALTHCHECK --retries=-1 CMD true", "--retries", "-1");
+	change_bad("HEALTHCHECK --every=1s CMD true", "unknown flag", "--every");
+	change_bad("HEALTHCHECK --interval CMD true", "--interval", "needs a value");
+
 	change_bad("WORKDIR srv/app", "WORKDIR", "absolute");
 	change_bad("EXPOSE abc", "invalid port", "abc");
 	change_bad("EXPOSE 0", "invalid port", "0");

@@ -92,12 +92,12 @@ static void test_open(void)
 		  exists(p("root/snapshots")) && exists(p("root/tmp")) &&
 		  exists(p("root/store.lock")),
 	      "store directories made");
-	CHECK(user_version(db) == 6, "schema version is 6 (got %d)", user_version(db));
+	CHECK(user_version(db) == 7, "schema version is 7 (got %d)", user_version(db));
 	store_close(s);
 	s = NULL;
 	r = store_open(root, "vfs", &s, &err);
 	CHECK(r == 0, "reopening is fine: %s", r ? err.msg : "ok");
-	CHECK(user_version(db) == 6, "schema version still 6 after reopening");
+	CHECK(user_version(db) == 7, "schema version still 7 after reopening");
 	store_close(s);
 	s = NULL;
 	/* A store of an older schema (4: no snapshots.init, containers.spec
@@ -116,12 +116,13 @@ static void test_open(void)
 				  "ALTER TABLE snapshots DROP COLUMN init;"
 				  "ALTER TABLE containers DROP COLUMN spec;"
 				  "ALTER TABLE containers DROP COLUMN oom_killed;"
+				  "ALTER TABLE containers DROP COLUMN health;"
 				  "PRAGMA user_version = 4;",
 				  NULL, NULL, NULL) == SQLITE_OK,
 		     "make it schema 4");
 		sqlite3_close(raw);
 		r = store_open(root, "vfs", &s, &err);
-		CHECK(r == 0 && user_version(db) == 6, "a schema 4 store migrates to 6: %s",
+		CHECK(r == 0 && user_version(db) == 7, "a schema 4 store migrates to 7: %s",
 		      r ? err.msg : "ok");
 		if (r == 0) {
 			struct store_snapshot sn = { 0 };
@@ -150,6 +151,7 @@ static void test_open(void)
 		must(sqlite3_exec(raw,
 				  "INSERT INTO images VALUES ('old', '{}', 'm', 0, 0, 0);"
 				  "ALTER TABLE containers DROP COLUMN oom_killed;"
+				  "ALTER TABLE containers DROP COLUMN health;"
 				  "INSERT INTO containers (id, name, image_id, image, config, "
 				  "created_ns, state) VALUES ('c5', 'five', 'old', 'old', '{}', 0, "
 				  "'exited');"
@@ -158,7 +160,7 @@ static void test_open(void)
 		     "make it schema 5");
 		sqlite3_close(raw);
 		r = store_open(root, "vfs", &s, &err);
-		CHECK(r == 0 && user_version(db) == 6, "a schema 5 store migrates to 6: %s",
+		CHECK(r == 0 && user_version(db) == 7, "a schema 5 store migrates to 7: %s",
 		      r ? err.msg : "ok");
 		store_close(s);
 		s = NULL;
