@@ -37,7 +37,7 @@
 struct create_cli {
 	bool detach, interactive, tty, rm, read_only, privileged;
 	const char *name, *entrypoint, *workdir, *user, *hostname, *network, *pull;
-	const char *pid_mode, *ipc_mode, *uts_mode, *cgroupns_mode, *log_driver;
+	const char *pid_mode, *ipc_mode, *uts_mode, *cgroupns_mode, *log_driver, *userns, *platform;
 	char **sysctls;
 	const char *stop_signal, *cidfile;
 	int stop_timeout;
@@ -132,6 +132,11 @@ struct create_cli {
 	      "host: the host's uts namespace (its hostname)" },                                   \
 	    { "cgroupns",     0, CLI_OPT_STRING, offsetof(struct create_cli, cgroupns_mode),       \
 	      "MODE",         "private (default) or host" },                                       \
+	    { "userns",       0, CLI_OPT_STRING, offsetof(struct create_cli, userns), "MODE",      \
+	      "host: the host's user namespace (the only mode: no remapping is configured)" },     \
+	    { "platform",     0, CLI_OPT_STRING, offsetof(struct create_cli, platform),            \
+	      "OS[/ARCH[/VARIANT]]", "the image's platform (one of this host's, such as "          \
+	      "linux/amd64: no registry to fetch others from yet)" },                              \
 	    { "sysctl",       0, CLI_OPT_STRV, offsetof(struct create_cli, sysctls), "K=V",        \
 	      "a namespaced kernel parameter (kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, "  \
 	      "net.*)" },                                                                          \
@@ -368,6 +373,11 @@ static int to_engine_opts(struct create_cli *c, char **args, struct engine_creat
 		    c->stop_signal);
 	if (parse_log_driver(c->log_driver, o, err) < 0 || parse_log_opts(c->log_opts, o, err) < 0)
 		return -1;
+	/* docker's client: "" and host are the modes it knows */
+	if (c->userns != NULL && c->userns[0] != '\0' && strcmp(c->userns, "host") != 0)
+		return berth_err_set(err, 0, "--userns: invalid USER mode");
+	o->userns_mode = c->userns;
+	o->platform = c->platform;
 	/* docker's local driver keeps 5 files of 20 MB by default. */
 	if (o->log_driver != NULL && strcmp(o->log_driver, "local") == 0) {
 		if (o->log_max_size == 0)

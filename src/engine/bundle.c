@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include "engine/engine-internal.h"
@@ -38,6 +39,7 @@ int engine_build_spec(struct engine *e, const struct engine_create_opts *o, cons
 	autofree char *hostname_file = xasprintf("%s/hostname", dir);
 	autofree char *hosts_file = xasprintf("%s/hosts", dir);
 	autofree char *resolv_file = xasprintf("%s/resolv.conf", dir);
+	autofree char *shm_dir = xasprintf("%s/shm", dir);
 	autofree char *cgpath = ocispec_cgroups_path(o->res.cgroup_parent, id);
 	autofree char *init = NULL;
 	autojson json_object *spec = NULL;
@@ -68,6 +70,7 @@ int engine_build_spec(struct engine *e, const struct engine_create_opts *o, cons
 		.hostname_file = hostname_file,
 		.hosts_file = hosts_file,
 		.resolv_file = resolv_file,
+		.shm_dir = shm_dir,
 		.mounts = mounts,
 		.res = &o->res,
 		.shm_size = o->res.shm_size > 0 ? (uint64_t)o->res.shm_size : 0,
@@ -117,7 +120,7 @@ int engine_container_spec(struct engine *e, const char *id, char **out, struct b
 static int rebase_etc_files(const char *text, const char *id, const char *dir, char **out,
 			    struct berth_err *err)
 {
-	static const char *const names[] = { "hostname", "hosts", "resolv.conf" };
+	static const char *const names[] = { "hostname", "hosts", "resolv.conf", "shm" };
 	autojson json_object *spec = NULL;
 	json_object *mounts = NULL;
 	size_t idlen = strlen(id);
@@ -153,6 +156,133 @@ static int rebase_etc_files(const char *text, const char *id, const char *dir, c
 	return 0;
 }
 
+void engine_run_dir_remove(const char *dir)
+{
+	autofree char *shm = xasprintf("%s/shm", dir);
+	struct berth_err ignored;
+
+	/* --ipc shareable's tmpfs first: rm -rf stays on its filesystem */
+	umount2(shm, MNT_DETACH);
+	fs_rm_rf(dir, &ignored);
+}
+
+/* --ipc shareable: a fresh tmpfs at RUN_DIR/shm for this run (docker's
+ * ShmPath), bound at /dev/shm by the config and by joiners'. */
+static int mount_shm(const struct engine_container *c, const char *dir, struct berth_err *err)
+{
+	autofree char *shm = xasprintf("%s/shm", dir);
+	autofree char *opts = NULL;
+	int64_t size = 0;
+	struct berth_err ignored;
+
+	json_get_int64(c->config, "ShmSize", NULL, &size, &ignored);
+	opts = xasprintf("mode=1777,size=%lld", (long long)(size > 0 ? size : 64LL << 20));
+	umount2(shm, MNT_DETACH);
+	if (mkdir(shm, 0700) < 0 && errno != EEXIST)
+		return berth_err_set(err, errno, "mkdir %s", shm);
+	if (mount("shm", shm, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+		return berth_err_set(err, errno, "mount the shareable /dev/shm at %s", shm);
+	return 0;
+}
+
+/* The running container X of a --pid or --ipc container:X mode, in
+ * docker 20.10's words when it is not. */
+static int donor(struct engine *e, const char *mode, struct engine_container *out,
+		 struct berth_err *err)
+{
+	if (engine_lookup(e, mode + 10, out, err) < 0)
+		return -1;
+	if (out->state != ENGINE_RUNNING || out->pid <= 0) {
+		berth_err_set(err, 0, "container %s is not running", out->id);
+		engine_container_clear(out);
+		return -1;
+	}
+	return 0;
+}
+
+static void ns_path(json_object *spec, const char *type, pid_t pid)
+{
+	json_object *linux_obj = NULL, *nss = NULL;
+
+	if (!json_object_object_get_ex(spec, "linux", &linux_obj) ||
+	    !json_object_object_get_ex(linux_obj, "namespaces", &nss))
+		return;
+	for (size_t i = 0; i < json_object_array_length(nss); i++) {
+		json_object *ns = json_object_array_get_idx(nss, i), *t = NULL;
+		char path[64];
+
+		if (!json_object_object_get_ex(ns, "type", &t) ||
+		    strcmp(json_object_get_string(t), type) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, type);
+		json_object_object_add(ns, "path", json_object_new_string(path));
+	}
+}
+
+/* --pid container:X and --ipc container:X: the namespaces of X's run of
+ * now, and X's /dev/shm (docker's: X must be shareable, or the host's). */
+static int join_donors(struct engine *e, const struct engine_container *c, const char *text,
+		       char **out, struct berth_err *err)
+{
+	const char *pid_mode = NULL, *ipc_mode = NULL;
+	autojson json_object *spec = NULL;
+	struct berth_err ignored;
+
+	*out = NULL;
+	json_get_string(c->config, "PidMode", NULL, &pid_mode, &ignored);
+	json_get_string(c->config, "IpcMode", NULL, &ipc_mode, &ignored);
+	if ((pid_mode == NULL || strncmp(pid_mode, "container:", 10) != 0) &&
+	    (ipc_mode == NULL || strncmp(ipc_mode, "container:", 10) != 0))
+		return 0;
+	if (json_parse_text(text, strlen(text), "config", &spec, err) < 0)
+		return -1;
+	if (pid_mode != NULL && strncmp(pid_mode, "container:", 10) == 0) {
+		struct engine_container d = { 0 };
+
+		if (donor(e, pid_mode, &d, err) < 0)
+			return -1;
+		ns_path(spec, "pid", d.pid);
+		engine_container_clear(&d);
+	}
+	if (ipc_mode != NULL && strncmp(ipc_mode, "container:", 10) == 0) {
+		struct engine_container d = { 0 };
+		const char *mode = NULL;
+		json_object *mounts = NULL;
+		autofree char *shm = NULL;
+
+		if (donor(e, ipc_mode, &d, err) < 0)
+			return -1;
+		json_get_string(d.config, "IpcMode", NULL, &mode, &ignored);
+		if (mode == NULL || (strcmp(mode, "shareable") != 0 && strcmp(mode, "host") != 0)) {
+			engine_container_clear(&d);
+			return berth_err_set(err, 0, "non-shareable IPC (hint: use IpcMode:shareable "
+						     "for the donor container)");
+		}
+		if (strcmp(mode, "host") == 0) {
+			shm = xstrdup("/dev/shm");
+			ns_path(spec, "ipc", 1);
+		} else {
+			autofree char *dir = engine_run_dir(e, d.id);
+
+			shm = xasprintf("%s/shm", dir);
+			ns_path(spec, "ipc", d.pid);
+		}
+		engine_container_clear(&d);
+		if (json_object_object_get_ex(spec, "mounts", &mounts))
+			for (size_t i = 0; i < json_object_array_length(mounts); i++) {
+				json_object *m = json_object_array_get_idx(mounts, i), *dst = NULL;
+
+				if (json_object_object_get_ex(m, "destination", &dst) &&
+				    strcmp(json_object_get_string(dst), "/dev/shm") == 0)
+					json_object_object_add(m, "source",
+							       json_object_new_string(shm));
+			}
+	}
+	*out = xstrdup(json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PLAIN |
+								JSON_C_TO_STRING_NOSLASHESCAPE));
+	return 0;
+}
+
 int engine_bundle_write(struct engine *e, const struct engine_container *c, char **bundle,
 			struct berth_err *err)
 {
@@ -160,6 +290,7 @@ int engine_bundle_write(struct engine *e, const struct engine_container *c, char
 	autofree char *dir = engine_run_dir(e, c->id);
 	autofree char *want = NULL;
 	autofree char *rebased = NULL;
+	autofree char *joined = NULL;
 	autofree char *resolv = NULL;
 	autofree char *hosts = NULL;
 	autofree char *hostname_line = NULL;
@@ -183,6 +314,17 @@ int engine_bundle_write(struct engine *e, const struct engine_container *c, char
 		if (rebase_etc_files(spec, c->id, dir, &rebased, err) < 0)
 			return -1;
 		text = rebased;
+	}
+	if (join_donors(e, c, text, &joined, err) < 0)
+		return -1;
+	if (joined != NULL)
+		text = joined;
+	{
+		const char *ipc = NULL;
+
+		if (json_get_string(c->config, "IpcMode", NULL, &ipc, &ignored) == 1 &&
+		    strcmp(ipc, "shareable") == 0 && mount_shm(c, dir, err) < 0)
+			return -1;
 	}
 	/* The files docker generates at each start: the hostname (-h, else
 	 * the short id, as the config says), and with the host's network the

@@ -18,6 +18,7 @@
 #include "engine/container-mounts.h"
 #include "engine/engine-internal.h"
 #include "engine/ocispec-resources.h"
+#include "image/manifest.h"
 #include "image/store-internal.h"
 #include "runtime/container.h"
 #include "runtime/signals.h"
@@ -502,6 +503,7 @@ static json_object *record_config(const struct engine_create_opts *o)
 	json_object_object_add(c, "VolumesFrom", strv_json(o->recorded_volumes_from));
 	json_object_object_add(c, "PidMode", json_object_new_string(o->pid_mode ?: ""));
 	json_object_object_add(c, "UTSMode", json_object_new_string(o->uts_mode ?: ""));
+	json_object_object_add(c, "UsernsMode", json_object_new_string(o->userns_mode ?: ""));
 	if (o->ipc_mode != NULL && o->ipc_mode[0] != '\0')
 		json_object_object_add(c, "IpcMode", json_object_new_string(o->ipc_mode));
 	if (o->cgroupns_mode != NULL && o->cgroupns_mode[0] != '\0')
@@ -679,6 +681,70 @@ int engine_create(struct engine *e, const struct engine_create_opts *o,
 	return create_container(e, o, out, err);
 }
 
+/* docker's platforms.Normalize, enough for a local image: "amd64" is
+ * linux/amd64, "linux" this host's architecture; x86_64 and aarch64 are
+ * amd64 and arm64. */
+static int platform_parse(const char *s, char *os, char *arch, char *variant, size_t cap)
+{
+	static const char *const oses[] = { "linux", "windows", "darwin", "freebsd", NULL };
+	static const char *const aliases[][2] = { { "x86_64", "amd64" }, { "x86-64", "amd64" },
+						  { "aarch64", "arm64" }, { "i386", "386" } };
+	char copy[128], *save = NULL;
+	const char *parts[4] = { 0 };
+	size_t n = 0;
+
+	if (strlen(s) >= sizeof(copy))
+		return -1;
+	snprintf(copy, sizeof(copy), "%s", s);
+	for (char *c = copy; *c != '\0'; c++)
+		*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+	for (char *p = strtok_r(copy, "/", &save); p != NULL; p = strtok_r(NULL, "/", &save))
+		if (n == 3 || (parts[n++] = p)[0] == '\0')
+			return -1;
+	if (n == 0)
+		return -1;
+	if (n == 1 && !strv_contains((char **)oses, parts[0])) {
+		parts[1] = parts[0];
+		parts[0] = "linux";
+		n = 2;
+	}
+	snprintf(os, cap, "%s", parts[0]);
+	snprintf(arch, cap, "%s", n > 1 ? parts[1] : manifest_host_arch());
+	snprintf(variant, cap, "%s", n > 2 ? parts[2] : "");
+	for (size_t i = 0; i < ARRAY_SIZE(aliases); i++)
+		if (strcmp(arch, aliases[i][0]) == 0)
+			snprintf(arch, cap, "%s", aliases[i][1]);
+	return 0;
+}
+
+/* --platform against the image's config: docker's words when they differ. */
+static int platform_check(const char *image, const char *want, json_object *image_config,
+			  struct berth_err *err)
+{
+	char os[32], arch[32], variant[32];
+	const char *img_os = NULL, *img_arch = NULL, *img_variant = NULL;
+	struct berth_err ignored;
+
+	if (platform_parse(want, os, arch, variant, sizeof(os)) < 0)
+		return berth_err_set(err, 0, "\"%s\": unknown operating system or architecture: "
+				     "invalid argument", want);
+	json_get_string(image_config, "os", NULL, &img_os, &ignored);
+	json_get_string(image_config, "architecture", NULL, &img_arch, &ignored);
+	json_get_string(image_config, "variant", NULL, &img_variant, &ignored);
+	if (img_os == NULL)
+		img_os = "linux";
+	if (img_arch == NULL)
+		img_arch = manifest_host_arch();
+	if (strcmp(os, img_os) != 0 || strcmp(arch, img_arch) != 0 ||
+	    (variant[0] != '\0' && (img_variant == NULL || strcmp(variant, img_variant) != 0)))
+		return berth_err_set(err, 0,
+				     "image with reference %s was found but does not match the "
+				     "specified platform: wanted %s, actual: %s/%s%s%s",
+				     image, want, img_os, img_arch, img_variant ? "/" : "",
+				     img_variant ? img_variant : "");
+	return 0;
+}
+
 static int create_container(struct engine *e, const struct engine_create_opts *o,
 			    struct engine_container *out, struct berth_err *err)
 {
@@ -704,9 +770,23 @@ static int create_container(struct engine *e, const struct engine_create_opts *o
 		return -1;
 	if (ocispec_resources_check(&o->res, err) < 0)
 		return -1;
+	/* --pid and --ipc container:X: X must exist (running only at start) */
+	for (size_t i = 0; i < 2; i++) {
+		const char *mode = i == 0 ? o->pid_mode : o->ipc_mode;
+		struct engine_container d = { 0 };
+
+		if (mode == NULL || strncmp(mode, "container:", 10) != 0)
+			continue;
+		if (engine_lookup(e, mode + 10, &d, err) < 0)
+			return -1;
+		engine_container_clear(&d);
+	}
 	if (store_image_lookup(e->store, o->image, &img, err) < 0)
 		return -1;
 	if (store_image_config(e->store, img.id, &image_config, err) < 0)
+		goto fail;
+	if (o->platform != NULL && o->platform[0] != '\0' &&
+	    platform_check(o->image, o->platform, image_config, err) < 0)
 		goto fail;
 	{
 		json_object *hc = NULL;
@@ -1020,7 +1100,7 @@ static int remove_container(struct engine *e, const char *what, unsigned flags, 
 		autofree char *run_dir = engine_run_dir(e, c.id);
 
 		container_delete(&ctx, c.id, true, err);
-		fs_rm_rf(run_dir, err);
+		engine_run_dir_remove(run_dir);
 		berth_err_clear(err);
 	}
 	/* Handed over, even the unmount waits for the monitor. */

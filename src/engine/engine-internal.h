@@ -33,6 +33,9 @@ int engine_build_spec(struct engine *e, const struct engine_create_opts *o, cons
 int engine_bundle_write(struct engine *e, const struct engine_container *c, char **bundle,
 			struct berth_err *err);
 char *engine_container_dir_in(const char *root, const char *id);
+/* Removes a run directory (RUN_ROOT/ID), unmounting what a start mounted
+ * in it first (--ipc shareable's /dev/shm). */
+void engine_run_dir_remove(const char *dir);
 /* UPDATE containers SET <set> WHERE id = ?5, with ?1..?3 integers and ?4
  * text bound. */
 int engine_update(struct engine *e, const char *id, const char *set, int64_t a, int64_t b,

@@ -63,6 +63,10 @@ struct engine_create_opts {
 	/* --pid host, --ipc private|shareable|host, --uts host, --cgroupns
 	 * private|host (NULL or "": docker's default); --sysctl K=V */
 	const char *pid_mode, *ipc_mode, *uts_mode, *cgroupns_mode;
+	const char *userns_mode; /* --userns: NULL, "" or host (no remapping) */
+	/* --platform os[/arch[/variant]]: the image must be of it (no
+	 * registry to fetch another one from yet) */
+	const char *platform;
 	char **sysctls;
 	const char *stop_signal;
 	int stop_timeout;      /* seconds; -1: default 10 */

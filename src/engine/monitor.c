@@ -564,8 +564,7 @@ static void finish(struct monitor *m, int code, const char *error)
 	if (m->listen >= 0)
 		close(m->listen);
 	m->listen = -1;
-	fs_rm_rf(m->dir, &err);
-	berth_err_clear(&err);
+	engine_run_dir_remove(m->dir);
 	engine_mounts_release(m->store, m->c.id, m->c.config);
 	engine_record_exit(&m->e, m->c.id, code, m->oom_killed, error, &err);
 	if (config_bool(m, "AutoRemove"))
@@ -590,7 +589,7 @@ static void cleanup_gone(struct monitor *m)
 	if (m->listen >= 0)
 		close(m->listen);
 	container_delete(&ctx, m->c.id, true, &err);
-	fs_rm_rf(dir, &err);
+	engine_run_dir_remove(dir);
 	for (size_t i = 0; i < ARRAY_SIZE(what); i++)
 		store_trash_remove(m->root, what[i], m->c.id, &err);
 	_exit(0);
@@ -811,7 +810,7 @@ static void monitor_setup_main(struct monitor *m, const char *id, int client)
 
 		close_io(&io);
 		container_delete(&ctx, m->c.id, true, &ignored);
-		fs_rm_rf(m->dir, &ignored);
+		engine_run_dir_remove(m->dir);
 		sync_error(m->sync_fd, &err);
 		_exit(1);
 	}

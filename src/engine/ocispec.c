@@ -391,6 +391,12 @@ static bool is_host(const char *mode)
 	return mode != NULL && strcmp(mode, "host") == 0;
 }
 
+/* --pid or --ipc container:X (X not empty) */
+static bool is_container(const char *mode)
+{
+	return mode != NULL && strncmp(mode, "container:", 10) == 0 && mode[10] != '\0';
+}
+
 static const struct default_mount default_mounts[] = {
 	{ "/proc", "proc", "proc", { "nosuid", "noexec", "nodev" }, false, false },
 	{ "/dev",
@@ -487,6 +493,22 @@ static json_object *build_mounts(const struct ocispec_opts *o)
 			json_object_array_add(mounts, mount_json("/dev/shm", "bind", "/dev/shm", opts));
 			continue;
 		}
+		/* --ipc shareable: the engine's tmpfs, which joiners share;
+		 * --ipc container:X: X's (its source set at each start) */
+		if (default_mounts[i].shm && (is_container(o->ipc_mode) ||
+					      (o->ipc_mode != NULL &&
+					       strcmp(o->ipc_mode, "shareable") == 0 && o->shm_dir))) {
+			autostrv char **opts = NULL;
+
+			strv_push(&opts, "rbind");
+			strv_push(&opts, "nosuid");
+			strv_push(&opts, "noexec");
+			strv_push(&opts, "nodev");
+			json_object_array_add(
+			    mounts, mount_json("/dev/shm", "bind",
+					       is_container(o->ipc_mode) ? "" : o->shm_dir, opts));
+			continue;
+		}
 		json_object_array_add(mounts, default_mount_json(o, &default_mounts[i]));
 	}
 	add_file_mounts(o, mounts);
@@ -525,19 +547,18 @@ int ocispec_namespaces_check(const struct ocispec_opts *o, struct berth_err *err
 	const struct {
 		const char *flag, *mode;
 		const char *const *known;
+		bool joins; /* takes container:X */
 	} flags[] = {
-		{ "--pid", o->pid_mode, host_only },
-		{ "--ipc", o->ipc_mode, ipc_modes },
-		{ "--uts", o->uts_mode, host_only },
-		{ "--cgroupns", o->cgroupns_mode, cgroupns_modes },
+		{ "--pid", o->pid_mode, host_only, true },
+		{ "--ipc", o->ipc_mode, ipc_modes, true },
+		{ "--uts", o->uts_mode, host_only, false },
+		{ "--cgroupns", o->cgroupns_mode, cgroupns_modes, false },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
-		if (mode_in(flags[i].mode, flags[i].known))
+		if (mode_in(flags[i].mode, flags[i].known) ||
+		    (flags[i].joins && is_container(flags[i].mode)))
 			continue;
-		if (strncmp(flags[i].mode, "container:", 10) == 0)
-			return berth_err_set(err, 0, "%s %s: joining another container's namespace "
-					     "is not supported yet", flags[i].flag, flags[i].mode);
 		return berth_err_set(err, 0, "invalid %s: %s", flags[i].flag + 2, flags[i].mode);
 	}
 	for (size_t i = 0; o->sysctls != NULL && o->sysctls[i] != NULL; i++) {

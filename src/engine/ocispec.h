@@ -37,8 +37,14 @@ struct ocispec_opts {
 				   * ("none", NULL): a new one, loopback only until the
 				   * engine adds more */
 	/* "host": the host's pid, ipc (and its /dev/shm), uts or cgroup
-	 * namespace; anything else, a new one */
+	 * namespace; "container:X" (pid and ipc): X's, its path and X's
+	 * /dev/shm filled in at each start (engine_bundle_write); anything
+	 * else, a new one */
 	const char *pid_mode, *ipc_mode, *uts_mode, *cgroupns_mode;
+	/* --ipc shareable: /dev/shm is a bind of this directory, where the
+	 * engine mounts the container's tmpfs at each start, so containers
+	 * that join its ipc namespace share it (docker's ShmPath) */
+	const char *shm_dir;
 	char **sysctls;           /* --sysctl K=V, checked by ocispec_sysctl_check */
 	const char *cgroups_path; /* linux.cgroupsPath */
 	char **labels;            /* "k=v": annotations */

@@ -553,3 +553,44 @@ both_until() {
 	same 1 ""
 	err_says "Restart policy cannot be updated because AutoRemove is enabled for the container"
 }
+
+@test "parity: --pid and --ipc container:NAME join a running container's namespaces (and a shareable /dev/shm)" {
+	both run -d --name pdon busybox sleep 300
+	same 0
+	both run --rm --pid container:pdon busybox sh -c 'ps -o pid,args | head -2'
+	same 0 "PID   COMMAND
+    1 sleep 300"
+	both run -d --name idon --ipc shareable busybox sh -c 'echo shared > /dev/shm/x; sleep 300'
+	same 0
+	sleep 0.5
+	both run --rm --ipc container:idon busybox cat /dev/shm/x
+	same 0 shared
+	both inspect -f '{{.HostConfig.IpcMode}}' idon
+	same 0 shareable
+	both run --rm --ipc container:pdon busybox true
+	same 125 ""
+	err_says "non-shareable IPC"
+	both create --name pjoin --pid container:nosuch busybox true
+	same 1 ""
+	err_says "No such container: nosuch"
+	both stop -t 0 pdon
+	both run --rm --pid container:pdon busybox true
+	same 125 ""
+	err_says "container [0-9a-f]{64} is not running"
+}
+
+@test "parity: --userns host is the only mode; --platform takes the host's and refuses others" {
+	both run --rm --userns host busybox true
+	same 0
+	both create --name un --userns host busybox true
+	same 0
+	both inspect -f '{{.HostConfig.UsernsMode}}' un
+	same 0 host
+	both run --rm --userns bogus busybox true
+	same 125 ""
+	err_says "invalid USER mode"
+	both run --rm --platform linux/amd64 busybox true
+	same 0
+	both run --rm --platform linux/arm64 busybox true
+	same 125 ""
+}
