@@ -325,20 +325,29 @@ static _Noreturn void probe_child(const char *runtime_root, const char *id, char
 	_exit(status);
 }
 
-/* Kills the probe's process in the container (its host pid in pid_file,
- * written by the runtime once it started). */
-static void kill_probe(const char *pid_file)
+/* Kills the probe's process in the container: its host pid is in
+ * pid_file once the runtime started it, which on a busy host may be after
+ * the timeout. Until then the runtime's exec (child) is left alone:
+ * killed midway it could leave the process running unwatched. Only a
+ * runtime that neither starts the process nor exits within 10 s is
+ * killed itself. */
+static void kill_probe(const char *pid_file, pid_t child)
 {
-	autofree char *text = NULL;
-	struct berth_err ignored;
-	size_t len;
-	long pid;
+	for (int waited = 0; waited < 10000; waited += 10) {
+		autofree char *text = NULL;
+		struct berth_err ignored;
+		long pid;
 
-	if (fs_read_file(pid_file, 32, &text, &len, &ignored) < 0)
-		return;
-	pid = strtol(text, NULL, 10);
-	if (pid > 1)
-		kill((pid_t)pid, SIGKILL);
+		if (fs_read_file(pid_file, 32, &text, NULL, &ignored) == 0 &&
+		    (pid = strtol(text, NULL, 10)) > 1) {
+			kill((pid_t)pid, SIGKILL);
+			return;
+		}
+		if (waitpid(child, NULL, WNOHANG) == child)
+			return;
+		usleep(10000);
+	}
+	kill(child, SIGKILL);
 }
 
 static int run_probe(const char *runtime_root, const char *id, const struct probe *p,
@@ -402,10 +411,8 @@ static int run_probe(const char *runtime_root, const char *id, const struct prob
 		if (pf[0].fd < 0 && pidfd < 0)
 			exited = true;
 	}
-	if (timed_out) {
-		kill_probe(pid_file);
-		kill(child, SIGKILL);
-	}
+	if (timed_out)
+		kill_probe(pid_file, child);
 	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
 	limited_read(&lim, out[0]);
