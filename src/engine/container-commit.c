@@ -110,7 +110,7 @@ static int stage_layer(struct engine *e, struct store_stage *st, const struct cr
 	dir = openat(st->layersfd, hex, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		return berth_err_set(err, errno, "open %s/layers/%s", st->dir, hex);
-	if (layer_apply(blob, dir, &lo, NULL, err) < 0 || layer_dir_size(dir, &nl->size, err) < 0)
+	if (layer_apply(blob, dir, &lo, NULL, err) < 0 || layer_dir_content_size(dir, &nl->size, err) < 0)
 		return -1;
 	nl->staged = true;
 	return 0;

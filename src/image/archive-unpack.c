@@ -33,7 +33,7 @@ static int unpack_into(struct loader *l, const char *blob, const char *dirname, 
 		return berth_err_set(err, errno, "layer %s: open", blob);
 	if (layer_apply(in, dir, &opts, res, err) < 0)
 		return -1;
-	if (layer_dir_size(dir, size, err) < 0)
+	if (layer_dir_content_size(dir, size, err) < 0)
 		return berth_err_wrap(err, "layer %s", blob);
 	return 0;
 }

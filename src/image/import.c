@@ -449,7 +449,7 @@ static int import_layer(struct store_stage *st, int in_fd, struct store_new_laye
 	memcpy(nl->chain_id, res.diff_id, sizeof(nl->chain_id));
 	nl->tar_size = nl->blob_size = res.tar_size;
 	nl->media_type = xstrdup(MT_OCI_LAYER);
-	if (layer_dir_size(dir, &nl->size, err) < 0)
+	if (layer_dir_content_size(dir, &nl->size, err) < 0)
 		return -1;
 	if (renameat(st->blobsfd, ".import.tar", st->blobsfd, digest_hex(res.diff_id)) < 0 ||
 	    renameat(st->layersfd, ".import", st->layersfd, digest_hex(res.diff_id)) < 0)

@@ -896,9 +896,15 @@ struct inode_size {
 	off_t size;
 };
 
+enum size_mode {
+	SIZE_DU,      /* du -sb: every inode */
+	SIZE_NONDIR,  /* docker's directory.Size: directories count nothing */
+	SIZE_REGULAR, /* docker's layer size: regular files only */
+};
+
 struct size_walk {
 	uint64_t total;
-	bool files_only; /* docker's directory.Size: directories count nothing */
+	enum size_mode mode;
 	struct inode_size *linked; /* files with several links, counted at the end */
 	size_t n_linked, cap_linked;
 	struct berth_err *err;
@@ -921,6 +927,8 @@ static int size_walk_dir(struct size_walk *w, int fd)
 			continue;
 		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return berth_err_set(w->err, errno, "layer size: stat %s", de->d_name);
+		if (w->mode == SIZE_REGULAR && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+			continue;
 		if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
 			if (w->n_linked == w->cap_linked) {
 				w->cap_linked = w->cap_linked ? w->cap_linked * 2 : 64;
@@ -931,7 +939,7 @@ static int size_walk_dir(struct size_walk *w, int fd)
 			    (struct inode_size){ st.st_dev, st.st_ino, st.st_size };
 			continue;
 		}
-		if (!S_ISDIR(st.st_mode) || !w->files_only)
+		if (!S_ISDIR(st.st_mode) || w->mode == SIZE_DU)
 			w->total += (uint64_t)st.st_size;
 		if (!S_ISDIR(st.st_mode))
 			continue;
@@ -956,9 +964,9 @@ static int inode_cmp(const void *a, const void *b)
 	return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
-static int dir_size(int dirfd, bool files_only, uint64_t *size, struct berth_err *err)
+static int dir_size(int dirfd, enum size_mode mode, uint64_t *size, struct berth_err *err)
 {
-	struct size_walk w = { .err = err, .files_only = files_only };
+	struct size_walk w = { .err = err, .mode = mode };
 	struct stat st;
 	int fd, r;
 
@@ -967,7 +975,7 @@ static int dir_size(int dirfd, bool files_only, uint64_t *size, struct berth_err
 		cleanup_closep(&fd);
 		return berth_err_set(err, errno, "layer size: open directory");
 	}
-	w.total = files_only ? 0 : (uint64_t)st.st_size;
+	w.total = mode == SIZE_DU ? (uint64_t)st.st_size : 0;
 	r = size_walk_dir(&w, fd);
 	if (r == 0 && w.n_linked > 0) {
 		qsort(w.linked, w.n_linked, sizeof(*w.linked), inode_cmp);
@@ -983,10 +991,15 @@ static int dir_size(int dirfd, bool files_only, uint64_t *size, struct berth_err
 
 int layer_dir_size(int dirfd, uint64_t *size, struct berth_err *err)
 {
-	return dir_size(dirfd, false, size, err);
+	return dir_size(dirfd, SIZE_DU, size, err);
 }
 
 int layer_dir_files_size(int dirfd, uint64_t *size, struct berth_err *err)
 {
-	return dir_size(dirfd, true, size, err);
+	return dir_size(dirfd, SIZE_NONDIR, size, err);
+}
+
+int layer_dir_content_size(int dirfd, uint64_t *size, struct berth_err *err)
+{
+	return dir_size(dirfd, SIZE_REGULAR, size, err);
 }

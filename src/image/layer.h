@@ -74,3 +74,7 @@ int layer_dir_size(int dirfd, uint64_t *size, struct berth_err *err);
 /* The same without directories' own sizes: docker's directory.Size, which
  * its SizeRw is. */
 int layer_dir_files_size(int dirfd, uint64_t *size, struct berth_err *err);
+/* Regular files only (hard-linked ones once): the size docker gives a
+ * layer it unpacked (what its tar's file entries hold), and so an
+ * image's Size. */
+int layer_dir_content_size(int dirfd, uint64_t *size, struct berth_err *err);

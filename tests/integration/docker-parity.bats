@@ -594,3 +594,17 @@ both_until() {
 	both run --rm --platform linux/arm64 busybox true
 	same 125 ""
 }
+
+@test "parity: an image's size is its regular files' bytes, as docker counts a layer" {
+	both image inspect -f '{{.Size}}' busybox
+	[[ "$B_OUT" =~ ^[0-9]+$ ]] || fail "berth's size: $B_OUT"
+	same 0 "$B_OUT"
+	both images --format '{{.Size}}' busybox
+	same 0 "$B_OUT"
+	both run --name sz busybox sh -c 'head -c 1000 /dev/zero > /f; ln -s /f /l'
+	same 0
+	both commit sz szimg
+	same 0
+	both history --human=false --format '{{.Size}}' szimg
+	same 0 "$B_OUT"
+}

@@ -396,6 +396,19 @@ static void test_tree(void)
 	r = layer_dir_size(dfd, &size, &err);
 	CHECK(r == 0 && size == strtoull(du + 7, NULL, 10), "layer_dir_size %llu is du -sb's %s",
 	      (unsigned long long)size, du + 7);
+	{
+		/* docker's layer size: the regular files, a hard-linked one once */
+		autofree char *want_regular =
+		    cmd_digest("find %s -type f -printf '%%i %%s\\n' | sort -u | "
+			       "awk '{ s += $2 } END { print s + 0 }'",
+			       d);
+		uint64_t regular = 0;
+
+		r = layer_dir_content_size(dfd, &regular, &err);
+		CHECK(r == 0 && regular == strtoull(want_regular + 7, NULL, 10),
+		      "layer_dir_content_size %llu is the regular files' %s",
+		      (unsigned long long)regular, want_regular + 7);
+	}
 }
 
 /* ---- DiffIDs of compressed streams, tee ---- */
