@@ -71,6 +71,7 @@ int engine_build_spec(struct engine *e, const struct engine_create_opts *o, cons
 		.hosts_file = hosts_file,
 		.resolv_file = resolv_file,
 		.shm_dir = shm_dir,
+		.defer_user = true,
 		.mounts = mounts,
 		.res = &o->res,
 		.shm_size = o->res.shm_size > 0 ? (uint64_t)o->res.shm_size : 0,
@@ -219,23 +220,40 @@ static void ns_path(json_object *spec, const char *type, pid_t pid)
 	}
 }
 
-/* --pid container:X and --ipc container:X: the namespaces of X's run of
- * now, and X's /dev/shm (docker's: X must be shareable, or the host's). */
-static int join_donors(struct engine *e, const struct engine_container *c, const char *text,
+/* What a start settles in the stored config: a user the image lacked at
+ * create (resolved in the container's files of now, docker's start
+ * refusing it still); --pid container:X and --ipc container:X, the
+ * namespaces of X's run of now and X's /dev/shm (docker's: X must be
+ * shareable, or the host's). *out NULL: nothing changed. */
+static int settle_spec(struct engine *e, const struct engine_container *c, const char *text,
 		       char **out, struct berth_err *err)
 {
 	const char *pid_mode = NULL, *ipc_mode = NULL;
 	autojson json_object *spec = NULL;
 	struct berth_err ignored;
+	bool user = strstr(text, OCISPEC_USER_PENDING) != NULL;
 
 	*out = NULL;
 	json_get_string(c->config, "PidMode", NULL, &pid_mode, &ignored);
 	json_get_string(c->config, "IpcMode", NULL, &ipc_mode, &ignored);
 	if ((pid_mode == NULL || strncmp(pid_mode, "container:", 10) != 0) &&
-	    (ipc_mode == NULL || strncmp(ipc_mode, "container:", 10) != 0))
+	    (ipc_mode == NULL || strncmp(ipc_mode, "container:", 10) != 0) && !user)
 		return 0;
 	if (json_parse_text(text, strlen(text), "config", &spec, err) < 0)
 		return -1;
+	if (user) {
+		struct store_snapshot sn = { 0 };
+		autostrv char **group_add = NULL;
+		int r;
+
+		json_get_strv(c->config, "GroupAdd", NULL, &group_add, &ignored);
+		if (store_snapshot_get(e->store, c->id, &sn, err) < 0)
+			return -1;
+		r = ocispec_user_apply(spec, sn.mountpoint, group_add, err);
+		store_snapshot_clear(&sn);
+		if (r < 0)
+			return -1;
+	}
 	if (pid_mode != NULL && strncmp(pid_mode, "container:", 10) == 0) {
 		struct engine_container d = { 0 };
 
@@ -305,8 +323,6 @@ int engine_bundle_write(struct engine *e, const struct engine_container *c, char
 		*bundle = engine_container_dir(e, c->id);
 		return 0;
 	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return berth_err_set(err, errno, "mkdir %s", dir);
 	snprintf(short_id, sizeof(short_id), "%.12s", c->id);
 	text = spec;
 	want = xasprintf("\"source\":\"%s/hosts\"", dir);
@@ -315,10 +331,13 @@ int engine_bundle_write(struct engine *e, const struct engine_container *c, char
 			return -1;
 		text = rebased;
 	}
-	if (join_donors(e, c, text, &joined, err) < 0)
+	/* (before anything is made: a start refused leaves nothing) */
+	if (settle_spec(e, c, text, &joined, err) < 0)
 		return -1;
 	if (joined != NULL)
 		text = joined;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return berth_err_set(err, errno, "mkdir %s", dir);
 	{
 		const char *ipc = NULL;
 

@@ -210,8 +210,9 @@ static int resolve_user_at(int rootfd, const char *user_arg, const char *group_a
 		out->uid = pq.match_uid;
 		out->gid = pq.gid;
 	} else if (pq.name != NULL) {
-		return berth_err_set(err, 0, "unable to find user %s: " NO_PASSWD_ENTRIES,
-				     user_arg);
+		berth_err_set(err, 0, "unable to find user %s: " NO_PASSWD_ENTRIES, user_arg);
+		err->code = ENOENT;
+		return -1;
 	} else {
 		out->uid = uid_num;
 		out->gid = 0;
@@ -233,9 +234,12 @@ static int resolve_user_at(int rootfd, const char *user_arg, const char *group_a
 			etc_each_line(group, group_line, &gq);
 	}
 	if (group_arg[0] != '\0') {
-		if (!gq.found && !gid_is_num)
-			return berth_err_set(err, 0, "unable to find group %s: " NO_GROUP_ENTRIES,
-					     group_arg);
+		if (!gq.found && !gid_is_num) {
+			berth_err_set(err, 0, "unable to find group %s: " NO_GROUP_ENTRIES,
+				      group_arg);
+			err->code = ENOENT;
+			return -1;
+		}
 		out->gid = gq.found ? gq.gid : gid_num;
 		if (id_in_range("group", group_arg, out->gid, err) < 0)
 			return -1;
@@ -335,7 +339,10 @@ int ocispec_user_docker_groups(const char *rootfs, char *const *group_add, struc
 		if (!q.found) {
 			if (num_parse_u64(group_add[i], 10, UINT64_MAX, &big) < 0) {
 				free(gids);
-				return berth_err_set(err, 0, "Unable to find group %s", group_add[i]);
+				berth_err_set(err, 0, "Unable to find group %s: " NO_GROUP_ENTRIES,
+					      group_add[i]);
+				err->code = ENOENT;
+				return -1;
 			}
 			if (big > OCISPEC_ID_MAX) {
 				free(gids);

@@ -185,7 +185,8 @@ static int build_env(const struct ocispec_opts *o, json_object *cfg, const char 
 		strv_push(&env, "TERM=xterm");
 	for (size_t i = 0; merged[i] != NULL; i++)
 		env_apply(&env, merged[i]);
-	if (env_index(env, "HOME", 4) < 0)
+	/* (a user resolved only at start gets HOME then: ocispec_user_apply) */
+	if (env_index(env, "HOME", 4) < 0 && home != NULL)
 		strv_push_take(&env, xasprintf("HOME=%s", home));
 	*out = steal_ptr(env);
 	return 0;
@@ -345,6 +346,31 @@ static json_object *user_json(const struct ocispec_user *u)
 		json_object_object_add(o, "additionalGids", a);
 	}
 	return o;
+}
+
+int ocispec_user_apply(json_object *spec, const char *rootfs, char *const *group_add,
+		       struct berth_err *err)
+{
+	json_object *a = NULL, *pending = NULL, *process = NULL;
+	autouser struct ocispec_user u = { 0 };
+	autostrv char **env = NULL;
+
+	if (!json_object_object_get_ex(spec, "annotations", &a) ||
+	    !json_object_object_get_ex(a, OCISPEC_USER_PENDING, &pending) ||
+	    !json_object_object_get_ex(spec, "process", &process))
+		return 0;
+	if (ocispec_resolve_user(rootfs, json_object_get_string(pending), &u, err) < 0 ||
+	    ocispec_user_docker_groups(rootfs, group_add, &u, err) < 0)
+		return -1;
+	json_object_object_add(process, "user", user_json(&u));
+	if (json_get_strv(process, "env", "process", &env, err) < 0)
+		return -1;
+	if (env_index(env, "HOME", 4) < 0 && u.home != NULL) {
+		strv_push_take(&env, xasprintf("HOME=%s", u.home));
+		json_object_object_add(process, "env", json_strv(env));
+	}
+	json_object_object_del(a, OCISPEC_USER_PENDING);
+	return 0;
 }
 
 /* No rlimits (the container inherits the engine's, as docker's containers
@@ -1072,6 +1098,7 @@ int ocispec_build(const struct ocispec_opts *o, json_object *image_config, json_
 	struct capset caps = { 0 };
 	json_object *cfg, *process = NULL, *linux_obj;
 	const char *user_spec = o->user;
+	bool user_pending = false;
 
 	if (o->rootfs == NULL || o->rootfs[0] != '/')
 		return berth_err_set(err, 0, "rootfs \"%s\": not an absolute path",
@@ -1090,10 +1117,19 @@ int ocispec_build(const struct ocispec_opts *o, json_object *image_config, json_
 	if ((user_spec == NULL || user_spec[0] == '\0') &&
 	    json_get_string(cfg, "User", "config", &user_spec, err) < 0)
 		return -1;
-	if (build_caps(o, &caps, err) < 0 ||
-	    ocispec_resolve_user(o->rootfs, user_spec, &user, err) < 0 ||
-	    ocispec_user_docker_groups(o->rootfs, o->group_add, &user, err) < 0 ||
-	    build_process(o, image_config, cfg, hostname, &user, &caps, &process, err) < 0)
+	if (build_caps(o, &caps, err) < 0)
+		return -1;
+	if (ocispec_resolve_user(o->rootfs, user_spec, &user, err) < 0 ||
+	    ocispec_user_docker_groups(o->rootfs, o->group_add, &user, err) < 0) {
+		/* A user or group the image lacks: docker makes the container
+		 * and refuses each start (the files may change meanwhile). */
+		if (!o->defer_user || err->code != ENOENT)
+			return -1;
+		berth_err_clear(err);
+		ocispec_user_clear(&user);
+		user_pending = true;
+	}
+	if (build_process(o, image_config, cfg, hostname, &user, &caps, &process, err) < 0)
 		return -1;
 
 	doc = json_object_new_object();
@@ -1112,6 +1148,16 @@ int ocispec_build(const struct ocispec_opts *o, json_object *image_config, json_
 	    build_annotations(o->labels, doc, err) < 0 ||
 	    ocispec_resources_apply(o->res, doc, err) < 0)
 		return -1;
+	if (user_pending) {
+		json_object *a = NULL;
+
+		if (!json_object_object_get_ex(doc, "annotations", &a)) {
+			a = json_object_new_object();
+			json_object_object_add(doc, "annotations", a);
+		}
+		json_object_object_add(a, OCISPEC_USER_PENDING,
+				       json_object_new_string(user_spec ? user_spec : ""));
+	}
 	if (o->privileged)
 		ocispec_privileged_devices(doc);
 	*out = steal_ptr(doc);

@@ -45,6 +45,11 @@ struct ocispec_opts {
 	 * engine mounts the container's tmpfs at each start, so containers
 	 * that join its ipc namespace share it (docker's ShmPath) */
 	const char *shm_dir;
+	/* A user or group the image lacks is not an error: the config gets
+	 * uid 0 and the annotation OCISPEC_USER_PENDING (the user as given),
+	 * and ocispec_user_apply resolves it at each start (docker's create
+	 * takes it, its start refuses it). */
+	bool defer_user;
 	char **sysctls;           /* --sysctl K=V, checked by ocispec_sysctl_check */
 	const char *cgroups_path; /* linux.cgroupsPath */
 	char **labels;            /* "k=v": annotations */
@@ -64,6 +69,15 @@ struct ocispec_opts {
 	 * (seccomp-default.c), unless privileged. */
 	bool seccomp_default;
 };
+
+#define OCISPEC_USER_PENDING "io.berth.user-pending"
+
+/* A config built with defer_user whose user was not found: resolves it
+ * (and group_add) in rootfs now, sets process.user and HOME, and drops
+ * the annotation; "unable to find user X: ..." otherwise. Nothing to do
+ * for any other config. */
+int ocispec_user_apply(json_object *spec, const char *rootfs, char *const *group_add,
+		       struct berth_err *err);
 
 /* Builds the config. image_config is the image's config JSON (the whole
  * document; its "config" object is used). Errors name the bad option

@@ -608,3 +608,35 @@ both_until() {
 	both history --human=false --format '{{.Size}}' szimg
 	same 0 "$B_OUT"
 }
+
+@test "parity: a user or group the image does not have: created, then refused at each start" {
+	both create --name nu -u nosuchuser busybox sh -c 'id; echo $HOME'
+	same 0
+	both start nu
+	same 1 ""
+	err_says "unable to find user nosuchuser: no matching entries in passwd file"
+	# resolved at start: a passwd entry added meanwhile makes it start
+	both cp nu:/etc/passwd "$BATS_TEST_TMPDIR/passwd"
+	echo 'nosuchuser:x:1234:1234::/home/nsu:/bin/sh' >>"$BATS_TEST_TMPDIR/passwd"
+	both cp "$BATS_TEST_TMPDIR/passwd" nu:/etc/passwd
+	same 0
+	both start -a nu
+	same 0 "uid=1234(nosuchuser) gid=1234 groups=1234
+/home/nsu"
+	# run leaves the container made, as docker's does (not with --rm)
+	both run --name nur -u nosuchuser busybox true
+	same 125 ""
+	err_says "unable to find user nosuchuser"
+	both ps -a --filter name=nur --format '{{.Status}}'
+	same 0 Created
+	both run --rm -u nosuchuser busybox true
+	same 125 ""
+	both create --name ng --group-add nosuchgroup busybox true
+	same 0
+	both start ng
+	same 1 ""
+	err_says "Unable to find group nosuchgroup: no matching entries in group file"
+	both create --name nw -w relative busybox true
+	same 1 ""
+	err_says "the working directory 'relative' is invalid, it needs to be an absolute path"
+}
