@@ -629,7 +629,7 @@ int engine_health_main(int argc, char **argv)
 		return 2;
 	if (!still_there(argv))
 		return HEALTH_SKIPPED;
-	if (store_open(argv[0], argv[1], &s, &err) < 0 || engine_open(s, argv[2], &e, &err) < 0)
+	if (store_open_existing(argv[0], argv[1], &s, &err) < 0 || engine_open(s, argv[2], &e, &err) < 0)
 		goto out;
 	if (engine_lookup(&e, argv[3], &c, &err) < 0 || c.state != ENGINE_RUNNING || c.paused ||
 	    probe_args(&e, &c, &p, &err) < 0)
@@ -649,7 +649,7 @@ int engine_health_main(int argc, char **argv)
 	s = NULL;
 	if (run_probe(runtime_root, id, &p, pid_file, &r, &err) < 0 || !still_there(argv))
 		goto out;
-	if (store_open(argv[0], argv[1], &s, &err) < 0 || engine_open(s, argv[2], &e, &err) < 0)
+	if (store_open_existing(argv[0], argv[1], &s, &err) < 0 || engine_open(s, argv[2], &e, &err) < 0)
 		goto out;
 	status = record_result(&e, id, &p, &r, &err);
 	if (status == NULL)

@@ -189,7 +189,8 @@ static struct runtime_ctx monitor_ctx(struct monitor *m)
 
 static int monitor_open(struct monitor *m, const char *id, struct berth_err *err)
 {
-	if (store_open(m->root, m->driver, &m->store, err) < 0 ||
+	/* a store removed under the monitor is not made again */
+	if (store_open_existing(m->root, m->driver, &m->store, err) < 0 ||
 	    engine_open(m->store, m->run_root, &m->e, err) < 0 ||
 	    engine_lookup(&m->e, id, &m->c, err) < 0)
 		return -1;

@@ -296,7 +296,8 @@ static int store_mkdirs(struct store *s, struct berth_err *err)
 	return 0;
 }
 
-int store_open(const char *root, const char *driver, struct store **out, struct berth_err *err)
+static int open_store(const char *root, const char *driver, bool existing, struct store **out,
+		      struct berth_err *err)
 {
 	struct store *s = xzalloc(sizeof(*s));
 
@@ -305,6 +306,15 @@ int store_open(const char *root, const char *driver, struct store **out, struct 
 	if (path_absolute(root != NULL ? root : STORE_DEFAULT_ROOT, "store root", &s->root, err) <
 	    0)
 		goto fail;
+	if (existing) {
+		autofree char *db = xasprintf("%s/berth.db", s->root);
+		struct stat st;
+
+		if (stat(db, &st) < 0) {
+			berth_err_set(err, errno, "no store at %s", s->root);
+			goto fail;
+		}
+	}
 	if (driver != NULL && driver[0] != '\0') {
 		if (snapshot_driver_parse(driver, &s->driver, err) < 0)
 			goto fail;
@@ -319,6 +329,17 @@ int store_open(const char *root, const char *driver, struct store **out, struct 
 fail:
 	store_close(s);
 	return -1;
+}
+
+int store_open(const char *root, const char *driver, struct store **out, struct berth_err *err)
+{
+	return open_store(root, driver, false, out, err);
+}
+
+int store_open_existing(const char *root, const char *driver, struct store **out,
+			struct berth_err *err)
+{
+	return open_store(root, driver, true, out, err);
 }
 
 void store_close(struct store *s)

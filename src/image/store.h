@@ -52,6 +52,12 @@ struct store {
  * must belong to this user and is made 0700, berth.db and its WAL 0600.
  * driver may be NULL (detected). */
 int store_open(const char *root, const char *driver, struct store **out, struct berth_err *err);
+/* store_open of a store that is there (ROOT/berth.db): ENOENT, and
+ * nothing made, otherwise. For the engine's own background programs
+ * (the monitor, health probes), which must not make a store again that
+ * was removed under them. */
+int store_open_existing(const char *root, const char *driver, struct store **out,
+			struct berth_err *err);
 void store_close(struct store *s);
 
 /* The store-wide file lock (see above). Locking again in the same mode is

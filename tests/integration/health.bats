@@ -233,3 +233,13 @@ monitor_of() {
 	[ "$(cat "/proc/$pid/comm")" = berth-monitor ] || skip "berth-monitor is not installed beside berth"
 	[ "$rss" -lt 1024 ] || fail "monitor RSS ${rss} kB"
 }
+
+@test "a probe or a monitor whose store was removed under it makes no store again" {
+	local gone=$BATS_TEST_TMPDIR/gone st=0
+	"$BERTH" __health "$gone/store" vfs "$gone/run" 0123456789abcdef || st=$?
+	assert_eq "$st" 3
+	st=0
+	"$BERTH" __monitor-exit "$gone/store" vfs "$gone/run" 0123456789abcdef 0 0 -1 2>/dev/null || st=$?
+	[ "$st" != 0 ] || fail "__monitor-exit of a removed store succeeded"
+	[ ! -e "$gone" ] || fail "made again: $(find "$gone")"
+}
