@@ -513,11 +513,8 @@ int engine_wait_condition(struct engine *e, const char *what, const char *condit
 	struct engine_container c = { 0 };
 	char id[ENGINE_ID_LEN + 1];
 	int64_t finished;
-	bool known = false;
 
-	for (size_t i = 0; wait_conditions[i] != NULL; i++)
-		known |= strcmp(condition, wait_conditions[i]) == 0;
-	if (!known)
+	if (!strv_contains((char **)wait_conditions, condition))
 		return berth_err_set(err, 0,
 				     "invalid condition \"%s\": want not-running, next-exit, "
 				     "removed, running, healthy or unhealthy",

@@ -86,17 +86,10 @@ int engine_health_config(const struct engine_health_opts *o, json_object *image_
 	bool any = o->cmd != NULL || o->none || o->retries != 0;
 
 	*out = NULL;
-	if (o->on_failure != NULL) {
-		bool known = false;
-
-		for (size_t i = 0; on_failure_actions[i] != NULL; i++)
-			known |= strcmp(o->on_failure, on_failure_actions[i]) == 0;
-		if (!known)
-			return berth_err_set(err, 0,
-					     "invalid --health-on-failure %s: want none, kill, "
-					     "restart or stop",
-					     o->on_failure);
-	}
+	if (o->on_failure != NULL && !strv_contains((char **)on_failure_actions, o->on_failure))
+		return berth_err_set(
+		    err, 0, "invalid --health-on-failure %s: want none, kill, restart or stop",
+		    o->on_failure);
 	for (size_t i = 0; i < ARRAY_SIZE(given); i++) {
 		if (check_duration(durations[i], given[i], err) < 0)
 			return -1;
@@ -629,7 +622,8 @@ int engine_health_main(int argc, char **argv)
 		return 2;
 	if (!still_there(argv))
 		return HEALTH_SKIPPED;
-	if (store_open_existing(argv[0], argv[1], &s, &err) < 0 || engine_open(s, argv[2], &e, &err) < 0)
+	if (store_open_existing(argv[0], argv[1], &s, &err) < 0 ||
+	    engine_open(s, argv[2], &e, &err) < 0)
 		goto out;
 	if (engine_lookup(&e, argv[3], &c, &err) < 0 || c.state != ENGINE_RUNNING || c.paused ||
 	    probe_args(&e, &c, &p, &err) < 0)
@@ -649,7 +643,8 @@ int engine_health_main(int argc, char **argv)
 	s = NULL;
 	if (run_probe(runtime_root, id, &p, pid_file, &r, &err) < 0 || !still_there(argv))
 		goto out;
-	if (store_open_existing(argv[0], argv[1], &s, &err) < 0 || engine_open(s, argv[2], &e, &err) < 0)
+	if (store_open_existing(argv[0], argv[1], &s, &err) < 0 ||
+	    engine_open(s, argv[2], &e, &err) < 0)
 		goto out;
 	status = record_result(&e, id, &p, &r, &err);
 	if (status == NULL)

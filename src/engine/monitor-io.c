@@ -75,6 +75,19 @@ int monitor_client_parse(const char *s, struct monitor_client *out)
 	return 0;
 }
 
+int monitor_health_parse(const char *s, struct engine_health_schedule *out)
+{
+	uint64_t iv, si;
+
+	if (num_take_u64(&s, 10, INT64_MAX, &iv) < 0 || iv == 0 || *s++ != ':' ||
+	    num_take_u64(&s, 10, INT64_MAX, &si) < 0 || si == 0 || *s++ != ':' ||
+	    num_parse_i64(s, 10, 0, INT64_MAX, &out->start_period) < 0)
+		return -1;
+	out->interval = (int64_t)iv;
+	out->start_interval = (int64_t)si;
+	return 0;
+}
+
 static void drop_client(struct monitor_io *m, size_t i)
 {
 	close(m->clients[i].fd);

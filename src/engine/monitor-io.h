@@ -107,6 +107,10 @@ void monitor_clients_tell_exit(struct monitor_client *clients, size_t *n, int co
  * when malformed. */
 int monitor_client_parse(const char *s, struct monitor_client *out);
 
+/* "INTERVAL:START_INTERVAL:START_PERIOD" (nanoseconds), as the monitor's
+ * programs pass a health schedule to each other; -1 when malformed. */
+int monitor_health_parse(const char *s, struct engine_health_schedule *out);
+
 /* One frame to a client; false when the client is gone. */
 bool monitor_io_send(int fd, char kind, const void *buf, size_t len);
 /* Receives one frame into buf (cap bytes) and NUL-terminates it, so cap

@@ -118,17 +118,8 @@ int main(int argc, char **argv)
 	if (exit_argv == NULL || exit_argv[0] == NULL || m.init <= 0 || m.out < 0 || log == NULL)
 		goto usage;
 	if (health != NULL) {
-		/* a copy: the command line (where ps and berth look for the
-		 * id) stays as it was */
-		char *copy = strdup(health), *f[3], *save = NULL;
-
-		for (int k = 0; k < 3; k++)
-			if (copy == NULL ||
-			    (f[k] = strtok_r(k == 0 ? copy : NULL, ":", &save)) == NULL)
-				goto usage;
-		m.health.interval = num(f[0]);
-		m.health.start_interval = num(f[1]);
-		m.health.start_period = num(f[2]);
+		if (monitor_health_parse(health, &m.health) < 0)
+			goto usage;
 		for (int k = 0; k < 6; k++)
 			if (exit_argv[k] == NULL)
 				goto usage;
@@ -137,8 +128,6 @@ int main(int argc, char **argv)
 		for (int k = 2; k < 6; k++)
 			health_argv[k] = exit_argv[k];
 		health_argv[6] = NULL;
-		if (m.health.interval <= 0 || m.health.start_interval <= 0)
-			goto usage;
 		m.health_argv = health_argv;
 	}
 	shed_pages();

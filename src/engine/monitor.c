@@ -741,16 +741,8 @@ static int settings_parse(struct monitor *m, char **args, int n)
 			continue;
 		}
 		if (strncmp(args[i], "health=", 7) == 0) {
-			struct engine_health_schedule *h = &m->set.health;
-			const char *s = eq + 1;
-			uint64_t iv, si;
-
-			if (num_take_u64(&s, 10, INT64_MAX, &iv) < 0 || iv == 0 || *s++ != ':' ||
-			    num_take_u64(&s, 10, INT64_MAX, &si) < 0 || si == 0 || *s++ != ':' ||
-			    num_parse_i64(s, 10, 0, INT64_MAX, &h->start_period) < 0)
+			if (monitor_health_parse(eq + 1, &m->set.health) < 0)
 				return -1;
-			h->interval = (int64_t)iv;
-			h->start_interval = (int64_t)si;
 			m->set.has_health = true;
 			continue;
 		}

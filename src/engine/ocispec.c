@@ -508,31 +508,25 @@ static json_object *build_mounts(const struct ocispec_opts *o)
 	json_object *mounts = json_object_new_array();
 
 	for (size_t i = 0; i < ARRAY_SIZE(default_mounts); i++) {
-		/* --ipc host: the host's /dev/shm, as docker's. */
-		if (default_mounts[i].shm && is_host(o->ipc_mode)) {
+		/* /dev/shm bound from elsewhere: --ipc host, the host's;
+		 * shareable, the engine's tmpfs, which joiners share;
+		 * container:X, X's (its source set at each start) */
+		const char *shm_source =
+		    !default_mounts[i].shm	     ? NULL
+		    : is_host(o->ipc_mode)	     ? "/dev/shm"
+		    : is_container(o->ipc_mode) ? ""
+		    : o->ipc_mode != NULL && strcmp(o->ipc_mode, "shareable") == 0 ? o->shm_dir
+										  : NULL;
+
+		if (shm_source != NULL) {
 			autostrv char **opts = NULL;
 
 			strv_push(&opts, "rbind");
 			strv_push(&opts, "nosuid");
 			strv_push(&opts, "noexec");
 			strv_push(&opts, "nodev");
-			json_object_array_add(mounts, mount_json("/dev/shm", "bind", "/dev/shm", opts));
-			continue;
-		}
-		/* --ipc shareable: the engine's tmpfs, which joiners share;
-		 * --ipc container:X: X's (its source set at each start) */
-		if (default_mounts[i].shm && (is_container(o->ipc_mode) ||
-					      (o->ipc_mode != NULL &&
-					       strcmp(o->ipc_mode, "shareable") == 0 && o->shm_dir))) {
-			autostrv char **opts = NULL;
-
-			strv_push(&opts, "rbind");
-			strv_push(&opts, "nosuid");
-			strv_push(&opts, "noexec");
-			strv_push(&opts, "nodev");
-			json_object_array_add(
-			    mounts, mount_json("/dev/shm", "bind",
-					       is_container(o->ipc_mode) ? "" : o->shm_dir, opts));
+			json_object_array_add(mounts,
+					      mount_json("/dev/shm", "bind", shm_source, opts));
 			continue;
 		}
 		json_object_array_add(mounts, default_mount_json(o, &default_mounts[i]));
