@@ -286,11 +286,18 @@ static json_object *log_config(const struct engine_container *c)
 	json_object *o = json_object_new_object(), *opts = json_object_new_object();
 	int64_t size = 0, files = 0;
 	struct berth_err ignored;
-
 	const char *driver = NULL;
+	json_object *given = NULL;
 
 	json_get_string(c->config, "LogDriver", NULL, &driver, &ignored);
 	listing_add_str(o, "Type", driver != NULL ? driver : "json-file");
+	/* the options as given (recorded since LogOpts exists) */
+	if (json_object_object_get_ex(c->config, "LogOpts", &given) &&
+	    json_object_is_type(given, json_type_object)) {
+		json_object_put(opts);
+		json_object_object_add(o, "Config", json_object_get(given));
+		return o;
+	}
 	json_get_int64(c->config, "LogMaxSize", NULL, &size, &ignored);
 	json_get_int64(c->config, "LogMaxFile", NULL, &files, &ignored);
 	if (size > 0)

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "util/human.h"
 #include "util/num.h"
 #include "util/strv.h"
+#include "util/template.h"
 #include "util/xalloc.h"
 
 #define ENGINE_ERR 125
@@ -215,21 +217,55 @@ static void create_defaults(void *o)
 }
 
 /* --log-driver: json-file, local (kept in json-file's format, so `logs`
- * reads it; docker's local defaults: 20 MB x 5 files) or none. */
+ * reads it; docker's local defaults: 20 MB x 5 files), journald (through
+ * journald's native protocol; `logs` reads Berth's own json-file copy) or
+ * none. */
 static int parse_log_driver(const char *driver, struct engine_create_opts *o,
 			    struct berth_err *err)
 {
+	static const char *const known[] = { "local", "none", "journald", NULL };
+
 	if (driver == NULL || driver[0] == '\0' || strcmp(driver, "json-file") == 0)
 		return 0;
-	if (strcmp(driver, "local") == 0 || strcmp(driver, "none") == 0) {
+	if (strv_contains((char **)known, driver)) {
 		o->log_driver = driver;
 		return 0;
 	}
-	if (strcmp(driver, "journald") == 0)
-		return berth_err_set(err, 0, "log driver journald: not available (this berth is "
-				     "built without libsystemd); json-file, local and none are");
-	return berth_err_set(err, 0, "log driver %s: not supported; json-file, local and none "
-			     "are", driver);
+	return berth_err_set(err, 0,
+			     "log driver %s: not supported; json-file, local, journald "
+			     "and none are",
+			     driver);
+}
+
+/* The journald driver's options, as docker's driver takes them: tag (a
+ * template, parsed here so a bad one fails the create), labels, env,
+ * labels-regex and env-regex (extended regular expressions). They are
+ * recorded as given and applied at each start (log-journald.c). */
+static int parse_journald_opt(const char *opt, const char *v, struct berth_err *err)
+{
+	static const char *const keys[] = { "tag",          "labels",    "env",
+					    "labels-regex", "env-regex", NULL };
+	autofree char *key = xstrndup(opt, (size_t)(v - 1 - opt));
+
+	if (!strv_contains((char **)keys, key))
+		return berth_err_set(err, 0, "unknown log opt '%s' for journald log driver", key);
+	if (strcmp(key, "tag") == 0) {
+		struct tmpl *t = NULL;
+
+		if (tmpl_parse(v, &t, err) < 0)
+			return berth_err_wrap(err, "invalid --log-opt tag=%s", v);
+		tmpl_free(t);
+	} else if (strstr(key, "-regex") != NULL) {
+		regex_t re;
+
+		if (regcomp(&re, v, REG_EXTENDED | REG_NOSUB) != 0)
+			return berth_err_set(err, 0,
+					     "invalid --log-opt %s: not a regular "
+					     "expression",
+					     opt);
+		regfree(&re);
+	}
+	return 0;
 }
 
 static int parse_log_opts(char **opts, struct engine_create_opts *o, struct berth_err *err)
@@ -245,6 +281,9 @@ static int parse_log_opts(char **opts, struct engine_create_opts *o, struct bert
 		v++;
 		if (strcmp(driver, "none") == 0) {
 			return berth_err_set(err, 0, "invalid logging opts for driver none");
+		} else if (strcmp(driver, "journald") == 0) {
+			if (parse_journald_opt(opts[i], v, err) < 0)
+				return -1;
 		} else if (strcmp(driver, "local") == 0 && strncmp(opts[i], "compress=", 9) == 0) {
 			/* accepted; rotated files are kept as they are */
 		} else if (strncmp(opts[i], "max-size=", 9) == 0) {
@@ -261,6 +300,7 @@ static int parse_log_opts(char **opts, struct engine_create_opts *o, struct bert
 					     (int)(v - 1 - opts[i]), opts[i], driver);
 		}
 	}
+	o->log_opts = opts;
 	return 0;
 }
 

@@ -365,7 +365,8 @@ int engine_bundle_write(struct engine *e, const struct engine_container *c, char
 	if (write_text(dir, "hostname", hostname_line, 0644, err) < 0 ||
 	    write_text(dir, "hosts", hosts, 0644, err) < 0 ||
 	    write_text(dir, "resolv.conf", resolv, 0644, err) < 0 ||
-	    write_text(dir, "config.json", text, 0600, err) < 0)
+	    write_text(dir, "config.json", text, 0600, err) < 0 ||
+	    engine_journal_prepare(e, c, dir, err) < 0)
 		return -1;
 	*bundle = steal_ptr(dir);
 	return 0;

@@ -446,8 +446,9 @@ static int mark_container_root(const char *root, struct berth_err *err)
 	return 0;
 }
 
-/* --sysctl K=V as docker's HostConfig.Sysctls map; null without any. */
-static json_object *sysctls_json(char *const *v)
+/* K=V list as a map (docker's HostConfig.Sysctls, LogConfig.Config); null
+ * without any. */
+static json_object *kv_json(char *const *v)
 {
 	json_object *o;
 
@@ -508,7 +509,7 @@ static json_object *record_config(const struct engine_create_opts *o)
 		json_object_object_add(c, "IpcMode", json_object_new_string(o->ipc_mode));
 	if (o->cgroupns_mode != NULL && o->cgroupns_mode[0] != '\0')
 		json_object_object_add(c, "CgroupnsMode", json_object_new_string(o->cgroupns_mode));
-	json_object_object_add(c, "Sysctls", sysctls_json(o->sysctls));
+	json_object_object_add(c, "Sysctls", kv_json(o->sysctls));
 	ocispec_resources_record(&o->res, c);
 	json_object_object_add(c, "SecurityOpt", strv_json(o->security_opts));
 	json_object_object_add(c, "Init", o->init ? json_object_new_boolean(true) : NULL);
@@ -516,6 +517,7 @@ static json_object *record_config(const struct engine_create_opts *o)
 	json_object_object_add(c, "LogDriver",
 			       json_object_new_string(o->log_driver ? o->log_driver : "json-file"));
 	json_object_object_add(c, "LogMaxFile", json_object_new_int(o->log_max_file));
+	json_object_object_add(c, "LogOpts", kv_json(o->log_opts) ?: json_object_new_object());
 	return c;
 }
 
@@ -1143,9 +1145,5 @@ out:
 
 bool engine_log_driver_none(json_object *config)
 {
-	json_object *v = NULL;
-
-	return config != NULL && json_object_object_get_ex(config, "LogDriver", &v) &&
-	       json_object_is_type(v, json_type_string) &&
-	       strcmp(json_object_get_string(v), "none") == 0;
+	return engine_log_driver_is(config, "none");
 }

@@ -100,6 +100,15 @@ struct runtime_ctx engine_runtime_ctx(struct engine *e);
  * a reused pid, even another container's monitor, is told apart). */
 bool engine_monitor_alive(pid_t pid, const char *id);
 
+/* The journald driver (log-journald.c): at each start, the fields of the
+ * container's journal entries into DIR/ENGINE_JOURNAL_FILE (nothing
+ * without the driver; refused when journald does not listen). */
+#define ENGINE_JOURNAL_FILE "journal"
+int engine_journal_prepare(struct engine *e, const struct engine_container *c, const char *dir,
+			   struct berth_err *err);
+/* Whether the container's LogDriver is driver. */
+bool engine_log_driver_is(json_object *config, const char *driver);
+
 /* json-file logs (logs.c). */
 struct log_writer {
 	int fd;      /* -1 until the first record */
@@ -113,9 +122,17 @@ struct log_writer {
 	 * `logs -f`); may be NULL. */
 	void (*on_record)(void *ctx, const char *rec, size_t len);
 	void *ctx;
+	/* The journald driver: each record also goes to the journal with
+	 * these fields (journal.h); journal_fd -1 without. */
+	int journal_fd;
+	char *journal_fields;
+	size_t journal_fields_len;
 };
 int log_writer_open(struct log_writer *w, const char *path, uint64_t max_size, int max_file,
 		    struct berth_err *err);
 /* stream: 0 stdout, 1 stderr. */
 void log_writer_write(struct log_writer *w, int stream, const char *buf, size_t len);
 void log_writer_close(struct log_writer *w);
+/* Records also go to the journal, with the fields (journal.h's encoding)
+ * read from path; -1 and err when it cannot be read or journald reached. */
+int log_writer_journal(struct log_writer *w, const char *path, struct berth_err *err);

@@ -59,7 +59,8 @@ struct engine_create_opts {
 	char **cap_add, **cap_drop;
 	char **group_add; /* --group-add */
 	const char *network; /* none (default) or host */
-	const char *log_driver; /* json-file (NULL), local or none */
+	const char *log_driver; /* json-file (NULL), local, journald or none */
+	char **log_opts;        /* --log-opt K=V, as given (checked by the CLI) */
 	/* --pid host, --ipc private|shareable|host, --uts host, --cgroupns
 	 * private|host (NULL or "": docker's default); --sysctl K=V */
 	const char *pid_mode, *ipc_mode, *uts_mode, *cgroupns_mode;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine/engine-internal.h"
+#include "engine/journal.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fs.h"
@@ -33,6 +34,7 @@ int log_writer_open(struct log_writer *w, const char *path, uint64_t max_size, i
 	w->max_file = max_file > 0 ? max_file : LOG_DEFAULT_MAX_FILE;
 	w->path = xstrdup(path);
 	w->fd = -1;
+	w->journal_fd = -1;
 	/* Made with the first record (log_file): a container that prints
 	 * nothing costs no file (nor directory) on disk. */
 	if (stat(path, &st) == 0)
@@ -115,7 +117,21 @@ static void put_escaped(char **buf, size_t *len, size_t *cap, const char *s, siz
 	}
 }
 
-static void emit(struct log_writer *w, int stream, const char *line, size_t n)
+/* journald: the line without its newline; one cut at LOG_MAX_LINE is
+ * marked partial, as docker's driver marks it. stdout is PRIORITY 6
+ * (info), stderr 3 (err). */
+static void emit_journal(struct log_writer *w, int stream, const char *line, size_t n, bool partial)
+{
+	struct journal_fields fixed = { .buf = w->journal_fields,
+					.len = w->journal_fields_len,
+					.cap = w->journal_fields_len };
+
+	if (n > 0 && line[n - 1] == '\n')
+		n--;
+	(void)journal_send(w->journal_fd, &fixed, stream == 0 ? 6 : 3, line, n, partial);
+}
+
+static void emit(struct log_writer *w, int stream, const char *line, size_t n, bool partial)
 {
 	static const char *const names[] = { "stdout", "stderr" };
 	char now[48];
@@ -142,14 +158,18 @@ static void emit(struct log_writer *w, int stream, const char *line, size_t n)
 		w->size += len;
 	if (w->on_record != NULL)
 		w->on_record(w->ctx, rec, len);
+	if (w->journal_fd >= 0)
+		emit_journal(w, stream, line, n, partial);
 }
 
 void log_writer_write(struct log_writer *w, int stream, const char *buf, size_t len)
 {
 	while (len > 0) {
-		const char *nl = memchr(buf, '\n', len);
-		size_t take = nl ? (size_t)(nl - buf) + 1 : len;
 		size_t have = w->partial_len[stream];
+		/* a record holds LOG_MAX_LINE bytes at most, as docker's */
+		size_t room = LOG_MAX_LINE - have;
+		const char *nl = memchr(buf, '\n', len < room ? len : room);
+		size_t take = nl ? (size_t)(nl - buf) + 1 : (len < room ? len : room);
 
 		w->partial[stream] = xrealloc(w->partial[stream], have + take);
 		memcpy(w->partial[stream] + have, buf, take);
@@ -157,7 +177,7 @@ void log_writer_write(struct log_writer *w, int stream, const char *buf, size_t 
 		buf += take;
 		len -= take;
 		if (nl != NULL || w->partial_len[stream] >= LOG_MAX_LINE) {
-			emit(w, stream, w->partial[stream], w->partial_len[stream]);
+			emit(w, stream, w->partial[stream], w->partial_len[stream], nl == NULL);
 			w->partial_len[stream] = 0;
 		}
 	}
@@ -167,7 +187,7 @@ void log_writer_close(struct log_writer *w)
 {
 	for (int i = 0; i < 2; i++) {
 		if (w->partial_len[i] > 0)
-			emit(w, i, w->partial[i], w->partial_len[i]);
+			emit(w, i, w->partial[i], w->partial_len[i], false);
 		free(w->partial[i]);
 		w->partial[i] = NULL;
 		w->partial_len[i] = 0;
@@ -177,4 +197,29 @@ void log_writer_close(struct log_writer *w)
 	w->fd = -1;
 	free(w->path);
 	w->path = NULL;
+	if (w->journal_fd >= 0)
+		close(w->journal_fd);
+	w->journal_fd = -1;
+	free(w->journal_fields);
+	w->journal_fields = NULL;
+}
+
+int log_writer_journal(struct log_writer *w, const char *path, struct berth_err *err)
+{
+	char *fields = NULL;
+	size_t len = 0;
+	int fd;
+
+	if (fs_read_file(path, 1 << 20, &fields, &len, err) < 0)
+		return -1;
+	fd = journal_open(err);
+	if (fd < 0) {
+		free(fields);
+		return -1;
+	}
+	free(w->journal_fields);
+	w->journal_fields = fields;
+	w->journal_fields_len = len;
+	w->journal_fd = fd;
+	return 0;
 }

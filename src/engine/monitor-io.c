@@ -388,7 +388,8 @@ int monitor_io_run(struct monitor_io *m)
 	return code;
 }
 
-int monitor_io_run_logged(struct monitor_io *m, const char *path, uint64_t max_size, int max_file)
+int monitor_io_run_logged(struct monitor_io *m, const char *path, uint64_t max_size, int max_file,
+			  const char *journal)
 {
 	struct berth_err ignored;
 	int code;
@@ -398,10 +399,15 @@ int monitor_io_run_logged(struct monitor_io *m, const char *path, uint64_t max_s
 	if (path[0] == '\0') {
 		memset(&m->log, 0, sizeof(m->log));
 		m->log.fd = -1;
+		m->log.journal_fd = -1;
 		m->log.failed = true;
 	} else if (log_writer_open(&m->log, path, max_size, max_file, &ignored) < 0) {
 		m->log.failed = true;
 	}
+	/* Likewise a journal that cannot be reached: the start checked that
+	 * journald listens (engine_journal_prepare). */
+	if (journal != NULL)
+		(void)log_writer_journal(&m->log, journal, &ignored);
 	code = monitor_io_run(m);
 	log_writer_close(&m->log);
 	return code;

@@ -90,8 +90,11 @@ struct monitor_io {
 int monitor_io_run(struct monitor_io *m);
 
 /* monitor_io_run with the json-file log at path open around it (a log
- * that cannot be opened is skipped: the container runs without). */
-int monitor_io_run_logged(struct monitor_io *m, const char *path, uint64_t max_size, int max_file);
+ * that cannot be opened is skipped: the container runs without), and with
+ * journal (NULL: none) the journald driver's fields file
+ * (engine_journal_prepare's): every record also goes to the journal. */
+int monitor_io_run_logged(struct monitor_io *m, const char *path, uint64_t max_size, int max_file,
+			  const char *journal);
 
 /* After monitor_io_run: hands the end over to the first client that
  * asked for ATTACH_WANT_FINISH (see there). true when that client removed

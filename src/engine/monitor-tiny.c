@@ -10,7 +10,7 @@
  * only cleans up.
  *
  *   berth-monitor init=PID [tty=1] [stdin-once=1] out=FD [err=FD] [in=FD]
- *                 listen=FD log=PATH log-max-size=N log-max-file=N
+ *                 listen=FD log=PATH log-max-size=N log-max-file=N [journal=PATH]
  *                 [health=INTERVAL:START_INTERVAL:START_PERIOD]
  *                 [client=FD:WANT]... -- EXIT_COMMAND [ARG]...
  *
@@ -69,6 +69,7 @@ int main(int argc, char **argv)
 {
 	struct monitor_io m = { .out = -1, .err = -1, .in = -1, .listen = -1 };
 	const char *log = NULL;
+	const char *journal = NULL; /* the journald driver's fields (log-journald.c) */
 	long max_size = 0, max_file = 0;
 	char **exit_argv = NULL;
 	bool gone = false;
@@ -102,6 +103,8 @@ int main(int argc, char **argv)
 			m.listen = (int)num(v);
 		else if (strncmp(a, "log=", 4) == 0)
 			log = v;
+		else if (strncmp(a, "journal=", 8) == 0)
+			journal = v;
 		else if (strncmp(a, "log-max-size=", 13) == 0)
 			max_size = num(v);
 		else if (strncmp(a, "log-max-file=", 13) == 0)
@@ -131,7 +134,7 @@ int main(int argc, char **argv)
 		m.health_argv = health_argv;
 	}
 	shed_pages();
-	code = monitor_io_run_logged(&m, log, (uint64_t)max_size, (int)max_file);
+	code = monitor_io_run_logged(&m, log, (uint64_t)max_size, (int)max_file, journal);
 	/* An attached `run --rm` removed the container itself: the others
 	 * learn the exit now, and the exit command only cleans up. */
 	if (code >= 0 && monitor_io_hand_over(&m, code)) {

@@ -127,7 +127,8 @@ char *engine_attach_path(struct engine *e, const char *id)
  * that reads the row itself (to restart) takes them from there. */
 struct monitor_settings {
 	bool tty, open_stdin, stdin_once;
-	bool no_log; /* --log-driver none: output goes to attached clients only */
+	bool no_log;   /* --log-driver none: output goes to attached clients only */
+	bool journald; /* --log-driver journald: also to the journal */
 	int64_t log_max_size, log_max_file;
 	bool has_health; /* a health check, probed on this schedule */
 	struct engine_health_schedule health;
@@ -143,6 +144,7 @@ static void settings_from_config(json_object *config, struct monitor_settings *s
 	json_get_int64(config, "LogMaxSize", NULL, &set->log_max_size, &ignored);
 	json_get_int64(config, "LogMaxFile", NULL, &set->log_max_file, &ignored);
 	set->no_log = engine_log_driver_none(config);
+	set->journald = engine_log_driver_is(config, "journald");
 	set->has_health = engine_health_schedule(config, &set->health);
 }
 
@@ -424,6 +426,9 @@ static void exec_tiny(struct monitor *m, struct monitor_io *io)
 	autofree char *tiny = tiny_path();
 	/* "" for no log at all (--log-driver none). */
 	autofree char *log = m->set.no_log ? xstrdup("") : engine_log_path_in(m->root, m->c.id);
+	/* engine_bundle_write's, beside the bundle */
+	autofree char *journal =
+	    m->set.journald ? xasprintf("%s/" ENGINE_JOURNAL_FILE, m->dir) : NULL;
 	struct berth_err err = { 0 };
 	/* The exit command is this program, executed through an fd of its
 	 * sealed file, never by a path (which a container could not write
@@ -455,6 +460,8 @@ static void exec_tiny(struct monitor *m, struct monitor_io *io)
 	strv_push_take(&argv, xasprintf("log=%s", log));
 	strv_push_take(&argv, xasprintf("log-max-size=%lld", (long long)max_size));
 	strv_push_take(&argv, xasprintf("log-max-file=%lld", (long long)max_file));
+	if (journal != NULL)
+		strv_push_take(&argv, xasprintf("journal=%s", journal));
 	if (has_health)
 		strv_push_take(&argv, xasprintf("health=%lld:%lld:%lld", (long long)sched.interval,
 						(long long)sched.start_interval,
@@ -501,7 +508,7 @@ in_process:
 	io->listen = m->listen;
 	memcpy(io->clients, m->clients, sizeof(m->clients));
 	io->n_clients = m->n_clients;
-	code = monitor_io_run_logged(io, log, (uint64_t)max_size, (int)max_file);
+	code = monitor_io_run_logged(io, log, (uint64_t)max_size, (int)max_file, journal);
 	gone = code >= 0 && monitor_io_hand_over(io, code);
 	memcpy(m->clients, io->clients, sizeof(m->clients));
 	m->n_clients = io->n_clients;
@@ -760,6 +767,8 @@ static int settings_parse(struct monitor *m, char **args, int n)
 			m->set.log_max_file = v;
 		else if (strncmp(args[i], "no-log=", 7) == 0)
 			m->set.no_log = v != 0;
+		else if (strncmp(args[i], "journald=", 9) == 0)
+			m->set.journald = v != 0;
 		else
 			return -1;
 	}
@@ -912,6 +921,7 @@ static char **monitor_argv(struct engine *e, const struct engine_container *c,
 	strv_push_take(&argv, xasprintf("log-max-size=%lld", (long long)set.log_max_size));
 	strv_push_take(&argv, xasprintf("log-max-file=%lld", (long long)set.log_max_file));
 	strv_push_take(&argv, xasprintf("no-log=%d", set.no_log));
+	strv_push_take(&argv, xasprintf("journald=%d", set.journald));
 	strv_push_take(&argv, xasprintf("bundle=%s", bundle));
 	if (set.has_health)
 		strv_push_take(&argv, xasprintf("health=%lld:%lld:%lld",

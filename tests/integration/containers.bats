@@ -228,6 +228,18 @@ load container-helpers
 	assert_eq "$stderr" "berth: $IMG_DIR/berth.conf:1: invalid log-max-size \"lots\""
 }
 
+@test "json-file: a line over 16 KiB is cut into records of 16 KiB, as docker's; logs gives it whole" {
+	# cut by size, however the monitor's reads fall
+	b_ok run --name long busybox sh -c 'head -c 40000 /dev/zero | tr "\0" a; echo; echo short'
+	local id
+	id=$(sqlite3 "$STORE/berth.db" "select id from containers where name = 'long'")
+	assert_eq "$(jq -r '.log | length' "$STORE/containers/$id/$id-json.log" | tr '\n' ' ')" \
+		"16384 16384 7233 6 "
+	b_ok logs long
+	assert_eq "$(head -1 <<<"$output" | wc -c)" 40001
+	assert_eq "$(tail -1 <<<"$output")" short
+}
+
 @test "rmi refuses an image a container uses; ps filters" {
 	b_ok create --name user1 --label tier=web busybox true
 	b rmi busybox

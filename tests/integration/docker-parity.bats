@@ -376,7 +376,7 @@ app"
 	err_says "bogus"
 }
 
-@test "parity: --log-driver none keeps no log; local keeps one logs reads; others are refused" {
+@test "parity: --log-driver none keeps no log; local keeps one logs reads; journald without journald and others are refused" {
 	both run --name nolog --log-driver none busybox echo hi
 	same 0 hi
 	both logs nolog
@@ -395,6 +395,17 @@ app"
 	both run --rm --log-driver none --log-opt max-size=1m busybox true
 	same 125 ""
 	err_says "invalid logging opts for driver none"
+	both run --rm --log-driver journald --log-opt max-size=1m busybox true
+	same 125 ""
+	err_says "unknown log opt 'max-size' for journald log driver"
+	# (journald itself: logs-journald.bats, against a journald of its own)
+	if [ ! -S /run/systemd/journal/socket ]; then
+		both run --rm --name nojd --log-driver journald busybox echo ran-it
+		same 125 ""
+		err_says "failed to initialize logging driver: journald is not enabled on this host"
+		both ps -aq --filter name=nojd
+		same 0 ""
+	fi
 }
 
 @test "parity: --volumes-from: another container's volumes and binds, its mode or :ro" {
