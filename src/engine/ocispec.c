@@ -1,7 +1,9 @@
 /* The config.json of a container `berth run` starts, built as docker builds
  * its own: docker's defaults for the process (capabilities, environment,
  * user from the image's /etc/passwd), the mounts, namespaces, masked paths
- * and device rules, then the image config, then the command line.
+ * and device rules, then the image config, then the command line. The
+ * namespaces and sysctls are built in ocispec-namespaces.c, linux.seccomp
+ * in ocispec-seccomp.c.
  *
  * Where docker's behaviour is not obvious it is written down next to the
  * code that reproduces it; the facts come from what docker does (moby's
@@ -10,7 +12,6 @@
 #include "engine/ocispec.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,17 +19,14 @@
 #include <strings.h>
 #include <sys/prctl.h>
 #include <sys/types.h>
-#include <sys/utsname.h>
 
+#include "engine/ocispec-internal.h"
 #include "engine/ocispec-mounts.h"
 #include "engine/ocispec-resources.h"
-#include "engine/seccomp-default.h"
 #include "runtime/caps.h"
 #include "util/cleanup.h"
 #include "util/err.h"
-#include "util/fs.h"
 #include "util/json.h"
-#include "util/num.h"
 #include "util/path.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -36,12 +34,10 @@
 #define OCISPEC_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define OCISPEC_SHM_DEFAULT  (UINT64_C(64) << 20)
 #define OCISPEC_HOSTNAME_HEX 12
-/* The same bound the runtime puts on config.json, which the profile ends in. */
-#define OCISPEC_PROFILE_MAX (4u << 20)
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static json_object *json_strv(char *const *v)
+json_object *json_strv(char *const *v)
 {
 	json_object *a = json_object_new_array();
 
@@ -216,14 +212,9 @@ static int build_cwd(const struct ocispec_opts *o, json_object *cfg, char **out,
 
 /* ---- process.capabilities ------------------------------------------------- */
 
-/* Capabilities in the order they were added, without repeats. */
-struct capset {
-	uint64_t mask;
-	int order[64];
-	size_t n;
-};
+/* struct capset is in ocispec-internal.h: the seccomp rules read it too. */
 
-static bool capset_has(const struct capset *s, int cap)
+bool capset_has(const struct capset *s, int cap)
 {
 	return cap >= 0 && cap < 64 && (s->mask & (UINT64_C(1) << cap)) != 0;
 }
@@ -411,18 +402,6 @@ struct default_mount {
 /* docker's order and options (moby oci.DefaultLinuxSpec, then the daemon's
  * cgroup and /dev/shm adjustments). Type "cgroup" is the runtime's: a
  * cgroup2 mount on a unified host, a tmpfs of the hierarchies otherwise. */
-/* A --network, --pid, --ipc, --uts or --cgroupns mode that is the host's. */
-static bool is_host(const char *mode)
-{
-	return mode != NULL && strcmp(mode, "host") == 0;
-}
-
-/* --pid or --ipc container:X (X not empty) */
-static bool is_container(const char *mode)
-{
-	return mode != NULL && strncmp(mode, "container:", 10) == 0 && mode[10] != '\0';
-}
-
 static const struct default_mount default_mounts[] = {
 	{ "/proc", "proc", "proc", { "nosuid", "noexec", "nodev" }, false, false },
 	{ "/dev",
@@ -535,95 +514,7 @@ static json_object *build_mounts(const struct ocispec_opts *o)
 	return mounts;
 }
 
-/* ---- linux: namespaces, paths, devices, sysctls ---------------------------- */
-
-static bool mode_in(const char *mode, const char *const *known)
-{
-	if (mode == NULL || mode[0] == '\0')
-		return true;
-	for (size_t i = 0; known[i] != NULL; i++)
-		if (strcmp(mode, known[i]) == 0)
-			return true;
-	return false;
-}
-
-/* docker's ValidateSysctl: what a namespace of the container's own holds. */
-static bool sysctl_namespaced(const char *key, bool *ipc, bool *net)
-{
-	static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
-						"kernel.sem",    "kernel.shmall", "kernel.shmmax",
-						"kernel.shmmni", "kernel.shm_rmid_forced", NULL };
-
-	*ipc = strncmp(key, "fs.mqueue.", 10) == 0 || mode_in(key, ipc_keys);
-	*net = strncmp(key, "net.", 4) == 0;
-	return *ipc || *net;
-}
-
-int ocispec_namespaces_check(const struct ocispec_opts *o, struct berth_err *err)
-{
-	static const char *const host_only[] = { "host", NULL };
-	static const char *const ipc_modes[] = { "private", "shareable", "host", NULL };
-	static const char *const cgroupns_modes[] = { "private", "host", NULL };
-	const struct {
-		const char *flag, *mode;
-		const char *const *known;
-		bool joins; /* takes container:X */
-	} flags[] = {
-		{ "--pid", o->pid_mode, host_only, true },
-		{ "--ipc", o->ipc_mode, ipc_modes, true },
-		{ "--uts", o->uts_mode, host_only, false },
-		{ "--cgroupns", o->cgroupns_mode, cgroupns_modes, false },
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
-		if (mode_in(flags[i].mode, flags[i].known) ||
-		    (flags[i].joins && is_container(flags[i].mode)))
-			continue;
-		return berth_err_set(err, 0, "invalid %s: %s", flags[i].flag + 2, flags[i].mode);
-	}
-	for (size_t i = 0; o->sysctls != NULL && o->sysctls[i] != NULL; i++) {
-		const char *s = o->sysctls[i];
-		size_t n = strcspn(s, "=");
-		autofree char *key = xstrndup(s, n);
-		bool ipc, net;
-
-		if (s[n] != '=' || n == 0)
-			return berth_err_set(err, 0, "invalid argument \"%s\" for \"--sysctl\" flag: "
-					     "sysctl '%s' is not whitelisted", s, s);
-		if (!sysctl_namespaced(key, &ipc, &net))
-			return berth_err_set(err, 0, "invalid argument \"%s\" for \"--sysctl\" flag: "
-					     "sysctl '%s' is not whitelisted", s, s);
-		if (net && is_host(o->network))
-			return berth_err_set(err, 0, "sysctl %s is not allowed in host network "
-					     "namespace", key);
-		if (ipc && is_host(o->ipc_mode))
-			return berth_err_set(err, 0, "sysctl %s is not allowed in host ipc "
-					     "namespace", key);
-	}
-	return 0;
-}
-
-static json_object *build_namespaces(const struct ocispec_opts *o)
-{
-	/* docker's order; the cgroup namespace is docker's default on a
-	 * cgroup2 host and Berth's on every host, so a container sees its own
-	 * cgroup as the root. */
-	static const char *const kinds[] = { "mount", "network", "uts", "pid", "ipc", "cgroup" };
-	const char *const modes[] = { NULL, o->network, o->uts_mode, o->pid_mode, o->ipc_mode,
-				      o->cgroupns_mode };
-	json_object *a = json_object_new_array();
-
-	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-		json_object *ns;
-		/* --network host, --uts host, ...: the host's, so none made */
-		if (is_host(modes[i]))
-			continue;
-		ns = json_object_new_object();
-		json_object_object_add(ns, "type", json_object_new_string(kinds[i]));
-		json_object_array_add(a, ns);
-	}
-	return a;
-}
+/* ---- linux: paths, devices ------------------------------------------------- */
 
 /* docker's (moby oci.DefaultLinuxSpec): host information, kernel memory,
  * timers that leak other tenants' activity, powercap energy counters (the
@@ -701,337 +592,18 @@ static json_object *build_devices(bool privileged)
 	return a;
 }
 
-/* docker (20.10+) gives a container with its own network namespace
- * unprivileged ping sockets and low ports, since the namespace confines
- * both to the container. */
-static json_object *build_sysctl(void)
-{
-	json_object *s = json_object_new_object();
-
-	json_object_object_add(s, "net.ipv4.ip_unprivileged_port_start",
-			       json_object_new_string("0"));
-	json_object_object_add(s, "net.ipv4.ping_group_range",
-			       json_object_new_string("0 2147483647"));
-	return s;
-}
-
-/* ---- linux.seccomp: docker's profile format to the runtime spec's ----------- */
-
-/* This machine as Go's GOARCH, which a profile's includes/excludes.arches
- * name, and as the libseccomp token its archMap is keyed by. */
-#if defined(__x86_64__)
-#define NATIVE_GOARCH    "amd64"
-#define NATIVE_SCMP_ARCH "SCMP_ARCH_X86_64"
-#elif defined(__aarch64__)
-#define NATIVE_GOARCH    "arm64"
-#define NATIVE_SCMP_ARCH "SCMP_ARCH_AARCH64"
-#elif defined(__i386__)
-#define NATIVE_GOARCH    "386"
-#define NATIVE_SCMP_ARCH "SCMP_ARCH_X86"
-#elif defined(__arm__)
-#define NATIVE_GOARCH    "arm"
-#define NATIVE_SCMP_ARCH "SCMP_ARCH_ARM"
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define NATIVE_GOARCH    "ppc64le"
-#define NATIVE_SCMP_ARCH "SCMP_ARCH_PPC64LE"
-#elif defined(__s390x__)
-#define NATIVE_GOARCH    "s390x"
-#define NATIVE_SCMP_ARCH "SCMP_ARCH_S390X"
-#elif defined(__riscv) && __riscv_xlen == 64
-#define NATIVE_GOARCH    "riscv64"
-#define NATIVE_SCMP_ARCH "SCMP_ARCH_RISCV64"
-#elif defined(__loongarch64)
-#define NATIVE_GOARCH    "loong64"
-#define NATIVE_SCMP_ARCH "SCMP_ARCH_LOONGARCH64"
-#else
-#define NATIVE_GOARCH    ""
-#define NATIVE_SCMP_ARCH ""
-#endif
-
-/* A decimal number at *s, advancing *s past it. */
-static bool parse_version_part(const char **s, unsigned long *out)
-{
-	uint64_t v;
-
-	if (num_take_u64(s, 10, INT_MAX, &v) < 0)
-		return false;
-	*out = (unsigned long)v;
-	return true;
-}
-
-/* "4.8" (or "4.8.0", "5.10-rc1"): the major and minor numbers. */
-static bool parse_kernel_version(const char *s, unsigned long *major, unsigned long *minor)
-{
-	if (!parse_version_part(&s, major) || *s++ != '.' || !parse_version_part(&s, minor))
-		return false;
-	return *s == '\0' || *s == '.' || *s == '-';
-}
-
-static int kernel_at_least(const char *min, const char *path, bool *ok, struct berth_err *err)
-{
-	struct utsname u;
-	unsigned long want_major, want_minor, major, minor;
-
-	if (!parse_kernel_version(min, &want_major, &want_minor))
-		return berth_err_set(err, 0, "%s.minKernel: invalid kernel version \"%s\"", path,
-				     min);
-	if (uname(&u) < 0)
-		return berth_err_set(err, errno, "uname");
-	if (!parse_kernel_version(u.release, &major, &minor))
-		return berth_err_set(err, 0, "unknown kernel version \"%s\"", u.release);
-	*ok = major > want_major || (major == want_major && minor >= want_minor);
-	return 0;
-}
-
-/* One "includes" or "excludes" object, evaluated for this container. */
-struct rule_filter {
-	bool has_arches, arch_listed; /* arches given; this machine among them */
-	size_t n_caps, n_held;        /* caps given; how many the container has */
-	bool has_min_kernel, kernel_ok;
-};
-
-static int rule_filter_read(json_object *call, const char *key, const char *path,
-			    const struct capset *caps, struct rule_filter *f, struct berth_err *err)
-{
-	autostrv char **arches = NULL, **cap_names = NULL;
-	autofree char *sub = xasprintf("%s.%s", path, key);
-	const char *min = NULL;
-	json_object *obj = NULL;
-
-	*f = (struct rule_filter){ 0 };
-	if (json_get_object(call, key, path, &obj, err) < 0)
-		return -1;
-	if (obj == NULL)
-		return 0;
-	if (json_get_strv(obj, "arches", sub, &arches, err) < 0 ||
-	    json_get_strv(obj, "caps", sub, &cap_names, err) < 0 ||
-	    json_get_string(obj, "minKernel", sub, &min, err) < 0)
-		return -1;
-	f->has_arches = strv_len(arches) > 0;
-	f->arch_listed = strv_contains(arches, NATIVE_GOARCH);
-	f->n_caps = strv_len(cap_names);
-	for (size_t i = 0; i < f->n_caps; i++)
-		if (capset_has(caps, caps_from_name(cap_names[i])))
-			f->n_held++;
-	if (min != NULL && min[0] != '\0') {
-		f->has_min_kernel = true;
-		if (kernel_at_least(min, sub, &f->kernel_ok, err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* moby/profiles/seccomp: a rule is left out when any exclude matches (this
- * arch listed, any listed cap held, the kernel at least minKernel), and
- * kept only when every include holds (this arch listed, every listed cap
- * held, the kernel at least minKernel). Caps are the bounding set. */
-static int rule_applies(json_object *call, const char *path, const struct capset *caps,
-			bool *applies, struct berth_err *err)
-{
-	struct rule_filter ex, in;
-
-	if (rule_filter_read(call, "excludes", path, caps, &ex, err) < 0 ||
-	    rule_filter_read(call, "includes", path, caps, &in, err) < 0)
-		return -1;
-	*applies = !(ex.arch_listed || ex.n_held > 0 || (ex.has_min_kernel && ex.kernel_ok)) &&
-		   !(in.has_arches && !in.arch_listed) && in.n_held == in.n_caps &&
-		   !(in.has_min_kernel && !in.kernel_ok);
-	return 0;
-}
-
-/* errnoRet means something to these actions only; runc ignores it on the
- * others, the runtime's parser refuses it there. */
-static bool action_takes_ret(const char *action)
-{
-	return strcmp(action, "SCMP_ACT_ERRNO") == 0 || strcmp(action, "SCMP_ACT_TRACE") == 0;
-}
-
-static int convert_syscall(json_object *call, const char *path, const struct capset *caps,
-			   json_object *out, struct berth_err *err)
-{
-	autostrv char **names = NULL;
-	const char *name = NULL, *action = NULL;
-	json_object *args = NULL, *s;
-	int64_t ret;
-	bool applies;
-	int r;
-
-	if (!json_object_is_type(call, json_type_object))
-		return berth_err_set(err, 0, "%s: expected an object", path);
-	if (json_get_string(call, "name", path, &name, err) < 0 ||
-	    json_get_strv(call, "names", path, &names, err) < 0 ||
-	    json_get_array(call, "args", path, &args, err) < 0)
-		return -1;
-	if (name != NULL && strv_len(names) > 0)
-		return berth_err_set(err, 0, "%s: both name and names are given", path);
-	if (name != NULL)
-		strv_push(&names, name);
-	r = json_get_string(call, "action", path, &action, err);
-	if (r <= 0)
-		return r < 0 ? r : berth_err_set(err, 0, "%s.action: required", path);
-	if (rule_applies(call, path, caps, &applies, err) < 0)
-		return -1;
-	if (!applies || strv_len(names) == 0)
-		return 0;
-
-	s = json_object_new_object();
-	json_object_array_add(out, s);
-	json_object_object_add(s, "names", json_strv(names));
-	json_object_object_add(s, "action", json_object_new_string(action));
-	r = json_get_int64(call, "errnoRet", path, &ret, err);
-	if (r < 0)
-		return r;
-	if (r > 0 && action_takes_ret(action))
-		json_object_object_add(s, "errnoRet", json_object_new_int64(ret));
-	/* The argument conditions are the spec's own format; the runtime's
-	 * parser checks them. */
-	if (args != NULL && json_object_array_length(args) > 0)
-		json_object_object_add(s, "args", json_object_get(args));
-	return 0;
-}
-
-/* architectures as given, or from archMap the entry of this machine with
- * its sub-architectures (x86_64's x86 and x32). Neither: libseccomp's
- * native one. */
-static int convert_archs(json_object *prof, json_object *out, struct berth_err *err)
-{
-	autostrv char **given = NULL;
-	json_object *map = NULL, *archs = json_object_new_array();
-
-	json_object_object_add(out, "architectures", archs);
-	if (json_get_strv(prof, "architectures", NULL, &given, err) < 0 ||
-	    json_get_array(prof, "archMap", NULL, &map, err) < 0)
-		return -1;
-	if (strv_len(given) > 0 && map != NULL && json_object_array_length(map) > 0)
-		return berth_err_set(err, 0, "both architectures and archMap are given");
-	for (size_t i = 0; given != NULL && given[i] != NULL; i++)
-		json_object_array_add(archs, json_object_new_string(given[i]));
-	for (size_t i = 0; map != NULL && i < json_object_array_length(map); i++) {
-		json_object *e = json_object_array_get_idx(map, i);
-		autofree char *path = xasprintf("archMap[%zu]", i);
-		autostrv char **subs = NULL;
-		const char *arch = NULL;
-		if (!json_object_is_type(e, json_type_object))
-			return berth_err_set(err, 0, "%s: expected an object", path);
-		if (json_get_string(e, "architecture", path, &arch, err) < 0 ||
-		    json_get_strv(e, "subArchitectures", path, &subs, err) < 0)
-			return -1;
-		if (arch == NULL || strcmp(arch, NATIVE_SCMP_ARCH) != 0)
-			continue;
-		json_object_array_add(archs, json_object_new_string(arch));
-		for (size_t k = 0; subs != NULL && subs[k] != NULL; k++)
-			json_object_array_add(archs, json_object_new_string(subs[k]));
-	}
-	if (json_object_array_length(archs) == 0)
-		json_object_object_del(out, "architectures");
-	return 0;
-}
-
-/* Keys the spec shares with the profile format, copied when present. */
-static int copy_string_key(json_object *from, const char *key, json_object *to,
-			   struct berth_err *err)
-{
-	const char *v = NULL;
-	int r = json_get_string(from, key, NULL, &v, err);
-
-	if (r > 0)
-		json_object_object_add(to, key, json_object_new_string(v));
-	return r < 0 ? -1 : 0;
-}
-
-static int convert_profile(json_object *prof, const struct capset *caps, json_object *out,
-			   struct berth_err *err)
-{
-	const char *def = NULL;
-	json_object *calls = NULL, *flags = NULL, *list;
-	int64_t ret;
-	int r;
-
-	if (!json_object_is_type(prof, json_type_object))
-		return berth_err_set(err, 0, "expected an object");
-	r = json_get_string(prof, "defaultAction", NULL, &def, err);
-	if (r <= 0)
-		return r < 0 ? r : berth_err_set(err, 0, "defaultAction: required");
-	json_object_object_add(out, "defaultAction", json_object_new_string(def));
-	r = json_get_int64(prof, "defaultErrnoRet", NULL, &ret, err);
-	if (r < 0)
-		return r;
-	if (r > 0 && action_takes_ret(def))
-		json_object_object_add(out, "defaultErrnoRet", json_object_new_int64(ret));
-	if (convert_archs(prof, out, err) < 0 ||
-	    copy_string_key(prof, "listenerPath", out, err) < 0 ||
-	    copy_string_key(prof, "listenerMetadata", out, err) < 0 ||
-	    json_get_array(prof, "flags", NULL, &flags, err) < 0 ||
-	    json_get_array(prof, "syscalls", NULL, &calls, err) < 0)
-		return -1;
-	if (flags != NULL)
-		json_object_object_add(out, "flags", json_object_get(flags));
-	list = json_object_new_array();
-	json_object_object_add(out, "syscalls", list);
-	for (size_t i = 0; calls != NULL && i < json_object_array_length(calls); i++) {
-		autofree char *path = xasprintf("syscalls[%zu]", i);
-		if (convert_syscall(json_object_array_get_idx(calls, i), path, caps, list, err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int build_seccomp(const char *file, const struct capset *caps, json_object **out,
-			 struct berth_err *err)
-{
-	autofree char *text = NULL;
-	autojson json_object *prof = NULL, *s = NULL;
-	size_t len;
-
-	if (fs_read_file(file, OCISPEC_PROFILE_MAX, &text, &len, err) < 0 ||
-	    json_parse_text(text, len, file, &prof, err) < 0)
-		return berth_err_wrap(err, "seccomp profile");
-	s = json_object_new_object();
-	if (convert_profile(prof, caps, s, err) < 0)
-		return berth_err_wrap(err, "seccomp profile %s", file);
-	*out = steal_ptr(s);
-	return 0;
-}
-
-/* docker's default profile, converted as a file would be. */
-static int build_seccomp_default(const struct capset *caps, json_object **out,
-				 struct berth_err *err)
-{
-	autojson json_object *prof = seccomp_default_profile(), *s = json_object_new_object();
-
-	if (convert_profile(prof, caps, s, err) < 0)
-		return berth_err_wrap(err, "default seccomp profile");
-	*out = steal_ptr(s);
-	return 0;
-}
-
 static int build_linux(const struct ocispec_opts *o, const struct capset *caps,
 		       json_object *linux_obj, struct berth_err *err)
 {
 	json_object *res = json_object_new_object();
-	bool host_net = o->network != NULL && strcmp(o->network, "host") == 0;
 
-	json_object_object_add(linux_obj, "namespaces", build_namespaces(o));
+	json_object_object_add(linux_obj, "namespaces", ocispec_namespaces_build(o));
 	json_object_object_add(res, "devices", build_devices(o->privileged));
 	json_object_object_add(linux_obj, "resources", res);
 	if (o->cgroups_path != NULL && o->cgroups_path[0] != '\0')
 		json_object_object_add(linux_obj, "cgroupsPath",
 				       json_object_new_string(o->cgroups_path));
-	{
-		json_object *sysctl = host_net ? json_object_new_object() : build_sysctl();
-
-		for (size_t i = 0; o->sysctls != NULL && o->sysctls[i] != NULL; i++) {
-			size_t n = strcspn(o->sysctls[i], "=");
-			autofree char *key = xstrndup(o->sysctls[i], n);
-
-			json_object_object_add(sysctl, key,
-					       json_object_new_string(o->sysctls[i] + n + 1));
-		}
-		if (json_object_object_length(sysctl) > 0)
-			json_object_object_add(linux_obj, "sysctl", sysctl);
-		else
-			json_object_put(sysctl);
-	}
+	ocispec_sysctls_add(o, linux_obj);
 	/* --privileged unmasks everything and runs unconfined (docker's). */
 	if (o->privileged)
 		return 0;
@@ -1039,12 +611,12 @@ static int build_linux(const struct ocispec_opts *o, const struct capset *caps,
 	json_object_object_add(linux_obj, "readonlyPaths", json_cstrv(readonly_paths));
 	if (o->seccomp_profile != NULL && o->seccomp_profile[0] != '\0') {
 		json_object *s = NULL;
-		if (build_seccomp(o->seccomp_profile, caps, &s, err) < 0)
+		if (ocispec_seccomp_build(o->seccomp_profile, caps, &s, err) < 0)
 			return -1;
 		json_object_object_add(linux_obj, "seccomp", s);
 	} else if (o->seccomp_default) {
 		json_object *s = NULL;
-		if (build_seccomp_default(caps, &s, err) < 0)
+		if (ocispec_seccomp_build_default(caps, &s, err) < 0)
 			return -1;
 		json_object_object_add(linux_obj, "seccomp", s);
 	}

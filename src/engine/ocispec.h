@@ -111,7 +111,8 @@ int ocispec_resolve_user(const char *rootfs, const char *spec, struct ocispec_us
 /* --pid, --ipc, --uts, --cgroupns and --sysctl as docker takes them: the
  * modes it knows (container:NAME is not supported yet), a sysctl only of
  * those a namespace of the container's own holds ("sysctl 'K' is not
- * whitelisted"), and none of a namespace shared with the host. */
+ * whitelisted"), and none of a namespace shared with the host.
+ * Implemented in ocispec-namespaces.c. */
 int ocispec_namespaces_check(const struct ocispec_opts *o, struct berth_err *err);
 
 /* docker's process groups (moby's getUser): the user's primary gid first,

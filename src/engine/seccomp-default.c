@@ -14,7 +14,7 @@
  * SysV/compat calls, kexec_*, swapon/swapoff, acct, open_by_handle_at.
  *
  * The profile is written in docker's file format and converted like a
- * user's profile file (ocispec.c), so there is a single place where
+ * user's profile file (ocispec-seccomp.c), so there is a single place where
  * includes/excludes are decided. */
 #include "engine/seccomp-default.h"
 
