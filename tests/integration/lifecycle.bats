@@ -274,3 +274,24 @@ status_field() {
 	ours=${ours#0::}
 	assert_eq "${path#0::}" "${ours%/}/$CGNAME" "cgroup2 path"
 }
+
+@test "the runtime under any name an engine gives it: a copy named runc, a link elsewhere" {
+	is_berth || skip "berth's own program names"
+	local dir=$BATS_TEST_TMPDIR/bin saved=$RUNTIME
+	mkdir -p "$dir"
+	cp "$(readlink -f "$RUNTIME")" "$dir/runc"
+	ln -s "$(readlink -f "$RUNTIME")" "$dir/container-runtime"
+	for RUNTIME in "$dir/runc" "$dir/container-runtime"; do
+		rt_ok --version
+		[[ "$output" == "berth-runc version "* ]] || fail "$RUNTIME --version: $output"
+		run_probe_ok uname
+		assert_pj .nodename "$(jq -r .hostname "$BUNDLE/config.json")"
+		set_args /probe sleep 60
+		create_container named-$$ --pid-file "$BATS_TEST_TMPDIR/pid"
+		rt_ok state named-$$
+		assert_eq "$(jq -r .status <<<"$output")" created
+		rt_ok delete --force named-$$
+	done
+	RUNTIME=$saved
+	assert_nothing_left
+}
