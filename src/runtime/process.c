@@ -349,12 +349,14 @@ static const char *env_get(char *const *env, const char *name)
 
 /* 0 when execve could run path, else the errno it would fail with:
  * ENOENT (or ENOTDIR) when there is nothing there, EACCES for a directory
- * or a file without execute permission. */
-static int exec_errno(const char *path)
+ * or a file without execute permission. *stat_failed tells which step
+ * failed, for runc's wording. */
+static int exec_errno(const char *path, bool *stat_failed)
 {
 	struct stat st;
 
-	if (stat(path, &st) < 0)
+	*stat_failed = stat(path, &st) < 0;
+	if (*stat_failed)
 		return errno;
 	if (!S_ISREG(st.st_mode))
 		return EACCES;
@@ -363,10 +365,22 @@ static int exec_errno(const char *path)
 
 /* The runtime's report that the container's program cannot be run: the
  * one error the engine turns into docker's exit statuses 127 (not found)
- * and 126 (not executable). */
-static int program_err(struct berth_err *err, int errnum, const char *name)
+ * and 126 (not executable). Engines that run berth-runc read the text
+ * instead (docker looks for "no such file or directory" and "permission
+ * denied"), so it is runc's, with Go's lower-case errno strings:
+ *   exec: "/x": stat /x: no such file or directory
+ *   exec: "/etc": permission denied */
+static int program_err(struct berth_err *err, int errnum, const char *name, bool stat_failed)
 {
-	berth_err_set(err, errnum, "exec: \"%s\"", name);
+	char text[128];
+
+	snprintf(text, sizeof(text), "%s", strerror(errnum));
+	if (text[0] >= 'A' && text[0] <= 'Z')
+		text[0] = (char)(text[0] - 'A' + 'a');
+	if (stat_failed)
+		berth_err_set(err, 0, "exec: \"%s\": stat %s: %s", name, name, text);
+	else
+		berth_err_set(err, 0, "exec: \"%s\": %s", name, text);
 	err->cmd_status = errnum == ENOENT || errnum == ENOTDIR ? 127 : 126;
 	return -1;
 }
@@ -379,11 +393,12 @@ static int find_program(const struct spec_process *p, char **out, struct berth_e
 	const char *path_env;
 	autofree char *copy = NULL;
 	char *save = NULL;
+	bool stat_failed;
 	int e;
 
 	if (strchr(name, '/') != NULL) {
-		if ((e = exec_errno(name)) != 0)
-			return program_err(err, e, name);
+		if ((e = exec_errno(name, &stat_failed)) != 0)
+			return program_err(err, e, name, stat_failed);
 		*out = xstrdup(name);
 		return 0;
 	}
@@ -393,7 +408,7 @@ static int find_program(const struct spec_process *p, char **out, struct berth_e
 	copy = xstrdup(path_env);
 	for (char *dir = strtok_r(copy, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
 		autofree char *cand = xasprintf("%s/%s", dir[0] ? dir : ".", name);
-		if (exec_errno(cand) == 0) {
+		if (exec_errno(cand, &stat_failed) == 0) {
 			*out = steal_ptr(cand);
 			return 0;
 		}
@@ -507,8 +522,68 @@ static int make_cwd(const char *cwd, struct berth_err *err)
 	return r < 0 ? berth_err_wrap(err, "process.cwd %s", cwd) : 0;
 }
 
-static int finish_process(const struct init_args *a, char **prog, bool *seccomp_done,
-			  struct berth_err *err)
+/* The home of uid in the container's /etc/passwd (read as runc's init
+ * reads it: from inside, before the user changes), or NULL. A FIFO or
+ * a device there is not read: it could block the start for good. */
+static char *passwd_home(uid_t uid)
+{
+	autoclose int fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	autofree char *text = NULL;
+	struct stat st;
+	size_t len = 0;
+	struct berth_err ignored;
+	char *line, *save = NULL;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    fs_read_fd(fd, 4 << 20, &text, &len, &ignored) < 0)
+		return NULL;
+	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		/* name:password:uid:gid:gecos:home:shell */
+		char *f[7] = { 0 };
+		char *p = line, *end;
+		size_t n = 0;
+		unsigned long v;
+
+		while (n < 7) {
+			f[n++] = p;
+			p = strchr(p, ':');
+			if (p == NULL)
+				break;
+			*p++ = '\0';
+		}
+		if (n < 6 || f[2][0] == '\0')
+			continue;
+		errno = 0;
+		v = strtoul(f[2], &end, 10);
+		if (errno == 0 && *end == '\0' && v == uid)
+			return f[5][0] != '\0' ? xstrdup(f[5]) : NULL;
+	}
+	return NULL;
+}
+
+/* runc's HOME: an environment without one gets the user's home from the
+ * container's /etc/passwd, else "/" (docker and podman pass their own;
+ * engines that do not, containerd's ctr among them, rely on this).
+ * Returns a new environment, or NULL to keep the process's own. */
+static char **env_with_home(const struct spec_process *p)
+{
+	autofree char *home = NULL;
+	size_t n = 0;
+	char **env;
+
+	for (; p->env != NULL && p->env[n] != NULL; n++)
+		if (strncmp(p->env[n], "HOME=", 5) == 0)
+			return NULL;
+	home = passwd_home(p->user.uid);
+	env = xcalloc(n + 2, sizeof(*env));
+	if (n > 0)
+		memcpy(env, p->env, n * sizeof(*env));
+	env[n] = xasprintf("HOME=%s", home != NULL ? home : "/");
+	return env;
+}
+
+static int finish_process(const struct init_args *a, char **prog, char ***env,
+			  bool *seccomp_done, struct berth_err *err)
 {
 	const struct spec_process *p = a->process;
 	bool early;
@@ -529,6 +604,7 @@ static int finish_process(const struct init_args *a, char **prog, bool *seccomp_
 		return -1;
 	if (find_program(p, prog, err) < 0)
 		return -1;
+	*env = env_with_home(p);
 	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, so it
 	 * goes in before the capabilities drop; a listener fd must reach the
 	 * runtime before it returns from create. Otherwise the filter is the
@@ -591,7 +667,8 @@ static int wait_for_start(const struct init_args *a, int fd_dir, struct berth_er
 	return 0;
 }
 
-static _Noreturn void do_exec(const struct init_args *a, char *prog, bool seccomp_done)
+static _Noreturn void do_exec(const struct init_args *a, char *prog, char **env,
+			      bool seccomp_done)
 {
 	struct berth_err err = { 0 };
 	char *empty[] = {NULL};
@@ -608,7 +685,9 @@ static _Noreturn void do_exec(const struct init_args *a, char *prog, bool seccom
 		dprintf(STDERR_FILENO, "berth: %s\n", err.msg);
 		_exit(127);
 	}
-	execve(prog, a->process->args, a->process->env != NULL ? a->process->env : empty);
+	if (env == NULL)
+		env = a->process->env != NULL ? a->process->env : empty;
+	execve(prog, a->process->args, env);
 	dprintf(STDERR_FILENO, "berth: exec %s: %s\n", prog, strerror(errno));
 	_exit(errno == ENOENT ? 127 : 126);
 }
@@ -653,6 +732,7 @@ static _Noreturn void stage2_create(const struct init_args *a, pid_t host_pid)
 	struct berth_err err = { 0 };
 	autoclose int rootfd = -1;
 	autofree char *prog = NULL;
+	char **env = NULL;
 	bool seccomp_done = false;
 	int slave = -1, fd_dir;
 
@@ -712,7 +792,7 @@ static _Noreturn void stage2_create(const struct init_args *a, pid_t host_pid)
 	}
 	if (slave >= 0 && terminal_become_controlling(slave, &err) < 0)
 		fail(a, &err);
-	if (finish_process(a, &prog, &seccomp_done, &err) < 0)
+	if (finish_process(a, &prog, &env, &seccomp_done, &err) < 0)
 		fail(a, &err);
 	report_ready(a);
 	if (wait_for_start(a, fd_dir, &err) < 0) {
@@ -723,13 +803,14 @@ static _Noreturn void stage2_create(const struct init_args *a, pid_t host_pid)
 		dprintf(STDERR_FILENO, "berth: %s\n", err.msg);
 		_exit(127);
 	}
-	do_exec(a, prog, seccomp_done);
+	do_exec(a, prog, env, seccomp_done);
 }
 
 static _Noreturn void stage2_exec(const struct init_args *a)
 {
 	struct berth_err err = { 0 };
 	autofree char *prog = NULL;
+	char **env = NULL;
 	bool seccomp_done = false;
 	int slave = -1;
 
@@ -738,10 +819,10 @@ static _Noreturn void stage2_exec(const struct init_args *a)
 		fail(a, &err);
 	if (slave >= 0 && terminal_become_controlling(slave, &err) < 0)
 		fail(a, &err);
-	if (finish_process(a, &prog, &seccomp_done, &err) < 0)
+	if (finish_process(a, &prog, &env, &seccomp_done, &err) < 0)
 		fail(a, &err);
 	report_ready(a);
-	do_exec(a, prog, seccomp_done);
+	do_exec(a, prog, env, seccomp_done);
 }
 
 static pid_t read_host_pid(void)

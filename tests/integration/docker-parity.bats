@@ -9,57 +9,16 @@
 # Without dockerd the docker half is skipped (said once per case on fd 3).
 
 load container-helpers
+load dockerd-helpers
 
 DK_NAME=berth-parity-$$
 
 setup_file() {
-	export DK_DIR="" DK=""
-	command -v dockerd >/dev/null && [ -x /usr/bin/docker ] || return 0
-	[ -z "${BERTH_NO_DOCKER:-}" ] || return 0
-	local dir=/run/$DK_NAME i tar
-	mkdir -p "$dir" && ip netns add "$DK_NAME" || return 0
-	export DK_DIR=$dir
-	# nsenter, not `ip netns exec`, which mounts its own /sys and so
-	# hides the cgroup hierarchies from dockerd.
-	nsenter --net="/run/netns/$DK_NAME" dockerd --data-root "$dir/root" \
-		--exec-root "$dir/exec" --pidfile "$dir/pid" -H "unix://$dir/sock" \
-		--bridge=none --iptables=false --ip6tables=false --ip-forward=false \
-		--ip-masq=false --storage-driver=vfs --cgroup-parent="/$DK_NAME" \
-		>"$dir/log" 2>&1 &
-	for ((i = 0; i < 150; i++)); do
-		/usr/bin/docker -H "unix://$dir/sock" version >/dev/null 2>&1 && break
-		sleep 0.2
-	done
-	tar=$(busybox_tar) || return 0
-	if /usr/bin/docker -H "unix://$dir/sock" import --change 'CMD ["sh"]' "$tar" busybox \
-		>/dev/null 2>&1; then
-		export DK="/usr/bin/docker -H unix://$dir/sock"
-	else
-		echo "# dockerd did not come up: $(tail -3 "$dir/log")" >&3
-	fi
+	dockerd_start "$DK_NAME"
 }
 
 teardown_file() {
-	local dir=/run/$DK_NAME pid i
-	[ -n "${DK_DIR:-}" ] || return 0
-	if [ -n "${DK:-}" ]; then
-		# shellcheck disable=SC2046
-		$DK rm -f $($DK ps -aq) >/dev/null 2>&1
-	fi
-	pid=$(cat "$dir/pid" 2>/dev/null)
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null
-		for ((i = 0; i < 100; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-	fi
-	find /sys/fs/cgroup -maxdepth 3 -depth -type d -name "$DK_NAME" -exec rmdir {} \; 2>/dev/null
-	ip netns delete "$DK_NAME" 2>/dev/null
-	# What dockerd left mounted in its directories (its netns handles).
-	awk -v d="$dir/" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r |
-		while read -r m; do umount -l "$m"; done
-	rm -rf "$dir"
+	dockerd_stop "$DK_NAME"
 }
 
 setup() {

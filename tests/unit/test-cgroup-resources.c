@@ -116,8 +116,55 @@ static void test_resources_parse(void)
 	cgroup_resources_free(r);
 }
 
+/* What docker 20.10 sends for a plain `docker run` and `docker update`:
+ * zeros runc reads as "not set", and swappiness -1 as uint64. */
+static void test_resources_zeros(void)
+{
+	static const char docker[] =
+	    "{\"blockIO\":{\"weight\":0,\"weightDevice\":[{\"major\":8,\"minor\":0,"
+	    "\"weight\":0,\"leafWeight\":0}]},\"memory\":{\"limit\":0,\"reservation\":0,"
+	    "\"swap\":0,\"kernel\":0,\"kernelTCP\":0,\"swappiness\":18446744073709551615},"
+	    "\"cpu\":{\"shares\":0,\"quota\":0,\"period\":0,\"realtimeRuntime\":0,"
+	    "\"realtimePeriod\":0,\"cpus\":\"\",\"mems\":\"\"},\"pids\":{\"limit\":0},"
+	    "\"network\":{\"classID\":0}}";
+	struct cgroup_resources *r = res_from(docker), *set;
+
+	CHECK(r != NULL, "docker's zeros accepted");
+	if (r == NULL)
+		return;
+	CHECK(!r->has_blkio_weight && !r->weight_devices[0].has_weight &&
+		  !r->weight_devices[0].has_leaf_weight,
+	      "weights of 0 not set");
+	CHECK(!r->has_mem_limit && !r->has_mem_reservation && !r->has_mem_swap &&
+		  !r->has_mem_kernel && !r->has_mem_kernel_tcp && !r->has_mem_swappiness,
+	      "memory values of 0 and swappiness 2^64-1 not set");
+	CHECK(!r->has_cpu_shares && !r->has_cpu_quota && !r->has_cpu_period &&
+		  !r->has_cpu_rt_runtime && !r->has_cpu_rt_period && r->cpuset_cpus == NULL,
+	      "cpu values of 0 not set");
+	CHECK(!r->has_pids_limit && !r->has_net_class_id, "pids and classID of 0 not set");
+
+	/* an update of zeros keeps what was set */
+	set = res_from("{\"memory\":{\"limit\":1048576},\"cpu\":{\"shares\":512},"
+		       "\"pids\":{\"limit\":10},\"blockIO\":{\"weight\":300}}");
+	cgroup_resources_merge(set, r);
+	CHECK(set->mem_limit == 1048576 && set->cpu_shares == 512 && set->pids_limit == 10 &&
+		  set->blkio_weight == 300,
+	      "an update of zeros changes nothing");
+	cgroup_resources_free(set);
+	cgroup_resources_free(r);
+
+	r = res_from("{\"memory\":{\"swappiness\":-1}}");
+	CHECK(r != NULL && !r->has_mem_swappiness, "swappiness -1 not set");
+	cgroup_resources_free(r);
+	CHECK(parse_fails("{\"blockIO\":{\"weightDevice\":[{\"major\":8,\"minor\":0,"
+			  "\"weight\":9}]}}",
+			  "blockIO.weightDevice[0].weight: 9 out of range [10, 1000]"),
+	      "a device weight below 10 but not 0");
+}
+
 int main(void)
 {
 	test_resources_parse();
+	test_resources_zeros();
 	return TEST_DONE();
 }

@@ -47,16 +47,37 @@ static char *path_idx(const char *path, const char *key, size_t i)
 	return xasprintf("%s.%s[%zu]", path, key, i);
 }
 
-static int get_u16_range(json_object *o, const char *key, const char *path, int64_t min,
-			 int64_t max, bool *has, uint16_t *out, struct berth_err *err)
+/* A blkio weight: 10-1000, or 0 for "not set" (runc writes a weight only
+ * when it is not 0: docker always sends one, 0 without --blkio-weight). */
+static int get_weight(json_object *o, const char *key, const char *path, bool *has,
+		      uint16_t *out, struct berth_err *err)
 {
 	int64_t v;
-	int r = json_get_int_range(o, key, path, min, max, &v, err);
-	if (r > 0) {
+	int r = json_get_int_range(o, key, path, 0, 1000, &v, err);
+
+	if (r > 0 && v != 0 && v < 10)
+		return berth_err_set(err, EINVAL, "%s.%s: %" PRId64 " out of range [10, 1000]",
+				     path, key, v);
+	if (r > 0 && v != 0) {
 		*has = true;
 		*out = (uint16_t)v;
 	}
 	return r;
+}
+
+/* memory.swappiness: 0-100; -1, which docker sends as 2^64-1 (its -1 as
+ * the spec's uint64), means "not set", as runc reads it. */
+static int parse_swappiness(json_object *m, const char *p, int64_t *out, struct berth_err *err)
+{
+	json_object *v = NULL;
+	int k;
+
+	if (json_object_object_get_ex(m, "swappiness", &v) && json_object_is_type(v, json_type_int) &&
+	    (json_object_get_int64(v) == -1 || json_object_get_uint64(v) == UINT64_MAX))
+		return 0;
+	if ((k = json_get_int_range(m, "swappiness", p, 0, 100, out, err)) < 0)
+		return -1;
+	return k;
 }
 
 static int parse_memory(json_object *res, const char *path, struct cgroup_resources *r,
@@ -85,7 +106,7 @@ static int parse_memory(json_object *res, const char *path, struct cgroup_resour
 	if ((k = json_get_int64(m, "kernelTCP", p, &r->mem_kernel_tcp, err)) < 0)
 		return -1;
 	r->has_mem_kernel_tcp = k > 0;
-	if ((k = json_get_int_range(m, "swappiness", p, 0, 100, &swappiness, err)) < 0)
+	if ((k = parse_swappiness(m, p, &swappiness, err)) < 0)
 		return -1;
 	r->has_mem_swappiness = k > 0;
 	if (k > 0)
@@ -210,10 +231,9 @@ static int parse_blkio(json_object *res, const char *path, struct cgroup_resourc
 
 	if (k <= 0)
 		return k;
-	if (get_u16_range(b, "weight", p, 10, 1000, &r->has_blkio_weight, &r->blkio_weight, err) <
-		0 ||
-	    get_u16_range(b, "leafWeight", p, 10, 1000, &r->has_blkio_leaf_weight,
-			  &r->blkio_leaf_weight, err) < 0)
+	if (get_weight(b, "weight", p, &r->has_blkio_weight, &r->blkio_weight, err) < 0 ||
+	    get_weight(b, "leafWeight", p, &r->has_blkio_leaf_weight, &r->blkio_leaf_weight,
+		       err) < 0)
 		return -1;
 	if ((k = json_get_array(b, "weightDevice", p, &arr, err)) < 0)
 		return -1;
@@ -227,10 +247,9 @@ static int parse_blkio(json_object *res, const char *path, struct cgroup_resourc
 			if (!json_object_is_type(e, json_type_object))
 				return berth_err_set(err, EINVAL, "%s: expected an object", ep);
 			if (parse_major_minor(e, ep, &wd->major, &wd->minor, true, err) < 0 ||
-			    get_u16_range(e, "weight", ep, 10, 1000, &wd->has_weight, &wd->weight,
-					  err) < 0 ||
-			    get_u16_range(e, "leafWeight", ep, 10, 1000, &wd->has_leaf_weight,
-					  &wd->leaf_weight, err) < 0)
+			    get_weight(e, "weight", ep, &wd->has_weight, &wd->weight, err) < 0 ||
+			    get_weight(e, "leafWeight", ep, &wd->has_leaf_weight, &wd->leaf_weight,
+				       err) < 0)
 				return -1;
 		}
 	}
@@ -403,6 +422,35 @@ static int parse_network(json_object *res, const char *path, struct cgroup_resou
 	return 0;
 }
 
+/* The values runc reads as "not set" when they are 0 (its fs and fs2
+ * backends write each only when it is not 0): engines send them so, docker
+ * all of them on every create and update. Unset here, they leave the
+ * cgroup as it is, need no controller, and an update keeps what was set. */
+static void zeros_unset(struct cgroup_resources *r)
+{
+	struct {
+		bool *has;
+		bool zero;
+	} v[] = {
+		{ &r->has_mem_limit, r->mem_limit == 0 },
+		{ &r->has_mem_reservation, r->mem_reservation == 0 },
+		{ &r->has_mem_swap, r->mem_swap == 0 },
+		{ &r->has_mem_kernel, r->mem_kernel == 0 },
+		{ &r->has_mem_kernel_tcp, r->mem_kernel_tcp == 0 },
+		{ &r->has_cpu_shares, r->cpu_shares == 0 },
+		{ &r->has_cpu_quota, r->cpu_quota == 0 },
+		{ &r->has_cpu_period, r->cpu_period == 0 },
+		{ &r->has_cpu_rt_runtime, r->cpu_rt_runtime == 0 },
+		{ &r->has_cpu_rt_period, r->cpu_rt_period == 0 },
+		{ &r->has_pids_limit, r->pids_limit == 0 },
+		{ &r->has_net_class_id, r->net_class_id == 0 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+		if (v[i].zero)
+			*v[i].has = false;
+}
+
 int cgroup_resources_check(const struct cgroup_resources *r, const char *path,
 			   struct berth_err *err)
 {
@@ -432,7 +480,7 @@ int cgroup_resources_parse(json_object *obj, const char *path, struct cgroup_res
 	    parse_pids(obj, path, r, err) < 0 || parse_blkio(obj, path, r, err) < 0 ||
 	    parse_hugepages(obj, path, r, err) < 0 || parse_devices(obj, path, r, err) < 0 ||
 	    parse_unified(obj, path, r, err) < 0 || parse_network(obj, path, r, err) < 0 ||
-	    cgroup_resources_check(r, path, err) < 0) {
+	    (zeros_unset(r), cgroup_resources_check(r, path, err)) < 0) {
 		cgroup_resources_free(r);
 		return -1;
 	}
