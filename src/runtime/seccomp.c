@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include <seccomp.h>
+#include "runtime/seccomp-internal.h"
 #include "util/cleanup.h"
 #include "util/digest.h"
 #include "util/err.h"
@@ -655,6 +656,53 @@ static int filter_export(scmp_filter_ctx ctx, struct seccomp_config *c, struct b
 	return 0;
 }
 
+/* Whether a syscall the profile does not name is let through anyway (so
+ * a newer one needs no ENOSYS): runc's list, and a default that already
+ * is ENOSYS. */
+static bool default_permits(uint32_t action)
+{
+	return action == SCMP_ACT_ALLOW || action == SCMP_ACT_LOG ||
+	       (action & 0xffff0000u) == SCMP_ACT_TRACE(0) || action == SCMP_ACT_ERRNO(ENOSYS);
+}
+
+/* runc's ENOSYS stub (seccomp-enosys.c) for each architecture of the
+ * filter, with the highest number the profile names there. x32 shares
+ * x86_64's audit architecture and is left to libseccomp's program. */
+static int enosys_stub(struct seccomp_config *c, struct berth_err *err)
+{
+	struct seccomp_enosys_arch *a;
+	size_t n = 0;
+	int r;
+
+	if (default_permits(c->default_action))
+		return 0;
+	a = xcalloc(c->n_archs + 1, sizeof(*a));
+	for (size_t i = 0; i <= c->n_archs; i++) {
+		uint32_t token = i == 0 ? seccomp_arch_native() : archs[c->archs[i - 1]].token;
+		uint32_t max = 0;
+		bool dup = false;
+
+		for (size_t k = 0; k < n; k++)
+			dup = dup || a[k].audit_arch == token;
+		if (dup || token == SCMP_ARCH_X32)
+			continue;
+		for (size_t s = 0; s < c->n_syscalls; s++)
+			for (size_t k = 0; c->syscalls[s].names[k] != NULL; k++) {
+				int nr = seccomp_syscall_resolve_name_arch(token,
+									   c->syscalls[s].names[k]);
+
+				if (nr > 0 && (uint32_t)nr > max)
+					max = (uint32_t)nr;
+			}
+		/* a profile naming nothing there: nothing is "newer" */
+		if (max > 0)
+			a[n++] = (struct seccomp_enosys_arch){ .audit_arch = token, .max_nr = max };
+	}
+	r = seccomp_enosys_prepend(&c->bpf, &c->bpf_len, a, n, err);
+	free(a);
+	return r < 0 ? berth_err_wrap(err, "%s", c->path) : 0;
+}
+
 /* DIR/HEX.bpf for the profile obj; NULL without a cache. */
 static char *cache_path(json_object *obj)
 {
@@ -667,7 +715,7 @@ static char *cache_path(json_object *obj)
 	if (cache_dir == NULL || v == NULL || uname(&u) < 0)
 		return NULL;
 	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
-	snprintf(head, sizeof(head), "berth-seccomp-2 %u.%u.%u %s", v->major, v->minor, v->micro,
+	snprintf(head, sizeof(head), "berth-seccomp-3 %u.%u.%u %s", v->major, v->minor, v->micro,
 		 u.machine);
 	digest_init(&d);
 	digest_update(&d, head, strlen(head) + 1);
@@ -738,7 +786,8 @@ int seccomp_config_parse(json_object *obj, const char *path, struct seccomp_conf
 		return -1;
 
 	if (cache_read(c, obj) < 0) {
-		if (filter_build(c, &ctx, err) < 0 || filter_export(ctx, c, err) < 0)
+		if (filter_build(c, &ctx, err) < 0 || filter_export(ctx, c, err) < 0 ||
+		    enosys_stub(c, err) < 0)
 			return -1;
 		cache_write(c, obj);
 	}

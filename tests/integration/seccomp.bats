@@ -107,3 +107,55 @@ deny() {
 	run_probe_ok syscall rmdir /tmp
 	assert_pj .errno 1
 }
+
+# enosys_case: with a profile whose default is an errno, a syscall above
+# the highest the profile names (fchmodat2, 452; 1000) fails with ENOSYS,
+# so a newer libc falls back; one below it that the profile does not allow
+# gets the profile's errno; with an allowing default, nothing changes.
+enosys_case() {
+	cfg '.linux.seccomp = {defaultAction: "SCMP_ACT_ERRNO", defaultErrnoRet: 1,
+		architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], syscalls: [
+		{names: ["execve", "brk", "arch_prctl", "set_tid_address", "set_robust_list", "rseq",
+			"prlimit64", "mprotect", "mmap", "munmap", "uname", "readlink", "getrandom",
+			"read", "write", "writev", "exit_group", "exit", "getppid", "newfstatat", "fstat",
+			"futex", "openat", "close", "fcntl", "ioctl", "rt_sigaction", "rt_sigprocmask",
+			"rt_sigreturn", "capget", "capset", "prctl", "setgroups", "setresuid",
+			"setresgid", "setuid", "setgid", "getcwd", "chdir", "faccessat2", "close_range",
+			"dup3", "fchdir", "umask", "getpid", "lseek", "getuid", "geteuid", "getgid",
+			"getegid", "fstatfs", "statfs", "openat2", "epoll_create1", "epoll_ctl",
+			"epoll_pwait", "epoll_wait", "pipe2", "nanosleep", "clock_gettime", "sched_yield",
+			"sigaltstack", "gettid", "tgkill", "madvise", "getdents64", "clone", "clone3",
+			"wait4", "mkdirat", "unlinkat", "socket", "connect", "sendto", "recvfrom"],
+		 action: "SCMP_ACT_ALLOW"},
+		{names: ["sethostname"], action: "SCMP_ACT_ERRNO", errnoRet: 13}]}'
+	run_probe_ok syscall getppid
+	assert_pj .errno 0
+	# named, denied with its own errno
+	run_probe_ok syscall sethostname x
+	assert_pj .errno 13
+	# not named, below the highest named (faccessat2, 439): the default
+	run_probe_ok syscall nr:97 # getrlimit
+	assert_pj .errno 1
+	run_probe_ok syscall nr:440 # process_madvise: above 439
+	assert_pj .errno 38
+	run_probe_ok syscall nr:452 # fchmodat2
+	assert_pj .errno 38
+	run_probe_ok syscall nr:1000
+	assert_pj .errno 38
+	# an allowing default: what the kernel says (ENOSYS for 1000, nothing else)
+	cfg '.linux.seccomp.defaultAction = "SCMP_ACT_ALLOW" | del(.linux.seccomp.defaultErrnoRet)'
+	run_probe_ok syscall nr:97
+	assert_pj .errno 14 # getrlimit(0, NULL): EFAULT, it ran
+	# a default that is ENOSYS itself: unchanged
+	cfg '.linux.seccomp.defaultAction = "SCMP_ACT_ERRNO" | .linux.seccomp.defaultErrnoRet = 38'
+	run_probe_ok syscall nr:97
+	assert_pj .errno 38
+}
+
+@test "seccomp: a syscall newer than the profile fails with ENOSYS, as runc's stub makes it" {
+	enosys_case
+	if is_berth && command -v runc >/dev/null; then
+		# the same case under runc, side by side
+		RUNTIME=$(command -v runc) enosys_case
+	fi
+}
