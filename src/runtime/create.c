@@ -384,6 +384,8 @@ static int create_job_run(struct create_job *j, int *proxy_end, struct berth_err
 		log_debug("no cgroup (rootless): %s", err->msg);
 		j->cg = NULL;
 	}
+	if (j->cg != NULL && cgroup_check_thawed(j->cg, err) < 0)
+		return -1;
 	if (j->cg != NULL && apply_resources(j, err) < 0)
 		return berth_err_wrap(err, "linux.resources");
 	if (job_console(j, j->o->console_socket, s->process.terminal, proxy_end, err) < 0)

@@ -94,3 +94,57 @@ cgfile() {
 	rt_ok delete --force "$CID"
 	assert_nothing_left
 }
+
+# frozen_case KIND: the container's cgroup exists and is frozen before
+# create (KIND v1: freezer.state; v2: cgroup.freeze): create refuses at
+# once in runc's words, and takes nothing of that cgroup.
+frozen_case() {
+	local kind=$1 dir mnt own st=0 start msg
+	if [ "$kind" = v1 ]; then
+		mnt=$(awk '$(NF-2) == "cgroup" && $NF ~ /(^|,)freezer(,|$)/ {print $5; exit}' /proc/self/mountinfo)
+		own=$(grep -E '^[0-9]+:([^:]*,)?freezer(,[^:]*)?:' /proc/self/cgroup | cut -d: -f3)
+	else
+		mnt=$(awk '$(NF-2) == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
+		own=$(grep '^0::' /proc/self/cgroup | cut -d: -f3)
+	fi
+	[ -n "$mnt" ] || return 0
+	dir=$mnt${own%/}/$CGNAME
+	mkdir "$dir"
+	if [ "$kind" = v1 ]; then
+		echo FROZEN >"$dir/freezer.state"
+	else
+		echo 1 >"$dir/cgroup.freeze"
+	fi
+	set_args /probe exit 0
+	start=$SECONDS
+	rt create --bundle "$BUNDLE" "$CID"
+	st=$status msg=$stderr
+	if [ "$kind" = v1 ]; then echo THAWED >"$dir/freezer.state"; else echo 0 >"$dir/cgroup.freeze"; fi
+	rt delete --force "$CID" # (runc removes the cgroup it found)
+	[ "$st" != 0 ] || fail "$kind: create into a frozen cgroup succeeded"
+	[ $((SECONDS - start)) -lt 10 ] || fail "$kind: took $((SECONDS - start)) s"
+	grep -q "container's cgroup unexpectedly frozen" <<<"$msg" || fail "$kind: $msg"
+	if is_berth; then
+		[ -d "$dir" ] || fail "$kind: the cgroup made beforehand was removed"
+	fi
+	rmdir "$dir" 2>/dev/null || true
+}
+
+@test "create into a cgroup frozen beforehand is refused at once, as runc refuses it" {
+	local rt=$RUNTIME runc
+	frozen_case v1
+	frozen_case v2
+	# runc 1.1 checks the freezer it uses: v1's on a hybrid host (a frozen
+	# cgroup2 directory there hangs its create), cgroup2's on a v2 host
+	runc=$(command -v runc) || true
+	if is_berth && [ -n "$runc" ]; then
+		RUNTIME=$runc
+		if awk '$(NF-2) == "cgroup" && $NF ~ /(^|,)freezer(,|$)/ {f = 1} END {exit !f}' /proc/self/mountinfo; then
+			frozen_case v1
+		else
+			frozen_case v2
+		fi
+		RUNTIME=$rt
+	fi
+	assert_nothing_left
+}

@@ -750,6 +750,27 @@ bool cgroup_is_frozen(struct cgroup *cg)
 	return strcmp(s, "FROZEN") == 0;
 }
 
+int cgroup_check_thawed(struct cgroup *cg, struct berth_err *err)
+{
+	struct cgroup_hier *f = cg->mode != CGROUP_MODE_V2 ? cgroup_hier_for(cg, "freezer") : NULL;
+	struct cgroup_hier *u = cgroup_hier_unified(cg);
+	autofree char *state = NULL;
+	uint64_t v = 0;
+	struct berth_err e;
+	bool frozen = false;
+
+	/* v1: FROZEN or FREEZING (a frozen parent shows in its children) */
+	if (f != NULL && cgroup_read_at(f->path, "freezer.state", &state, &e) == 0)
+		frozen = strcmp(state, "THAWED") != 0;
+	/* v2: asked to freeze, or frozen by an ancestor (cgroup.events) */
+	if (!frozen && u != NULL)
+		frozen = (cgroup_read_u64(u->path, "cgroup.freeze", &v, &e) == 0 && v != 0) ||
+			 (cgroup_read_keyed(u->path, "cgroup.events", "frozen", &v) == 0 && v != 0);
+	if (frozen)
+		return berth_err_set(err, 0, "container's cgroup unexpectedly frozen");
+	return 0;
+}
+
 int cgroup_kill_all(struct cgroup *cg, int sig, struct berth_err *err)
 {
 	struct cgroup_hier *u = cgroup_hier_unified(cg);

@@ -78,6 +78,10 @@ int cgroup_enter_v2(struct cgroup *cg, pid_t pid, struct berth_err *err);
 /* Freezer (v1 freezer.state, v2 cgroup.freeze). */
 int cgroup_freeze(struct cgroup *cg, bool frozen, struct berth_err *err);
 bool cgroup_is_frozen(struct cgroup *cg);
+/* A new container's cgroup that is frozen (made so beforehand, or under a
+ * frozen parent) would stop its process for good on entry: refused, in
+ * runc's words, "container's cgroup unexpectedly frozen". */
+int cgroup_check_thawed(struct cgroup *cg, struct berth_err *err);
 
 /* The pids in the container's cgroup (v2 or the pids/freezer/any v1
  * hierarchy). Caller frees *pids. */
