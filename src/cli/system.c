@@ -11,7 +11,7 @@
 
 #include "cli/engine.h"
 #include "cli/listing.h"
-#include "image/layer.h"
+#include "image/layer-size.h"
 #include "image/reference.h"
 #include "image/store.h"
 #include "util/cleanup.h"

@@ -13,6 +13,7 @@
 #include "engine/engine-internal.h"
 #include "image/archive.h"
 #include "image/layer-write.h"
+#include "image/layer-size.h"
 #include "image/layer.h"
 #include "image/manifest.h"
 #include "image/reference.h"

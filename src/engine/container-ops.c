@@ -17,7 +17,7 @@
 #include "engine/attach.h"
 #include "engine/engine-internal.h"
 #include "engine/monitor-io.h"
-#include "image/layer.h"
+#include "image/layer-size.h"
 #include "image/store-internal.h"
 #include "runtime/container.h"
 #include "util/cleanup.h"

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "image/archive-internal.h"
+#include "image/layer-size.h"
 #include "image/layer.h"
 #include "util/cleanup.h"
 #include "util/err.h"

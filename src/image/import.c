@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "image/archive.h"
+#include "image/layer-size.h"
 #include "image/layer.h"
 #include "image/manifest.h"
 #include "image/reference.h"

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "image/layer.h"
+#include "image/layer-size.h"
 #include "image/reference.h"
 #include "image/store-internal.h"
 #include "util/cleanup.h"

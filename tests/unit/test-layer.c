@@ -20,6 +20,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "image/layer-size.h"
 #include "image/layer.h"
 #include "test.h"
 #include "util/cleanup.h"
