@@ -541,13 +541,21 @@ static void test_apply_v1(void)
 
 	/* update: only the fields given are written; -1 lifts memsw too */
 	putf(dir(cg, "cpu"), "cpu.shares", "untouched");
-	r = res_from("{\"memory\":{\"limit\":-1},\"pids\":{\"limit\":0}}");
+	r = res_from("{\"memory\":{\"limit\":-1},\"pids\":{\"limit\":-1}}");
 	CHECK(cgroup_apply(cg, r, &e) == 0, "update apply: %s", e.msg);
 	CHECK(file_is(dir(cg, "memory"), "memory.limit_in_bytes", "-1") &&
 		  file_is(dir(cg, "memory"), "memory.memsw.limit_in_bytes", "-1"),
 	      "unlimited memory lifts memsw as well");
-	CHECK(file_is(dir(cg, "pids"), "pids.max", "max"), "pids 0 -> max");
+	CHECK(file_is(dir(cg, "pids"), "pids.max", "max"), "pids -1 -> max");
 	CHECK(file_is(dir(cg, "cpu"), "cpu.shares", "untouched"), "unset fields not written");
+	cgroup_resources_free(r);
+	/* 0 is runc's "not set": the limit stays */
+	putf(dir(cg, "pids"), "pids.max", "7");
+	r = res_from("{\"pids\":{\"limit\":0},\"cpu\":{\"shares\":0}}");
+	CHECK(cgroup_apply(cg, r, &e) == 0, "update apply: %s", e.msg);
+	CHECK(file_is(dir(cg, "pids"), "pids.max", "7") &&
+		  file_is(dir(cg, "cpu"), "cpu.shares", "untouched"),
+	      "pids and shares of 0 leave the cgroup as it is");
 	cgroup_resources_free(r);
 
 	/* a missing interface file names the controller */
