@@ -34,7 +34,7 @@ struct exec_flags {
 	bool no_new_privs;
 	char **caps;
 	int preserve_fds;
-	const char *cgroup;
+	char **cgroups;
 	bool ignore_paused;
 };
 
@@ -67,10 +67,10 @@ static const struct cli_opt exec_table[] = {
 	  "add a capability to the process (repeatable)" },
 	{ "preserve-fds", 0, CLI_OPT_INT, offsetof(struct exec_flags, preserve_fds), "N",
 	  "pass N more file descriptors (from 3) to the process" },
-	{ "cgroup", 0, CLI_OPT_STRING, offsetof(struct exec_flags, cgroup), "PATH",
-	  "run in a sub-cgroup (not supported yet)" },
+	{ "cgroup", 0, CLI_OPT_STRV, offsetof(struct exec_flags, cgroups), "[CONTROLLER:]PATH",
+	  "run in an existing sub-cgroup of the container's (repeatable)" },
 	{ "ignore-paused", 0, CLI_OPT_BOOL, offsetof(struct exec_flags, ignore_paused), NULL,
-	  "accepted for compatibility" },
+	  "exec into a paused container (the process waits until it is resumed)" },
 	CLI_OPT_END,
 };
 
@@ -82,8 +82,6 @@ static int exec_flags_check(const struct exec_flags *f, struct berth_err *err)
 		return berth_err_set(err, 0, "--process-label is not supported yet");
 	if (f->apparmor != NULL)
 		return berth_err_set(err, 0, "--apparmor is not supported yet");
-	if (f->cgroup != NULL)
-		return berth_err_set(err, 0, "--cgroup is not supported yet");
 	if (f->process == NULL && f->user != NULL && f->user[0] == '\0')
 		return berth_err_set(err, 0, "--user must not be empty");
 	return 0;
@@ -96,8 +94,10 @@ static int cmd_exec(struct runtime_cli *cli, void *opts, char **args, struct ber
 	char **cmd = args + 1;
 	int status = 0;
 
-	if (exec_flags_check(f, err) < 0)
+	if (exec_flags_check(f, err) < 0) {
+		err->exit_status = 255;
 		return -1;
+	}
 	/* "exec ID -- CMD": the separator is not part of the command. */
 	if (cmd[0] != NULL && strcmp(cmd[0], "--") == 0)
 		cmd++;
@@ -116,8 +116,15 @@ static int cmd_exec(struct runtime_cli *cli, void *opts, char **args, struct ber
 	o.console_socket = f->console_socket;
 	o.preserve_fds = f->preserve_fds;
 	o.no_new_privs = f->no_new_privs;
-	if (container_exec(&cli->ctx, args[0], &o, &status, err) < 0)
+	o.cgroups = f->cgroups;
+	o.ignore_paused = f->ignore_paused;
+	/* runc's exit status for its own failures, apart from any status
+	 * the process could have, and its prefix */
+	if (container_exec(&cli->ctx, args[0], &o, &status, err) < 0) {
+		berth_err_wrap(err, "exec failed");
+		err->exit_status = 255;
 		return -1;
+	}
 	return f->detach ? 0 : status;
 }
 

@@ -52,7 +52,7 @@ static const struct cli_opt run_table[] = {
 	{ "detach", 'd', CLI_OPT_BOOL, offsetof(struct create_flags, detach), NULL,
 	  "do not wait for the container's process" },
 	{ "keep", 0, CLI_OPT_BOOL, offsetof(struct create_flags, keep), NULL,
-	  "accepted for compatibility; ignored" },
+	  "keep the stopped container (its state and cgroup) until delete" },
 	{ "no-subreaper", 0, CLI_OPT_BOOL, offsetof(struct create_flags, no_subreaper), NULL,
 	  NULL },
 	CLI_OPT_END,
@@ -89,9 +89,8 @@ static int cmd_run(struct runtime_cli *cli, void *opts, char **args, struct bert
 
 	if (runtime_check_create(cli, err) < 0)
 		return -1;
-	if (f->keep)
-		log_debug("--keep ignored");
 	create_opts_fill(&o, f, args[0]);
+	o.keep = f->keep;
 	if (container_run(&cli->ctx, &o, f->detach, &status, err) < 0)
 		return -1;
 	return f->detach ? 0 : status;

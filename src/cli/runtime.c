@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <seccomp.h>
+
 #include "runtime/exeseal.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -236,7 +238,18 @@ static int runtime_run(struct runtime_cli *cli, int argc, char **argv, struct be
 		return 0;
 	}
 	if (g.version) {
-		printf("%s version %s\nspec: 1.2.0\n", cli->prog, BERTH_VERSION);
+		/* runc's lines, which tools parse ("commit:", "spec:") */
+		const struct scmp_version *sv = seccomp_version();
+
+		printf("%s version %s\n", cli->prog, BERTH_VERSION);
+#ifdef BERTH_GIT_COMMIT
+		printf("commit: %s\n", BERTH_GIT_COMMIT);
+#else
+		printf("commit: %s\n", BERTH_VERSION);
+#endif
+		printf("spec: 1.2.0\n");
+		if (sv != NULL)
+			printf("libseccomp: %u.%u.%u\n", sv->major, sv->minor, sv->micro);
 		return 0;
 	}
 	/* Before anything else: exec, which puts a process into a running

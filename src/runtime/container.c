@@ -306,13 +306,24 @@ int container_kill(const struct runtime_ctx *ctx, const char *id, int sig, bool 
 	if (load_container(ctx, id, &st, NULL, err) < 0)
 		return -1;
 	status = state_status(ctx->root, st);
-	if (status == STATUS_STOPPED || status == STATUS_CREATING) {
-		berth_err_set(err, 0, "container \"%s\" is not running: %s", id,
-			      state_status_name(status));
-	} else if (all) {
-		r = load_cgroup(st, &cg, err);
-		if (r == 0)
+	if (all) {
+		/* Every process in the cgroup, also once the init has exited:
+		 * without a pid namespace of its own (hostPID, a shared-pid
+		 * pod) the rest live on, and containerd's shim sends exactly
+		 * this when the init exits. A cgroup already gone holds
+		 * nothing to signal. */
+		r = status == STATUS_STOPPED && st->cgroup == NULL ? 0 : load_cgroup(st, &cg, err);
+		if (r == 0 && cg != NULL)
 			r = cgroup_kill_all(cg, sig, err);
+		if (r < 0 && status == STATUS_STOPPED && err->code == ENOENT) {
+			berth_err_clear(err);
+			r = 0;
+		}
+	} else if (status == STATUS_STOPPED || status == STATUS_CREATING) {
+		/* "container not running": the words containerd maps to
+		 * NotFound */
+		berth_err_set(err, 0, "container \"%s\": container not running (%s)", id,
+			      state_status_name(status));
 	} else {
 		autoclose int pidfd = pidfd_open_checked(st);
 		if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
@@ -463,7 +474,9 @@ int container_run(const struct runtime_ctx *ctx, const struct create_opts *o, bo
 	j.init = 0; /* reaped */
 	if (r == 0)
 		log_debug("container \"%s\" exited with status %d", o->id, *status);
-	if (r == 0)
+	/* --keep: the state (stopped) and the cgroup stay for the caller,
+	 * as runc keeps them, until `delete` */
+	if (r == 0 && !o->keep)
 		r = delete_loaded(ctx, &j.st, j.cg, j.s, err);
 out:
 	job_free(&j);
@@ -480,7 +493,7 @@ static int with_cgroup(const struct runtime_ctx *ctx, const char *id, bool need_
 		return -1;
 	if (need_running && state_status(ctx->root, st) == STATUS_STOPPED) {
 		state_free(st);
-		return berth_err_set(err, 0, "container \"%s\" is not running", id);
+		return berth_err_set(err, 0, "container \"%s\": container not running", id);
 	}
 	r = load_cgroup(st, cg, err);
 	state_free(st);

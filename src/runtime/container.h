@@ -25,6 +25,7 @@ struct create_opts {
 	bool no_new_keyring;
 	int preserve_fds;	/* fds 3..3+N-1 passed to the container */
 	bool run;		/* started at once (`run`): state saved once it runs */
+	bool keep;              /* run --keep: not deleted once it exits */
 };
 
 struct exec_opts {
@@ -41,6 +42,8 @@ struct exec_opts {
 	const char *console_socket;
 	int preserve_fds;
 	bool no_new_privs;	/* --no-new-privs */
+	char **cgroups;         /* --cgroup [CONTROLLER:]PATH: sub-cgroups to run in */
+	bool ignore_paused;     /* --ignore-paused: exec into a paused container */
 };
 
 /* Validates the id: non-empty, at most 1024 bytes, no "/", not "." or "..". */

@@ -154,9 +154,16 @@ int container_exec(const struct runtime_ctx *ctx, const char *id, const struct e
 	j.st.created = NULL;
 	j.st.cgroup = NULL;
 	cs = state_status(ctx->root, st);
-	if (cs != STATUS_RUNNING && cs != STATUS_CREATED) {
-		berth_err_set(err, 0, "cannot exec in container \"%s\": it is %s", id,
-			      state_status_name(cs));
+	/* runc's words and its --ignore-paused (whose process stays frozen
+	 * until the container is resumed) */
+	if (cs == STATUS_PAUSED && !o->ignore_paused) {
+		berth_err_set(err, 0,
+			      "cannot exec in a paused container (use --ignore-paused to "
+			      "override)");
+		goto out;
+	}
+	if (cs != STATUS_RUNNING && cs != STATUS_CREATED && cs != STATUS_PAUSED) {
+		berth_err_set(err, 0, "cannot exec in a %s container", state_status_name(cs));
 		goto out;
 	}
 	if (exec_process(s, o, err) < 0)
@@ -168,6 +175,14 @@ int container_exec(const struct runtime_ctx *ctx, const char *id, const struct e
 	/* A rootless container may have no cgroup; then neither does this. */
 	if (st->cgroup != NULL && load_cgroup(st, &j.cg, err) < 0)
 		goto out;
+	for (size_t i = 0; o->cgroups != NULL && o->cgroups[i] != NULL; i++) {
+		if (j.cg == NULL) {
+			berth_err_set(err, 0, "--cgroup: the container has no cgroup");
+			goto out;
+		}
+		if (cgroup_descend(j.cg, o->cgroups[i], err) < 0)
+			goto out;
+	}
 	if (job_console(&j, o->console_socket, s->process.terminal, &proxy_end, err) < 0)
 		goto out;
 	if (job_spawn(&j, &s->process, st->pid, err) < 0) {

@@ -178,10 +178,32 @@ static int find_program(const struct spec_process *p, char **out, struct berth_e
 	return -1;
 }
 
+/* The terminal the runtime made (process.terminal) belongs to the
+ * process's user, as runc's init makes it: its uid changes, its group
+ * stays devpts's (gid=5, tty), so screen, tmux, gpg and write work for a
+ * user other than root. Errors are runc's too: a uid or an owner the user
+ * namespace does not map (EINVAL, EPERM) or a read-only /dev (EROFS)
+ * leaves it as it is. */
+static int terminal_own(const struct spec_process *p, struct berth_err *err)
+{
+	struct stat st;
+
+	if (!p->terminal || fstat(STDIN_FILENO, &st) < 0 || !S_ISCHR(st.st_mode) ||
+	    !isatty(STDIN_FILENO) || st.st_uid == p->user.uid)
+		return 0;
+	if (fchown(STDIN_FILENO, p->user.uid, (gid_t)-1) < 0 && errno != EINVAL && errno != EPERM &&
+	    errno != EROFS)
+		return berth_err_set(err, errno, "chown the terminal to uid %u",
+				     (unsigned)p->user.uid);
+	return 0;
+}
+
 static int change_user(const struct spec_process *p, struct berth_err *err)
 {
 	const struct spec_user *u = &p->user;
 
+	if (terminal_own(p, err) < 0)
+		return -1;
 	if (p->caps.present) {
 		if (caps_apply_bounding(&p->caps, err) < 0)
 			return -1;
@@ -428,7 +450,8 @@ int process_wait_for_start(const struct init_args *a, int fd_dir, struct berth_e
 	return 0;
 }
 
-_Noreturn void process_exec(const struct init_args *a, char *prog, char **env, bool seccomp_done)
+_Noreturn void process_exec(const struct init_args *a, char *prog, char **env, bool seccomp_done,
+			    pid_t start_hooks_pid)
 {
 	struct berth_err err = { 0 };
 	char *empty[] = { NULL };
@@ -440,6 +463,11 @@ _Noreturn void process_exec(const struct init_args *a, char *prog, char **env, b
 			dprintf(STDERR_FILENO, "berth: linux.seccomp: %s\n", err.msg);
 			_exit(127);
 		}
+	}
+	if (start_hooks_pid > 0 && run_hooks_inside(a, SPEC_HOOK_START_CONTAINER, STATUS_CREATED,
+						    start_hooks_pid, &err) < 0) {
+		dprintf(STDERR_FILENO, "berth: %s\n", err.msg);
+		_exit(127);
 	}
 	if (sched_apply_final(&a->process->sched, &err) < 0) {
 		dprintf(STDERR_FILENO, "berth: %s\n", err.msg);

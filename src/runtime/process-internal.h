@@ -4,6 +4,10 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
+
+#include "runtime/spec.h"
+#include "runtime/state.h"
 
 struct berth_err;
 struct init_args;
@@ -24,5 +28,11 @@ void process_report_ready(const struct init_args *a);
  * both. */
 int process_wait_for_start(const struct init_args *a, int fd_dir, struct berth_err *err);
 /* The late seccomp filter (unless seccomp_done), the final scheduling,
- * then execve of prog with env (process_finish's); never returns. */
-_Noreturn void process_exec(const struct init_args *a, char *prog, char **env, bool seccomp_done);
+ * with start_hooks_pid (the container's pid on the host; 0 for exec) the
+ * startContainer hooks, under the container's seccomp filter as runc runs
+ * them, then execve of prog with env (process_finish's); never returns. */
+_Noreturn void process_exec(const struct init_args *a, char *prog, char **env, bool seccomp_done,
+			    pid_t start_hooks_pid);
+/* The hooks of kind, run from inside the container (process.c). */
+int run_hooks_inside(const struct init_args *a, enum spec_hook_kind kind,
+		     enum container_status status, pid_t host_pid, struct berth_err *err);

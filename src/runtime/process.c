@@ -236,8 +236,8 @@ static json_object *hook_state(const struct init_args *a, enum container_status 
 	return state_to_json(&st, status);
 }
 
-static int run_hooks_inside(const struct init_args *a, enum spec_hook_kind kind,
-			    enum container_status status, pid_t host_pid, struct berth_err *err)
+int run_hooks_inside(const struct init_args *a, enum spec_hook_kind kind,
+		     enum container_status status, pid_t host_pid, struct berth_err *err)
 {
 	json_object *o;
 	int r;
@@ -343,6 +343,11 @@ static _Noreturn void stage2_create(const struct init_args *a, pid_t host_pid)
 	    (sync_send(a->sync_fd, SYNC_HOOKS, 0, NULL, -1) < 0 ||
 	     sync_expect(a->sync_fd, SYNC_ACK, &err) < 0))
 		_exit(1);
+	/* runc runs createContainer hooks from the container's root */
+	if (s->hooks[SPEC_HOOK_CREATE_CONTAINER].n > 0 && fchdir(rootfd) < 0) {
+		berth_err_set(&err, errno, "chdir to the container's root");
+		fail(a, &err);
+	}
 	if (run_hooks_inside(a, SPEC_HOOK_CREATE_CONTAINER, STATUS_CREATING, host_pid, &err) < 0)
 		fail(a, &err);
 	/* Before the pivot, while the mount sources and targets resolve
@@ -382,11 +387,7 @@ static _Noreturn void stage2_create(const struct init_args *a, pid_t host_pid)
 		dprintf(STDERR_FILENO, "berth: %s\n", err.msg);
 		_exit(127);
 	}
-	if (run_hooks_inside(a, SPEC_HOOK_START_CONTAINER, STATUS_CREATED, host_pid, &err) < 0) {
-		dprintf(STDERR_FILENO, "berth: %s\n", err.msg);
-		_exit(127);
-	}
-	process_exec(a, prog, env, seccomp_done);
+	process_exec(a, prog, env, seccomp_done, host_pid);
 }
 
 static _Noreturn void stage2_exec(const struct init_args *a)
@@ -405,7 +406,7 @@ static _Noreturn void stage2_exec(const struct init_args *a)
 	if (process_finish(a, &prog, &env, &seccomp_done, &err) < 0)
 		fail(a, &err);
 	process_report_ready(a);
-	process_exec(a, prog, env, seccomp_done);
+	process_exec(a, prog, env, seccomp_done, 0);
 }
 
 static pid_t read_host_pid(void)

@@ -506,6 +506,29 @@ static int check_proc_mount(const struct spec_mount *m, size_t i, int fd, struct
 	return 0;
 }
 
+/* A procfs or sysfs goes on an ordinary directory of the image, never
+ * through a symlink there ("/proc -> /host-dir" would put the container's
+ * procfs, and the masks that follow it, somewhere else): runc's check
+ * since CVE-2019-16884, in its words. A missing one is made. */
+static int check_ordinary_dir(const struct rootfs_ctx *c, const struct spec_mount *m, size_t i,
+			      struct berth_err *err)
+{
+	autoclose int fd = -1;
+	struct berth_err ignored;
+	struct stat st;
+
+	if (m->bind || m->type == NULL ||
+	    (strcmp(m->type, "proc") != 0 && strcmp(m->type, "sysfs") != 0))
+		return 0;
+	fd = path_openat_in_root(c->rootfd, m->destination, O_PATH | O_NOFOLLOW, 0, &ignored);
+	if (fd < 0 || fstat(fd, &st) < 0 || S_ISDIR(st.st_mode))
+		return 0;
+	return berth_err_set(err, ENOTDIR,
+			     "mounts[%zu]: filesystem \"%s\" must be mounted on ordinary "
+			     "directory (%s is not one)",
+			     i, m->type, m->destination);
+}
+
 /* The target: a directory, or for a bind of a non-directory, a file. */
 static int mount_target(const struct rootfs_ctx *c, const struct spec_mount *m, size_t i,
 			const char *source, struct berth_err *err)
@@ -555,7 +578,7 @@ static int mount_one(const struct rootfs_ctx *c, size_t i, struct berth_err *err
 	if (labelled != NULL)
 		m.data = labelled;
 
-	if (check_proc_mount(&m, i, -1, err) < 0)
+	if (check_proc_mount(&m, i, -1, err) < 0 || check_ordinary_dir(c, &m, i, err) < 0)
 		return -1;
 	autoclose int fd = mount_target(c, &m, i, m.source, err);
 	if (fd < 0 || check_proc_mount(&m, i, fd, err) < 0)

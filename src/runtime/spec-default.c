@@ -11,6 +11,8 @@
  * network namespace), and drops uid=/gid= mount options (devpts's gid=5: the tty group is not
  * mapped). */
 #include <json-c/json.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -52,6 +54,8 @@ static json_object *default_process(void)
 	json_object_object_add(caps, "bounding", strv_to_json(default_caps));
 	json_object_object_add(caps, "effective", strv_to_json(default_caps));
 	json_object_object_add(caps, "permitted", strv_to_json(default_caps));
+	/* runc spec's: tools written against it expect the three there */
+	json_object_object_add(caps, "ambient", strv_to_json(default_caps));
 	json_object_object_add(p, "capabilities", caps);
 	json_object_object_add(nofile, "type", json_object_new_string("RLIMIT_NOFILE"));
 	json_object_object_add(nofile, "hard", json_object_new_int(1024));
@@ -134,6 +138,13 @@ static json_object *idmap_json(unsigned host_id)
 	return a;
 }
 
+static bool cgroup2_only(void)
+{
+	struct statfs st;
+
+	return statfs("/sys/fs/cgroup", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
+}
+
 static json_object *default_linux(bool rootless)
 {
 	static const char *const namespaces[] = { "pid",   "network", "ipc", "uts",
@@ -178,6 +189,11 @@ static json_object *default_linux(bool rootless)
 
 		if (rootless && strcmp(namespaces[i], "network") == 0)
 			continue;
+		/* as runc spec: a cgroup namespace only where cgroup2 is all
+		 * there is (on a v1 or hybrid host it would hide the v1
+		 * hierarchies' paths that tools there read) */
+		if (strcmp(namespaces[i], "cgroup") == 0 && !cgroup2_only())
+			continue;
 		n = json_object_new_object();
 		json_object_object_add(n, "type", json_object_new_string(namespaces[i]));
 		json_object_array_add(ns, n);
@@ -204,7 +220,8 @@ json_object *spec_default(bool rootless)
 	json_object_object_add(root, "path", json_object_new_string("rootfs"));
 	json_object_object_add(root, "readonly", json_object_new_boolean(1));
 	json_object_object_add(doc, "root", root);
-	json_object_object_add(doc, "hostname", json_object_new_string("berth"));
+	/* runc spec's, so tests and tools written against it see the same */
+	json_object_object_add(doc, "hostname", json_object_new_string("runc"));
 	json_object_object_add(doc, "mounts", default_mounts_json(rootless));
 	json_object_object_add(doc, "linux", default_linux(rootless));
 	return doc;

@@ -148,3 +148,20 @@ frozen_case() {
 	fi
 	assert_nothing_left
 }
+
+@test "network.classID on a v1 host without net_cls is refused, as runc refuses it" {
+	awk '$(NF-2) == "cgroup" {v1 = 1} $(NF-2) == "cgroup" && $NF ~ /(^|,)net_cls(,|$)/ {n = 1}
+		END {exit !(v1 && !n)}' /proc/self/mountinfo || skip "needs cgroup v1 without net_cls"
+	local rt=$RUNTIME runc
+	cfg '.linux.resources.network = {classID: 1048577}'
+	set_args /probe exit 0
+	for RUNTIME in "$rt" $(is_berth && command -v runc); do
+		rt run --bundle "$BUNDLE" "$CID"
+		[ "$status" != 0 ] || fail "$RUNTIME ran it"
+		grep -q "cannot set net_cls limit: container could not join or create cgroup" <<<"$stderr" ||
+			fail "$RUNTIME: $stderr"
+		rt delete --force "$CID"
+	done
+	RUNTIME=$rt
+	assert_nothing_left
+}

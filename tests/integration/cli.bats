@@ -239,3 +239,20 @@ start_sleeper() {
 	rt checkpoint "$CID"
 	assert_one_line_error "not supported"
 }
+
+@test "spec writes what runc spec writes; --version has runc's lines" {
+	is_berth || skip "compares berth-runc with runc"
+	local runc dir=$BATS_TEST_TMPDIR/specs
+	runc=$(command -v runc) || skip "no runc to compare with"
+	mkdir -p "$dir/runc" "$dir/berth"
+	(cd "$dir/runc" && "$runc" spec) || fail "runc spec"
+	(cd "$dir/berth" && "$RUNTIME" spec) || fail "berth-runc spec"
+	# Berth's own: the spec version it speaks, and one more masked path
+	# (powercap: its energy counters are a side channel, docs/conformance.md)
+	local norm='del(.ociVersion) | .linux.maskedPaths -= ["/sys/devices/virtual/powercap"]'
+	assert_eq "$(jq -S "$norm" "$dir/berth/config.json")" "$(jq -S "$norm" "$dir/runc/config.json")" \
+		"spec against runc spec"
+	rt_ok --version
+	[[ "$output" =~ ^berth-runc\ version\ .*$'\n'commit:\ [^$'\n']+$'\n'spec:\ 1\. ]] ||
+		fail "--version: $output"
+}

@@ -177,3 +177,33 @@ hook_state() { # hook_state KIND FILTER
 		"hooks run"
 	assert_nothing_left
 }
+
+# where_case: createContainer hooks run from the container's root; a
+# startContainer hook runs under the container's seccomp filter (here one
+# that denies mkdir), with noNewPrivileges as engines set it.
+where_case() {
+	rm -rf "$BUNDLE/rootfs/hooklog" "$BUNDLE/rootfs/hookdir"
+	mkdir -p "$BUNDLE/rootfs/hooklog"
+	cfg 'del(.hooks) | .process.noNewPrivileges = true |
+		.hooks.createContainer = [{path: "/bin/sh", args: ["sh", "-c",
+			"readlink /proc/self/cwd > \($b)/rootfs/hooklog/cwd"]}] |
+		.hooks.startContainer = [{path: "/bin/sh", args: ["sh", "-c",
+			"if mkdir /hookdir 2>/dev/null; then echo made; else echo denied; fi > /hooklog/mkdir"]}] |
+		.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", syscalls: [
+			{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 1}]}' \
+		--arg b "$BUNDLE"
+	set_args /probe exit 0
+	rt_ok run --bundle "$BUNDLE" "$CID"
+	assert_eq "$(cat "$BUNDLE/rootfs/hooklog/cwd")" "$(readlink -f "$BUNDLE/rootfs")" \
+		"$RUNTIME: createContainer's working directory"
+	assert_eq "$(cat "$BUNDLE/rootfs/hooklog/mkdir")" denied "$RUNTIME: startContainer's seccomp"
+}
+
+@test "createContainer hooks run from the container's root, startContainer under its seccomp filter, as runc" {
+	local runc
+	where_case
+	runc=$(command -v runc) || true
+	if is_berth && [ -n "$runc" ]; then
+		RUNTIME=$runc where_case
+	fi
+}

@@ -295,3 +295,23 @@ status_field() {
 	RUNTIME=$saved
 	assert_nothing_left
 }
+
+@test "run --keep keeps the stopped container, its state and cgroup, until delete, as runc" {
+	local rt=$RUNTIME dir
+	set_args /probe exit 3
+	for RUNTIME in "$rt" $(is_berth && command -v runc); do
+		rt run --keep --bundle "$BUNDLE" "$CID"
+		assert_eq "$status" 3 "$RUNTIME: the process's status"
+		rt_ok state "$CID"
+		assert_eq "$(jq -r .status <<<"$output")" stopped "$RUNTIME: kept, stopped"
+		dir=$(awk '$(NF-2) == "cgroup" && $NF ~ /(^|,)pids(,|$)/ {print $5; exit}' /proc/self/mountinfo)
+		dir=${dir:-$(awk '$(NF-2) == "cgroup2" {print $5; exit}' /proc/self/mountinfo)}
+		[ -n "$(find "$dir" -maxdepth 6 -type d -name "$CGNAME" 2>/dev/null)" ] ||
+			fail "$RUNTIME: the cgroup went"
+		rt_ok delete "$CID"
+		rt state "$CID"
+		[ "$status" != 0 ] || fail "$RUNTIME: still there after delete"
+	done
+	RUNTIME=$rt
+	assert_nothing_left
+}

@@ -164,3 +164,24 @@ has_opt() { # has_opt "opt1,opt2" opt
 	run_probe_ok report
 	assert_mounts_unchanged
 }
+
+@test "an image whose /proc or /sys is a symlink is refused, as runc refuses it (CVE-2019-16884)" {
+	local rt=$RUNTIME dir
+	set_args /probe exit 0
+	for dir in proc sys; do
+		mkdir -p "$BUNDLE/rootfs/elsewhere"
+		rm -rf "${BUNDLE:?}/rootfs/$dir"
+		ln -s /elsewhere "$BUNDLE/rootfs/$dir"
+		for RUNTIME in "$rt" $(is_berth && command -v runc); do
+			rt run --bundle "$BUNDLE" "$CID"
+			[ "$status" != 0 ] || fail "$RUNTIME ran with /$dir a symlink"
+			grep -q "must be mounted on ordinary directory" <<<"$stderr" || fail "$RUNTIME: $stderr"
+			rt delete --force "$CID"
+			[ -z "$(ls -A "$BUNDLE/rootfs/elsewhere")" ] || fail "$RUNTIME mounted through /$dir"
+		done
+		RUNTIME=$rt
+		rm "$BUNDLE/rootfs/$dir"
+		mkdir "$BUNDLE/rootfs/$dir"
+	done
+	assert_nothing_left
+}

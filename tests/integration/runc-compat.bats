@@ -115,3 +115,105 @@ assert_log_is_json() {
 	rt --help
 	[ "$status" = 0 ] || fail "--help failed"
 }
+
+# leftover_case: a container without a pid namespace of its own whose init
+# has exited leaves its other processes; kill --all reaches them in the
+# stopped container, a plain kill says "container not running" (the words
+# containerd maps to NotFound).
+leftover_case() {
+	cfg 'del(.linux.namespaces[] | select(.type == "pid"))'
+	set_args /bin/sh -c '/probe sleep 300 & echo $! > /left.pid; exit 0'
+	rm -f "$BUNDLE/rootfs/left.pid"
+	shim create --bundle "$BUNDLE" --pid-file "$BUNDLE/init.pid" "$CID"
+	[ "$status" = 0 ] || fail "$RUNTIME create: $stderr"
+	shim start "$CID"
+	wait_status stopped
+	local left i
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$BUNDLE/rootfs/left.pid" ] && break
+		sleep 0.05
+	done
+	left=$(cat "$BUNDLE/rootfs/left.pid")
+	kill -0 "$left" || fail "$RUNTIME: the process left behind is not there"
+	shim kill "$CID" 9
+	[ "$status" != 0 ] || fail "$RUNTIME: kill of a stopped container succeeded"
+	grep -q "container not running" <<<"$stderr" || fail "$RUNTIME: kill said: $stderr"
+	shim kill --all "$CID" 9
+	[ "$status" = 0 ] || fail "$RUNTIME: kill --all of a stopped container: $stderr"
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$left" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$left/status" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$left" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$left/status" 2>/dev/null &&
+		fail "$RUNTIME: pid $left survived kill --all"
+	shim delete --force "$CID"
+	return 0
+}
+
+@test "kill --all of a stopped container reaches what its init left; kill says container not running, as runc" {
+	local rt=$RUNTIME runc
+	CONTAINERS+=("$CID")
+	leftover_case
+	runc=$(command -v runc) || true
+	if is_berth && [ -n "$runc" ]; then
+		RUNTIME=$runc leftover_case
+	fi
+	assert_nothing_left
+}
+
+# exec_state_case: exec's own failures exit 255 with "exec failed"; a
+# paused container is refused unless --ignore-paused, whose process runs
+# once it is resumed; --cgroup runs the process in a sub-cgroup.
+exec_state_case() {
+	local dir sub st
+	set_args /probe sleep 300
+	shim run --detach --bundle "$BUNDLE" "$CID"
+	[ "$status" = 0 ] || fail "$RUNTIME run: $stderr"
+	shim pause "$CID"
+	shim exec "$CID" /probe exit 0
+	assert_eq "$status" 255 "$RUNTIME: exec into a paused container"
+	grep -q "cannot exec in a paused container" <<<"$stderr" || fail "$RUNTIME: $stderr"
+	if is_berth; then
+		# its process joins the frozen cgroup and waits there: the exec
+		# returns once the container is resumed (runc's hangs the same
+		# way; whether its process then runs differs from run to run)
+		timeout 60 "$RUNTIME" --root "$STATE_ROOT" exec --ignore-paused "$CID" \
+			/bin/sh -c 'echo ran > /exec-ran' >"$BUNDLE/ip.out" 2>&1 &
+		local ip=$!
+		sleep 0.5
+		[ ! -e "$BUNDLE/rootfs/exec-ran" ] || fail "$RUNTIME: it ran while paused"
+		shim resume "$CID"
+		wait "$ip" || fail "$RUNTIME: exec --ignore-paused: $(cat "$BUNDLE/ip.out")"
+		[ -e "$BUNDLE/rootfs/exec-ran" ] || fail "$RUNTIME: the --ignore-paused process never ran"
+	else
+		shim resume "$CID"
+	fi
+	# --cgroup: an existing sub-cgroup of the container's (pids hierarchy)
+	dir=$(host_cgroup_dir "$(container_pid)" pids)
+	sub=$dir/sub
+	mkdir "$sub"
+	shim exec --cgroup pids:sub "$CID" /bin/sh -c 'grep pids /proc/self/cgroup'
+	st=$status
+	rmdir "$sub" 2>/dev/null || true
+	[ "$st" = 0 ] || fail "$RUNTIME: exec --cgroup: $stderr"
+	[[ "$output" == *"/sub" ]] || fail "$RUNTIME: exec --cgroup ran in $output"
+	shim kill "$CID" 9
+	wait_status stopped
+	shim exec "$CID" /probe exit 0
+	assert_eq "$status" 255 "$RUNTIME: exec into a stopped container"
+	grep -q "cannot exec in a stopped container" <<<"$stderr" || fail "$RUNTIME: $stderr"
+	shim delete --force "$CID"
+	rm -f "$BUNDLE/rootfs/exec-ran"
+}
+
+@test "exec: 255 for its own failures, paused refused but --ignore-paused, --cgroup, as runc" {
+	local rt=$RUNTIME runc
+	CONTAINERS+=("$CID")
+	cgroup_is_v2 $$ pids && skip "reads the v1 pids hierarchy of this host"
+	exec_state_case
+	runc=$(command -v runc) || true
+	if is_berth && [ -n "$runc" ]; then
+		RUNTIME=$runc exec_state_case
+	fi
+	assert_nothing_left
+}

@@ -97,3 +97,38 @@ console_json() {
 	[ "$status" != 0 ] || fail "create with a terminal and no console socket succeeded"
 	assert_nothing_left
 }
+
+# owner_case: the terminal of a process running as uid 1000 is that
+# user's, its group devpts's tty (5), for run and for exec.
+owner_case() {
+	cfg '.process.terminal = true | .process.user = {uid: 1000, gid: 1000}'
+	set_args /bin/sh -c 'stat -L -c "owner %u:%g" /proc/self/fd/0'
+	start_receiver
+	CONTAINERS+=("$CID")
+	rt_ok run --detach --console-socket "$SOCK" --bundle "$BUNDLE" "$CID"
+	wait_receiver
+	tr -d '\r' <"$CONSOLE_OUT" | grep -qx "owner 1000:5" ||
+		fail "$RUNTIME: the terminal of run: $(cat "$CONSOLE_OUT")"
+	rt delete --force "$CID"
+	# exec --tty as another user
+	cfg '.process.terminal = false | .process.user = {uid: 0, gid: 0}'
+	set_args /probe sleep 120
+	rt_ok run --detach --bundle "$BUNDLE" "$CID"
+	start_receiver
+	rt_ok exec --detach --tty --user 1001:1001 --console-socket "$SOCK" "$CID" \
+		/bin/sh -c 'stat -L -c "owner %u:%g" /proc/self/fd/0'
+	wait_receiver
+	tr -d '\r' <"$CONSOLE_OUT" | grep -qx "owner 1001:5" ||
+		fail "$RUNTIME: the terminal of exec: $(cat "$CONSOLE_OUT")"
+	rt delete --force "$CID"
+}
+
+@test "a non-root process owns its terminal, group tty (5), for run and exec, as runc makes it" {
+	local rt=$RUNTIME runc
+	owner_case
+	runc=$(command -v runc) || true
+	if is_berth && [ -n "$runc" ]; then
+		RUNTIME=$runc owner_case
+	fi
+	assert_nothing_left
+}

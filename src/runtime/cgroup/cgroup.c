@@ -625,6 +625,43 @@ int cgroup_enter_self(struct cgroup *cg, struct berth_err *err)
 	return 0;
 }
 
+int cgroup_descend(struct cgroup *cg, const char *spec, struct berth_err *err)
+{
+	const char *colon = strchr(spec, ':');
+	autofree char *controller = colon != NULL ? xstrndup(spec, (size_t)(colon - spec)) : NULL;
+	const char *rel = colon != NULL ? colon + 1 : spec;
+	bool any = false;
+
+	/* below the container's directory, never out of it */
+	if (rel[0] == '\0' || rel[0] == '/' || strcmp(rel, "..") == 0 ||
+	    strncmp(rel, "../", 3) == 0 || strstr(rel, "/../") != NULL ||
+	    (strlen(rel) >= 3 && strcmp(rel + strlen(rel) - 3, "/..") == 0))
+		return berth_err_set(err, 0,
+				     "--cgroup %s: a path below the container's cgroup, "
+				     "without \"..\"",
+				     spec);
+	for (size_t i = 0; i < cg->n; i++) {
+		struct cgroup_hier *h = &cg->h[i];
+		autofree char *path = NULL;
+		struct stat st;
+		int e;
+
+		if (controller != NULL && (h->v2 || !strv_contains(h->controllers, controller)))
+			continue;
+		path = xasprintf("%s/%s", h->path, rel);
+		e = stat(path, &st) < 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : 0;
+		if (e != 0)
+			return berth_err_set(err, e, "--cgroup %s: %s", spec, path);
+		free(h->path);
+		h->path = steal_ptr(path);
+		any = true;
+	}
+	if (!any)
+		return berth_err_set(err, ENOENT, "--cgroup %s: no hierarchy of controller %s",
+				     spec, controller);
+	return 0;
+}
+
 int cgroup_open_v2(struct cgroup *cg, int *dirfd, struct berth_err *err)
 {
 	*dirfd = -1;

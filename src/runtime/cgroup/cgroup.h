@@ -71,6 +71,10 @@ int cgroup_enter_self(struct cgroup *cg, struct berth_err *err);
 /* Opens the cgroup2 directory (*dirfd, -1 without one) to fork a child
  * into with clone3(CLONE_INTO_CGROUP), which needs no migration at all. */
 int cgroup_open_v2(struct cgroup *cg, int *dirfd, struct berth_err *err);
+/* runc exec's --cgroup [CONTROLLER:]PATH: the existing sub-cgroup PATH of
+ * the container's, in CONTROLLER's v1 hierarchy or (without one) in every
+ * hierarchy, becomes where a process enters. */
+int cgroup_descend(struct cgroup *cg, const char *spec, struct berth_err *err);
 /* Moves pid into the cgroup2 hierarchy only (when CLONE_INTO_CGROUP is not
  * available). */
 int cgroup_enter_v2(struct cgroup *cg, pid_t pid, struct berth_err *err);

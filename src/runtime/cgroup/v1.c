@@ -328,10 +328,16 @@ static int v1_apply(struct cgroup *cg, const struct cgroup_resources *r, struct 
 	    v1_blkio(cg, r, err) < 0 || v1_hugetlb(cg, r, err) < 0 || v1_devices(cg, r, err) < 0)
 		return -1;
 	if (r->has_net_class_id) {
+		/* runc refuses a limit whose controller the host lacks, in
+		 * these words (cgroup v2 has no net_cls: v2.c ignores it, as
+		 * runc's fs2 does) */
 		if (cgroup_hier_for(cg, "net_cls") == NULL)
-			log_warn("linux.resources.network.classID ignored: net_cls is not mounted");
-		else if (cgroup_writef(cg, "net_cls", "net_cls.classid", err, "%" PRIu32,
-				       r->net_class_id) < 0)
+			return berth_err_set(err, ENOENT,
+					     "linux.resources.network.classID: cannot set net_cls "
+					     "limit: container could not join or create cgroup "
+					     "(net_cls is not mounted)");
+		if (cgroup_writef(cg, "net_cls", "net_cls.classid", err, "%" PRIu32,
+				  r->net_class_id) < 0)
 			return -1;
 	}
 	return 0;
