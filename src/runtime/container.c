@@ -273,6 +273,17 @@ int container_state(const struct runtime_ctx *ctx, const char *id, json_object *
 	return 0;
 }
 
+static int state_id_cmp(const void *a, const void *b)
+{
+	json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
+	json_object *ix = NULL, *iy = NULL;
+
+	json_object_object_get_ex(x, "id", &ix);
+	json_object_object_get_ex(y, "id", &iy);
+	return strcmp(ix != NULL ? json_object_get_string(ix) : "",
+		      iy != NULL ? json_object_get_string(iy) : "");
+}
+
 int container_list(const struct runtime_ctx *ctx, json_object **out, struct berth_err *err)
 {
 	autoclosedir DIR *d = opendir(ctx->root);
@@ -291,6 +302,8 @@ int container_list(const struct runtime_ctx *ctx, json_object **out, struct bert
 		json_object_array_add(arr, state_to_json(st, state_status(ctx->root, st)));
 		state_free(st);
 	}
+	/* by id, as runc lists them (readdir's order is the filesystem's) */
+	json_object_array_sort(arr, state_id_cmp);
 	*out = arr;
 	return 0;
 }

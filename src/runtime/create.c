@@ -97,7 +97,7 @@ void job_free(struct create_job *j)
 		close(j->fifo_fd);
 	if (j->fifo_reader >= 0)
 		close(j->fifo_reader);
-	idmap_mounts_close(j->mount_fds, j->s != NULL ? j->s->n_mounts : 0);
+	mount_trees_close(j->mount_fds, j->s != NULL ? j->s->n_mounts : 0);
 	cgroup_free(j->cg);
 	if (j->owns_spec)
 		spec_free(j->s);
@@ -345,18 +345,7 @@ int job_console(struct create_job *j, const char *socket_path, bool proxy, int *
  * access to the nodes it asked to be created, then the standard nodes. */
 static int apply_resources(struct create_job *j, struct berth_err *err)
 {
-	const struct spec *s = j->s;
-	autofree struct cgroup_device_rule *extra =
-		xcalloc(s->n_devices, sizeof(struct cgroup_device_rule));
-
-	for (size_t i = 0; i < s->n_devices; i++) {
-		extra[i].allow = true;
-		extra[i].type = s->devices[i].type == 'b' ? 'b' : 'c';
-		extra[i].major = s->devices[i].major;
-		extra[i].minor = s->devices[i].minor;
-		strcpy(extra[i].access, "rwm");
-	}
-	return cgroup_apply_create(j->cg, s->resources, extra, s->n_devices, err);
+	return cgroup_apply_create(j->cg, j->s->resources, err);
 }
 
 static int create_job_run(struct create_job *j, int *proxy_end, struct berth_err *err)
@@ -390,7 +379,7 @@ static int create_job_run(struct create_job *j, int *proxy_end, struct berth_err
 		return berth_err_wrap(err, "linux.resources");
 	if (job_console(j, j->o->console_socket, s->process.terminal, proxy_end, err) < 0)
 		return -1;
-	if (idmap_mounts_open(s, &j->mount_fds, err) < 0)
+	if (mount_trees_open(s, &j->mount_fds, err) < 0)
 		return -1;
 	if (job_spawn(j, &s->process, 0, err) < 0)
 		return -1;

@@ -134,22 +134,38 @@ static int open_one(const struct spec *s, size_t i, struct berth_err *err)
 	return steal_fd(&tree);
 }
 
-int idmap_mounts_open(const struct spec *s, int **fds, struct berth_err *err)
+/* A bind's source, cloned as the runtime (the host's root) sees it. */
+static int open_plain(const struct spec *s, size_t i, struct berth_err *err)
+{
+	const struct spec_mount *m = &s->mounts[i];
+	autofree char *source = spec_mount_source(s, m);
+	int tree =
+	    open_tree(AT_FDCWD, source,
+		      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m->recursive ? AT_RECURSIVE : 0));
+
+	if (tree < 0)
+		return berth_err_set(err, errno, "mounts[%zu].source \"%s\"", i, source);
+	return tree;
+}
+
+int mount_trees_open(const struct spec *s, int **fds, struct berth_err *err)
 {
 	int *v = NULL;
+	bool userns =
+	    s->ns[SPEC_NS_USER].present && s->ns[SPEC_NS_USER].path == NULL && geteuid() == 0;
 
 	*fds = NULL;
 	for (size_t i = 0; i < s->n_mounts; i++) {
-		if (!s->mounts[i].idmap)
+		if (!s->mounts[i].idmap && !(userns && s->mounts[i].bind))
 			continue;
 		if (v == NULL) {
 			v = xcalloc(s->n_mounts, sizeof(*v));
 			for (size_t j = 0; j < s->n_mounts; j++)
 				v[j] = -1;
 		}
-		v[i] = open_one(s, i, err);
+		v[i] = s->mounts[i].idmap ? open_one(s, i, err) : open_plain(s, i, err);
 		if (v[i] < 0) {
-			idmap_mounts_close(v, s->n_mounts);
+			mount_trees_close(v, s->n_mounts);
 			return -1;
 		}
 	}
@@ -157,7 +173,7 @@ int idmap_mounts_open(const struct spec *s, int **fds, struct berth_err *err)
 	return 0;
 }
 
-void idmap_mounts_close(int *fds, size_t n)
+void mount_trees_close(int *fds, size_t n)
 {
 	for (size_t i = 0; fds != NULL && i < n; i++)
 		if (fds[i] >= 0)

@@ -19,8 +19,13 @@ struct spec_idmap;
 int idmap_write(pid_t pid, const struct spec_idmap *uid, size_t nu, const struct spec_idmap *gid,
 		size_t ng, const char *what, struct berth_err *err);
 
-/* One fd per mount of s: a detached clone of the source with its id map
- * attached, or -1 for a mount that is not idmapped. *fds is NULL when
- * no mount is. */
-int idmap_mounts_open(const struct spec *s, int **fds, struct berth_err *err);
-void idmap_mounts_close(int *fds, size_t n);
+/* The mounts the runtime clones for the container itself, one fd per
+ * mount of s (-1 for the others; *fds NULL when there is none): a detached
+ * clone of the source with its id map attached for an idmapped mount; and
+ * when the runtime is root and the container gets a user namespace of its
+ * own, a plain clone of every bind's source, as runc opens them before the
+ * container joins its user namespace: a source only the host's root can
+ * reach (below a 0700 directory) then still mounts. The container's
+ * process attaches them with move_mount (rootfs.c). */
+int mount_trees_open(const struct spec *s, int **fds, struct berth_err *err);
+void mount_trees_close(int *fds, size_t n);

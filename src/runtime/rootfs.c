@@ -529,14 +529,16 @@ static int check_ordinary_dir(const struct rootfs_ctx *c, const struct spec_moun
 			     i, m->type, m->destination);
 }
 
-/* The target: a directory, or for a bind of a non-directory, a file. */
+/* The target: a directory, or for a bind of a non-directory, a file. A
+ * source the runtime cloned already (tree, else -1) is looked at through
+ * that clone: the container's process may not reach its path. */
 static int mount_target(const struct rootfs_ctx *c, const struct spec_mount *m, size_t i,
-			const char *source, struct berth_err *err)
+			const char *source, int tree, struct berth_err *err)
 {
 	struct stat st;
 	int fd;
 
-	if (m->bind && stat(source, &st) < 0)
+	if (m->bind && (tree >= 0 ? fstat(tree, &st) : stat(source, &st)) < 0)
 		return berth_err_set(err, errno, "mounts[%zu].source \"%s\"", i, source);
 	if (m->bind && !S_ISDIR(st.st_mode))
 		fd = path_mkfile_in_root(c->rootfd, m->destination, 0644, err);
@@ -580,7 +582,8 @@ static int mount_one(const struct rootfs_ctx *c, size_t i, struct berth_err *err
 
 	if (check_proc_mount(&m, i, -1, err) < 0 || check_ordinary_dir(c, &m, i, err) < 0)
 		return -1;
-	autoclose int fd = mount_target(c, &m, i, m.source, err);
+	autoclose int fd =
+	    mount_target(c, &m, i, m.source, c->mount_fds != NULL ? c->mount_fds[i] : -1, err);
 	if (fd < 0 || check_proc_mount(&m, i, fd, err) < 0)
 		return -1;
 	if (c->mount_fds != NULL && c->mount_fds[i] >= 0) {

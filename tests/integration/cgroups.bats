@@ -165,3 +165,17 @@ frozen_case() {
 	RUNTIME=$rt
 	assert_nothing_left
 }
+
+@test "on a v1 or hybrid host the container is placed in systemd's named hierarchy too, as runc places it" {
+	awk '$(NF-2) == "cgroup" && $NF ~ /(^|,)name=systemd(,|$)/ {f = 1} END {exit !f}' \
+		/proc/self/mountinfo || skip "no name=systemd hierarchy here"
+	local rt=$RUNTIME own
+	own=$(grep -E '^[0-9]+:name=systemd:' /proc/self/cgroup | cut -d: -f3)
+	for RUNTIME in "$rt" $(is_berth && command -v runc); do
+		run_probe_ok report
+		pj '.cgroup[]' | grep -qE "^[0-9]+:name=systemd:${own%/}/$CGNAME\$" ||
+			fail "$RUNTIME: $(pj '.cgroup[]' | tr '\n' ' ')"
+	done
+	RUNTIME=$rt
+	assert_nothing_left
+}

@@ -256,3 +256,22 @@ start_sleeper() {
 	[[ "$output" =~ ^berth-runc\ version\ .*$'\n'commit:\ [^$'\n']+$'\n'spec:\ 1\. ]] ||
 		fail "--version: $output"
 }
+
+@test "list sorts by id with runc's columns; --debug and text --log lines are logrus's, as runc's" {
+	set_args /probe sleep 60
+	create_container "$CID-b"
+	create_container "$CID-a"
+	rt_ok list -q
+	assert_eq "$output" "$CID-a
+$CID-b"
+	rt_ok list
+	[[ "$(head -1 <<<"$output")" =~ ^ID\ +PID\ +STATUS\ +BUNDLE\ +CREATED\ +OWNER$ ]] ||
+		fail "list header: $(head -1 <<<"$output")"
+	rt_ok --debug state "$CID-a"
+	grep -qE '^time="[0-9TZ:-]+" level=debug msg=".+"$' <<<"$stderr" || fail "--debug: $stderr"
+	rt --log "$BATS_TEST_TMPDIR/log.txt" state no-such-container
+	grep -qE '^time="[0-9TZ:-]+" level=error msg=".*no-such-container.*"$' \
+		"$BATS_TEST_TMPDIR/log.txt" || fail "text log: $(cat "$BATS_TEST_TMPDIR/log.txt")"
+	rt_ok delete --force "$CID-a"
+	rt_ok delete --force "$CID-b"
+}

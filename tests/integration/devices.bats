@@ -51,16 +51,23 @@ add_device() {
 	assert_pj .errno 0
 }
 
-@test "a linux.devices node opens under a deny-all resources.devices (berth)" {
-	# Berth appends an allow rule for each linux.devices entry after the
-	# spec's rules; runc 1.1 adds none, so there the node exists but open
-	# fails with EPERM unless resources.devices allows it too.
-	is_berth || skip "runc adds no device cgroup rule for linux.devices entries"
-	add_device '{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229,
-		"fileMode": 438, "uid": 0, "gid": 0}'
+# denied_case: a node linux.devices makes but resources.devices does not
+# allow exists and cannot be opened: the device cgroup enforces exactly
+# the config's rules (and the defaults), as runc's does.
+denied_case() {
+	cfg '.linux.devices = [{path: "/dev/fuse", type: "c", major: 10, minor: 229, fileMode: 438,
+		uid: 0, gid: 0}]'
+	run_probe_ok stat /dev/fuse
+	assert_pj .type char
 	run_probe_ok open /dev/fuse rw
-	assert_pj .ret 0
-	assert_pj .errno 0
+	assert_pj .errno 1
+}
+
+@test "a linux.devices node that resources.devices does not allow cannot be opened, as under runc" {
+	denied_case
+	if is_berth && command -v runc >/dev/null; then
+		RUNTIME=$(command -v runc) denied_case
+	fi
 }
 
 @test "a device node of the rootfs itself is refused by the default device cgroup" {

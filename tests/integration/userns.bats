@@ -47,3 +47,29 @@ setup() {
 	assert_pj .CapEff "$CAPS_DEFAULT"
 	assert_pj .CapBnd "$CAPS_DEFAULT"
 }
+
+# hidden_case: the bind's source sits below a directory only the host's
+# root may enter; the runtime opens it before the container joins its
+# user namespace (runc's way), so the container reads it.
+hidden_case() {
+	local secret=$BUNDLE/secret
+	mkdir -p "$secret/data" "$BUNDLE/rootfs/data"
+	echo hidden-value >"$secret/data/f"
+	chmod 0700 "$secret"
+	chmod 0755 "$secret/data"
+	cfg '.mounts |= map(select(.destination != "/data")) |
+		.mounts += [{destination: "/data", type: "bind", source: $s, options: ["rbind", "ro"]}]' \
+		--arg s "$secret/data"
+	run_probe_ok read /data/f
+	assert_pj .data hidden-value
+	run_probe_ok write /data/g
+	assert_pj .errno 30 # EROFS: the bind's own options still apply
+}
+
+@test "a bind whose source only the host's root can reach still mounts, as runc opens it first" {
+	local rt=$RUNTIME
+	hidden_case
+	if is_berth && command -v runc >/dev/null; then
+		RUNTIME=$(command -v runc) hidden_case
+	fi
+}

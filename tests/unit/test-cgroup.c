@@ -215,7 +215,7 @@ static void fake_mount(struct fake *f, FILE *mi, int id, const char *name, const
 		fake_populate(owndir, f);
 }
 
-/* v1 and hybrid: split cpu/cpuacct unless comount; name=systemd ignored;
+/* v1 and hybrid: split cpu/cpuacct unless comount; name=systemd joined;
  * memory's own cgroup is nested as on the real host. */
 static void fake_init(struct fake *f, enum cgroup_mode mode, bool comount)
 {
@@ -263,11 +263,12 @@ static void fake_init(struct fake *f, enum cgroup_mode mode, bool comount)
 		fake_mount(f, mi, id, ctrls[i], "cgroup", opts, own);
 		fprintf(pc, "%d:%s:%s\n", id++, ctrls[i], own);
 	}
-	/* a named hierarchy: no controller, must be ignored */
-	fprintf(mi,
-		"%d 31 0:%d / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n",
-		id, id);
+	/* systemd's named hierarchy: no controller, joined as runc joins it
+	 * (another named one is ignored) */
+	fake_mount(f, mi, id, "systemd", "cgroup", "rw,xattr,name=systemd", "/");
 	fprintf(pc, "%d:name=systemd:/\n", id++);
+	fprintf(mi, "%d 31 0:%d / /sys/fs/cgroup/other rw - cgroup cgroup rw,name=other\n", id, id);
+	fprintf(pc, "%d:name=other:/\n", id++);
 	if (mode == CGROUP_MODE_HYBRID) {
 		fake_mount(f, mi, id++, "unified", "cgroup2", "rw", "/");
 		fprintf(pc, "0::/\n");
@@ -368,8 +369,12 @@ static void test_paths_v1(void)
 	      e.msg);
 	if (cg == NULL)
 		goto out;
-	CHECK(cg->mode == CGROUP_MODE_V1 && cg->unified == -1 && cg->n == 10,
-	      "v1: 10 controller hierarchies, systemd ignored (n=%zu)", cg->n);
+	CHECK(cg->mode == CGROUP_MODE_V1 && cg->unified == -1 && cg->n == 11,
+	      "v1: 10 controller hierarchies and systemd's named one (n=%zu)", cg->n);
+	free(want);
+	want = xasprintf("%s/sys/fs/cgroup/systemd/berth-abc123", f.root);
+	CHECK(access(want, F_OK) == 0, "the container's cgroup in name=systemd");
+	free(want);
 	want = xasprintf("%s/sys/fs/cgroup/memory/process_api/abc/berth-abc123", f.root);
 	CHECK_STR(dir(cg, "memory"), want, "memory nests under own cgroup");
 	free(want);
@@ -509,7 +514,6 @@ static void test_apply_v1(void)
 		  "c 1:8 rwm"
 		  "c 1:9 rwm"
 		  "c 5:0 rwm"
-		  "c 5:1 rwm"
 		  "c 5:2 rwm"
 		  "c 136:* rwm"
 		  "c 10:200 rwm",
@@ -527,17 +531,16 @@ static void test_apply_v1(void)
 	CHECK_STR(deny, "a", "reset with deny-all first");
 	cgroup_resources_free(r);
 
-	/* create without linux.resources: deny-all, the spec's device nodes,
-	 * the defaults */
-	struct cgroup_device_rule fuse = { false, 'c', 10, 229, "r" };
-	CHECK(cgroup_apply_create(cg, NULL, &fuse, 1, &e) == 0, "apply_create: %s", e.msg);
+	/* create without linux.resources: deny-all, then the defaults only */
+	CHECK(cgroup_apply_create(cg, NULL, &e) == 0, "apply_create: %s", e.msg);
 	free(deny);
 	deny = fifo_drain(&f, dir(cg, "devices"), "devices.deny");
 	free(allow);
 	allow = fifo_drain(&f, dir(cg, "devices"), "devices.allow");
 	CHECK_STR(deny, "a", "apply_create: deny-all first");
-	CHECK(strncmp(allow, "c 10:229 rwmc *:* m", 19) == 0 && strstr(allow, "c 136:* rwm"),
-	      "apply_create: linux.devices node allowed rwm, then defaults (%s)", allow);
+	CHECK(strncmp(allow, "c *:* m", 7) == 0 && strstr(allow, "c 136:* rwm") &&
+		  strstr(allow, "10:229") == NULL && strstr(allow, "c 5:1 ") == NULL,
+	      "apply_create: the defaults alone, runc's (%s)", allow);
 
 	/* update: only the fields given are written; -1 lifts memsw too */
 	putf(dir(cg, "cpu"), "cpu.shares", "untouched");
@@ -675,8 +678,8 @@ static void test_hybrid(void)
 	cg = create_or_null(&f, "h1");
 	if (cg == NULL)
 		goto out;
-	CHECK(cg->mode == CGROUP_MODE_HYBRID && cg->unified >= 0 && cg->n == 11,
-	      "hybrid: 10 v1 hierarchies + unified");
+	CHECK(cg->mode == CGROUP_MODE_HYBRID && cg->unified >= 0 && cg->n == 12,
+	      "hybrid: 10 v1 hierarchies, name=systemd and unified");
 	CHECK(strstr(dir(cg, "unified"), "/sys/fs/cgroup/unified/h1") != NULL,
 	      "unified joined at the same relative path");
 	r = res_from("{\"memory\":{\"limit\":1048576},\"cpu\":{\"shares\":512}}");

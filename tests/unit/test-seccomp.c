@@ -282,8 +282,8 @@ static void test_unknown_syscall_warns(void)
 	fd = open(log, O_RDONLY | O_CLOEXEC);
 	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
 	buf[n > 0 ? n : 0] = '\0';
-	CHECK(strstr(buf, "warning: linux.seccomp.syscalls[0].names[1]: unknown syscall "
-			  "\"no_such_syscall\"") != NULL,
+	CHECK(strstr(buf, "level=warning msg=\"linux.seccomp.syscalls[0].names[1]: unknown "
+			  "syscall \\\"no_such_syscall\\\" skipped\"") != NULL,
 	      "unknown syscall warned about (log: %s)", buf);
 }
 

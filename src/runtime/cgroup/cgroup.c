@@ -560,37 +560,13 @@ int cgroup_apply(struct cgroup *cg, const struct cgroup_resources *res, struct b
 }
 
 int cgroup_apply_create(struct cgroup *cg, const struct cgroup_resources *res,
-			const struct cgroup_device_rule *extra, size_t n_extra,
 			struct berth_err *err)
 {
 	struct cgroup_resources r = { 0 };
-	autofree struct cgroup_device_rule *rules = NULL;
-	size_t n = 0;
 
-	/* A shallow copy: only the device list is ours to replace. */
+	/* A shallow copy: only has_devices is ours to set. */
 	if (res != NULL)
 		r = *res;
-	rules = xcalloc(r.n_devices + n_extra + 1, sizeof(*rules));
-	for (size_t i = 0; i < r.n_devices; i++)
-		rules[n++] = r.devices[i];
-	for (size_t i = 0; i < n_extra; i++) {
-		bool named = false;
-
-		/* A node linux.resources names itself keeps that rule's access
-		 * (docker's --device /dev/x:/dev/x:r is read-only). */
-		for (size_t k = 0; k < r.n_devices && !named; k++)
-			named = r.devices[k].type == extra[i].type &&
-				r.devices[k].major == extra[i].major &&
-				r.devices[k].minor == extra[i].minor;
-		if (named)
-			continue;
-		rules[n] = extra[i];
-		rules[n].allow = true;
-		strcpy(rules[n].access, "rwm");
-		n++;
-	}
-	r.devices = rules;
-	r.n_devices = n;
 	r.has_devices = true;
 	return cgroup_apply(cg, &r, err);
 }

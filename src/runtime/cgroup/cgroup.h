@@ -52,14 +52,13 @@ int cgroup_create(const struct cgroup_host *host, const char *cgroups_path, cons
  * replaces the one attached before. */
 int cgroup_apply(struct cgroup *cg, const struct cgroup_resources *res, struct berth_err *err);
 
-struct cgroup_device_rule;
 /* For `create`: cgroup_apply, with the device policy always set even when
  * the spec has no linux.resources (res may be NULL) or no devices list:
- * res's rules, then an "allow rwm" rule for each of the extra rules (the
- * spec's linux.devices nodes, which the container must be able to use)
- * that res does not name itself, then the defaults. An empty list thus means deny-all but the defaults. */
+ * res's rules, then the defaults, and nothing else: a node linux.devices
+ * makes is usable only where res allows it, as under runc (engines add
+ * the allow rule beside the node). An empty list thus means deny-all but
+ * the defaults. */
 int cgroup_apply_create(struct cgroup *cg, const struct cgroup_resources *res,
-			const struct cgroup_device_rule *extra, size_t n_extra,
 			struct berth_err *err);
 
 /* Moves pid into the container's cgroup(s). */

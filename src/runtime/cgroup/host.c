@@ -38,16 +38,23 @@ static const char *host_prefix(const struct cgroup_host *h)
 	return h && h->root_prefix ? h->root_prefix : "";
 }
 
+/* The hierarchy's controllers; systemd's named hierarchy counts as one
+ * ("name=systemd", as /proc/PID/cgroup names it): runc places containers
+ * there too on v1 and hybrid hosts, and tools (systemd itself, ps's
+ * unit column) look there. */
 static char **controllers_from_options(const char *opts)
 {
 	char **v = NULL;
 	autofree char *copy = xstrdup(opts);
 	char *save = NULL;
 
-	for (char *o = strtok_r(copy, ",", &save); o != NULL; o = strtok_r(NULL, ",", &save))
+	for (char *o = strtok_r(copy, ",", &save); o != NULL; o = strtok_r(NULL, ",", &save)) {
+		if (strcmp(o, "name=systemd") == 0)
+			strv_push(&v, o);
 		for (size_t i = 0; i < ARRAY_SIZE(known_controllers); i++)
 			if (strcmp(o, known_controllers[i]) == 0)
 				strv_push(&v, o);
+	}
 	return v;
 }
 
@@ -89,7 +96,9 @@ int cgroup_host_mounts(const struct cgroup_host *host, struct cgroup_mount **out
 				strv_free(ctrls);
 				continue;
 			}
-			n_v1++;
+			/* systemd's named hierarchy alone makes no cgroup host */
+			if (!(strv_len(ctrls) == 1 && strcmp(ctrls[0], "name=systemd") == 0))
+				n_v1++;
 		}
 		have_v2 = have_v2 || v2;
 		m = xreallocarray(m, nm + 1, sizeof(*m));
@@ -100,9 +109,11 @@ int cgroup_host_mounts(const struct cgroup_host *host, struct cgroup_mount **out
 			.root = xstrdup(e->root),
 		};
 	}
-	if (nm == 0)
+	if (n_v1 == 0 && !have_v2) {
+		cgroup_mounts_free(m, nm);
 		return berth_err_set(err, ENOENT, "no cgroup filesystem mounted (read %s)",
 				     host_mountinfo(host));
+	}
 	*mode = n_v1 == 0 ? CGROUP_MODE_V2 : have_v2 ? CGROUP_MODE_HYBRID : CGROUP_MODE_V1;
 	*out = m;
 	*n = nm;

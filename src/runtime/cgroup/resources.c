@@ -18,6 +18,8 @@
 
 #define RWM_ALL 7
 
+/* runc 1.1's AllowedDevices: no /dev/console (5:1), which the container
+ * reaches as its pty slave (136:N) bound there. */
 const struct cgroup_device_rule cgroup_default_device_rules[] = {
 	/* mknod of any node is harmless without the matching r/w rule, and
 	 * images unpacked inside the container may need it (runc allows it). */
@@ -29,7 +31,6 @@ const struct cgroup_device_rule cgroup_default_device_rules[] = {
 	{ true, 'c', 1, 8, "rwm" },    /* /dev/random */
 	{ true, 'c', 1, 9, "rwm" },    /* /dev/urandom */
 	{ true, 'c', 5, 0, "rwm" },    /* /dev/tty */
-	{ true, 'c', 5, 1, "rwm" },    /* /dev/console */
 	{ true, 'c', 5, 2, "rwm" },    /* /dev/ptmx */
 	{ true, 'c', 136, -1, "rwm" }, /* /dev/pts/N */
 	{ true, 'c', 10, 200, "rwm" }, /* /dev/net/tun, as runc allows: a node the
