@@ -207,12 +207,10 @@ static int caps_apply_ambient(uint64_t ambient, uint64_t allowed, int last,
 		/* The kernel refuses (EPERM) unless the capability is both
 		 * permitted and inheritable. runc's and docker's configs list
 		 * ambient capabilities without inheritable ones, and runc
-		 * goes on without them: so do we, saying so. */
-		if (!caps_has(allowed, cap)) {
-			log_warn("process.capabilities.ambient: %s skipped: not both permitted "
-				 "and inheritable", caps_label(cap, buf, sizeof(buf)));
+		 * goes on without them, silently: so do we (this runs in the
+		 * container's process, whose stderr is the container's). */
+		if (!caps_has(allowed, cap))
 			continue;
-		}
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)cap, 0UL, 0UL) < 0)
 			return berth_err_set(err, errno, "raise ambient capability %s",
 					     caps_label(cap, buf, sizeof(buf)));

@@ -348,6 +348,19 @@ static int apply_resources(struct create_job *j, struct berth_err *err)
 	return cgroup_apply_create(j->cg, j->s->resources, err);
 }
 
+/* A cgroup that already holds processes (another container's, a cgroupsPath
+ * given twice) is used as runc uses it, with runc's warning: the limits
+ * then bind those processes too, and kill --all reaches them. */
+static void warn_not_empty(struct cgroup *cg)
+{
+	autofree pid_t *pids = NULL;
+	size_t n = 0;
+	struct berth_err ignored;
+
+	if (cgroup_pids(cg, &pids, &n, &ignored) == 0 && n > 0)
+		log_warn("container's cgroup is not empty: %zu process(es) found", n);
+}
+
 static int create_job_run(struct create_job *j, int *proxy_end, struct berth_err *err)
 {
 	struct spec *s = j->s;
@@ -375,6 +388,8 @@ static int create_job_run(struct create_job *j, int *proxy_end, struct berth_err
 	}
 	if (j->cg != NULL && cgroup_check_thawed(j->cg, err) < 0)
 		return -1;
+	if (j->cg != NULL)
+		warn_not_empty(j->cg);
 	if (j->cg != NULL && apply_resources(j, err) < 0)
 		return berth_err_wrap(err, "linux.resources");
 	if (job_console(j, j->o->console_socket, s->process.terminal, proxy_end, err) < 0)

@@ -30,6 +30,7 @@
 #include "util/xalloc.h"
 
 #ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/lsan_interface.h>
 #endif
 
@@ -582,6 +583,9 @@ static __attribute__((noinline)) pid_t clone_shared(const struct init_args *a, i
 	saved = errno;
 #ifdef __SANITIZE_ADDRESS__
 	__lsan_enable();
+	/* The child's frames poisoned parts of stack[] in AddressSanitizer's
+	 * shadow and never returned to clear them: the array is ours again. */
+	__asan_unpoison_memory_region(stack, sizeof(stack));
 #endif
 	log_set_fd(log_fd);
 	if (dumpable >= 0)

@@ -549,6 +549,13 @@ static int mount_target(const struct rootfs_ctx *c, const struct spec_mount *m, 
 	return fd;
 }
 
+/* The spec's /dev mount (not a bind) asked read-only. */
+static bool dev_readonly(const struct spec_mount *m)
+{
+	return !m->bind && m->destination != NULL && mount_dest_is(m, "/dev") &&
+	       (m->flags & MS_RDONLY) != 0;
+}
+
 static int mount_one(const struct rootfs_ctx *c, size_t i, struct berth_err *err)
 {
 	struct spec_mount m = c->s->mounts[i];
@@ -574,6 +581,11 @@ static int mount_one(const struct rootfs_ctx *c, size_t i, struct berth_err *err
 		source = spec_mount_source(c->s, &m);
 		m.source = source;
 	}
+	/* A read-only /dev is made read-write, populated (the mounts below it,
+	 * the device nodes and links) and made read-only last, in
+	 * rootfs_finalize, as runc does. */
+	if (dev_readonly(&m))
+		m.flags &= ~(unsigned long)MS_RDONLY;
 	what = xasprintf("%s on %s", m.bind ? (m.recursive ? "rbind" : "bind") : m.type,
 			 m.destination);
 	autofree char *labelled = m.bind ? NULL : rootfs_label_data(m.data, m.type, c->label);
@@ -859,6 +871,15 @@ int rootfs_finalize(const struct spec *s, struct berth_err *err)
 
 	if (rootfd < 0)
 		return berth_err_set(err, errno, "open /");
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		autoclose int dev = -1;
+
+		if (!dev_readonly(&s->mounts[i]))
+			continue;
+		dev = open("/dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dev < 0 || remount_bind(dev, MS_RDONLY, 0) < 0)
+			return berth_err_set(err, errno, "mounts[%zu]: remount /dev read-only", i);
+	}
 	if (s->root_readonly && remount_bind(rootfd, MS_RDONLY, 0) < 0)
 		return berth_err_set(err, errno, "root.readonly: remount / read-only");
 	if (s->rootfs_propagation != 0 && s->ns[SPEC_NS_MOUNT].present &&

@@ -478,14 +478,14 @@ static int parse_syscall(json_object *o, const char *path, struct seccomp_syscal
 	 * translates (or drops) per architecture, so resolving against the
 	 * native one only fails for names it has never heard of. Those are
 	 * skipped, as runc does, so one profile serves older and newer
-	 * kernels; the warning is given here, in the runtime's own process,
-	 * rather than from inside the container. */
+	 * kernels; noted at debug level, as runc notes it, in the runtime's
+	 * own process, never from inside the container. */
 	s->nrs = xcalloc(n, sizeof(*s->nrs));
 	for (size_t i = 0; i < n; i++) {
 		s->nrs[i] = seccomp_syscall_resolve_name(s->names[i]);
 		if (s->nrs[i] == __NR_SCMP_ERROR)
-			log_warn("%s.names[%zu]: unknown syscall \"%s\" skipped", path, i,
-				 s->names[i]);
+			log_debug("%s.names[%zu]: unknown syscall \"%s\" skipped", path, i,
+				  s->names[i]);
 	}
 	return 0;
 }

@@ -37,8 +37,7 @@ bool log_is_json(void)
 
 void log_drop_file(void)
 {
-	if (log_fd != STDERR_FILENO)
-		log_fd = -1;
+	log_fd = -1;
 }
 
 int log_get_fd(void)

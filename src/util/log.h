@@ -10,8 +10,10 @@ enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 /* path may be NULL (stderr). Returns -1 if the file cannot be opened. */
 int log_setup(const char *path, bool json, bool debug);
 bool log_is_json(void);
-/* Stops writing to the log file (a container's process, which must hold
- * no host file, is about to close it); stderr logging is unaffected. */
+/* Stops logging in a container's process: its log file is a host file it
+ * must not hold, and its stderr is the container's, where the runtime's
+ * warnings do not belong (runc keeps them out of the container's streams
+ * too). Its errors travel to the runtime over the sync socket. */
 void log_drop_file(void);
 bool log_has_file(void);
 /* The fd records go to, and putting it back: a child that shares this

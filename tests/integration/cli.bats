@@ -275,3 +275,19 @@ $CID-b"
 	rt_ok delete --force "$CID-a"
 	rt_ok delete --force "$CID-b"
 }
+
+@test "the runtime's notes stay out of the container's streams: ambient without inheritable, unknown syscalls" {
+	cfg '.process.capabilities.ambient = ["CAP_NET_BIND_SERVICE", "CAP_KILL"]
+		| .process.capabilities.inheritable = []
+		| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", syscalls: [
+			{names: ["getcwd", "no_such_syscall"], action: "SCMP_ACT_ALLOW"}]}'
+	set_args /bin/sh -c 'echo out; echo err >&2'
+	rt run --bundle "$BUNDLE" "$CID"
+	assert_eq "$status" 0 "$stderr"
+	assert_eq "$output" out
+	assert_eq "$stderr" err
+	# with --debug and --log they are in the runtime's log
+	rt --debug --log "$BATS_TEST_TMPDIR/log.txt" run --bundle "$BUNDLE" "$CID"
+	assert_eq "$stderr" err
+	grep -q 'unknown syscall' "$BATS_TEST_TMPDIR/log.txt" || fail "log: $(cat "$BATS_TEST_TMPDIR/log.txt")"
+}

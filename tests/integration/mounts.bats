@@ -185,3 +185,19 @@ has_opt() { # has_opt "opt1,opt2" opt
 	done
 	assert_nothing_left
 }
+
+@test "a read-only /dev: populated, then read-only, as runc makes it" {
+	local rt=$RUNTIME
+	cfg '(.mounts[] | select(.destination == "/dev") | .options) += ["ro"]'
+	set_args /bin/sh -c 'test -c /dev/null && test -d /dev/pts && test -L /dev/stdin && echo populated;
+		touch /dev/x 2>/dev/null || echo read-only; echo data > /dev/null && echo null-writable'
+	for RUNTIME in "$rt" $(is_berth && command -v runc); do
+		rt run --bundle "$BUNDLE" "$CID"
+		assert_eq "$status" 0 "$RUNTIME: $stderr"
+		assert_eq "$output" "populated
+read-only
+null-writable" "$RUNTIME"
+	done
+	RUNTIME=$rt
+	assert_nothing_left
+}
