@@ -2,7 +2,9 @@
  * checkpoint/restore, which say plainly that they are not supported. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <seccomp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -266,10 +268,45 @@ static int events_stopped(struct runtime_cli *cli, const char *id, bool *stopped
 	return 0;
 }
 
+/* runc's OOM event: {"type":"oom","id":ID}, when the OOM killer has
+ * killed more of the container's processes than last seen. */
+static void events_oom_check(struct runtime_cli *cli, const char *id, uint64_t *seen)
+{
+	uint64_t kills = 0;
+	struct berth_err ignored;
+
+	if (container_oom_kills(&cli->ctx, id, &kills, &ignored) < 0 || kills <= *seen)
+		return;
+	*seen = kills;
+	printf("{\"type\":\"oom\",\"id\":");
+	{
+		autojson json_object *s = json_object_new_string(id);
+
+		fputs(json_object_to_json_string(s), stdout);
+	}
+	printf("}\n");
+	fflush(stdout);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Stats every interval and, as they happen, OOM events (woken by the
+ * memory controller's notification, cgroup_oom_watch), until the
+ * container stops. */
 static int cmd_events(struct runtime_cli *cli, void *opts, char **args, struct berth_err *err)
 {
 	const struct events_flags *f = opts;
 	struct timespec interval;
+	autoclose int watch = -1;
+	uint64_t seen = 0;
+	int64_t every;
+	struct berth_err ignored;
 
 	if (cli_parse_duration(f->interval != NULL ? f->interval : "5s", &interval) < 0)
 		return berth_err_set(err, 0,
@@ -278,8 +315,16 @@ static int cmd_events(struct runtime_cli *cli, void *opts, char **args, struct b
 				     f->interval);
 	if (f->stats)
 		return events_print_stats(cli, args[0], err);
+	every = (int64_t)interval.tv_sec * 1000 + interval.tv_nsec / 1000000;
+	if (every < 1)
+		every = 1;
+	/* without a memory controller, only stats */
+	if (container_oom_watch(&cli->ctx, args[0], &watch, &ignored) < 0)
+		watch = -1;
+	container_oom_kills(&cli->ctx, args[0], &seen, &ignored);
 	for (;;) {
 		bool stopped;
+		int64_t until;
 
 		if (events_stopped(cli, args[0], &stopped, err) < 0)
 			return -1;
@@ -287,9 +332,22 @@ static int cmd_events(struct runtime_cli *cli, void *opts, char **args, struct b
 			return 0;
 		if (events_print_stats(cli, args[0], err) < 0)
 			return -1;
-		while (nanosleep(&interval, &interval) < 0 && errno == EINTR)
-			;
-		cli_parse_duration(f->interval != NULL ? f->interval : "5s", &interval);
+		until = mono_ms() + every;
+		for (int64_t left; (left = until - mono_ms()) > 0;) {
+			struct pollfd p = { .fd = watch, .events = POLLIN };
+			char drain[4096];
+
+			if (poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left) > 0 &&
+			    (p.revents & POLLIN)) {
+				while (read(watch, drain, sizeof(drain)) > 0)
+					;
+				events_oom_check(cli, args[0], &seen);
+				if (events_stopped(cli, args[0], &stopped, err) < 0)
+					return -1;
+				if (stopped)
+					return 0;
+			}
+		}
 	}
 }
 

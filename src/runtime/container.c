@@ -556,6 +556,21 @@ int container_update(const struct runtime_ctx *ctx, const char *id,
 	return r;
 }
 
+int container_oom_watch(const struct runtime_ctx *ctx, const char *id, int *fd,
+			struct berth_err *err)
+{
+	struct cgroup *cg = NULL;
+	int r = with_cgroup(ctx, id, false, &cg, err);
+
+	*fd = -1;
+	if (r == 0) {
+		*fd = cgroup_oom_watch(cg, err);
+		r = *fd < 0 ? -1 : 0;
+	}
+	cgroup_free(cg);
+	return r;
+}
+
 int container_oom_kills(const struct runtime_ctx *ctx, const char *id, uint64_t *kills,
 			struct berth_err *err)
 {

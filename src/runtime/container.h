@@ -74,6 +74,9 @@ int container_pause(const struct runtime_ctx *ctx, const char *id, struct berth_
 int container_resume(const struct runtime_ctx *ctx, const char *id, struct berth_err *err);
 int container_update(const struct runtime_ctx *ctx, const char *id,
 		     const struct cgroup_resources *res, struct berth_err *err);
+/* *fd gets cgroup_oom_watch's fd for the container's cgroup. */
+int container_oom_watch(const struct runtime_ctx *ctx, const char *id, int *fd,
+			struct berth_err *err);
 /* How many processes the OOM killer killed in the container's cgroup
  * (cgroup_oom_kills): for an engine's OOMKilled, read after the container
  * exited and before it is deleted. */

@@ -179,3 +179,61 @@ frozen_case() {
 	RUNTIME=$rt
 	assert_nothing_left
 }
+
+# watching PID: the process (timeout) or its child holds the memory
+# controller's OOM notification (an eventfd on v1, inotify on v2)
+watching() {
+	local p
+	for p in "$1" $(pgrep -P "$1"); do
+		ls -l "/proc/$p/fd" 2>/dev/null | grep -qE 'anon_inode:(\[eventfd\]|inotify)' && return 0
+	done
+	return 1
+}
+
+# oom_events_case [ENDS]: events streams {"type":"oom"} when the OOM killer
+# kills in the container (here a child; the container runs on); with ENDS,
+# it also ends by itself once the container stops.
+oom_events_case() {
+	local ev=$BATS_TEST_TMPDIR/events.out pid i
+	cfg '.linux.resources.memory = {limit: 33554432}'
+	if [ -e /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ] ||
+		grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+		cfg '.linux.resources.memory.swap = 33554432'
+	fi
+	set_args /bin/sh -c 'read go < /go; /probe alloc 200; read done < /done'
+	rm -f "$BUNDLE/rootfs/go" "$BUNDLE/rootfs/done"
+	mkfifo "$BUNDLE/rootfs/go" "$BUNDLE/rootfs/done"
+	CONTAINERS+=("$CID")
+	rt_ok run --detach --bundle "$BUNDLE" "$CID"
+	timeout 60 "$RUNTIME" --root "$STATE_ROOT" events --interval 30s "$CID" >"$ev" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 200; i++)); do
+		watching "$pid" && break
+		sleep 0.05
+	done
+	watching "$pid" || fail "$RUNTIME events never watched for OOM"
+	echo go >"$BUNDLE/rootfs/go"
+	for ((i = 0; i < 200; i++)); do
+		grep -q '"type":"oom"' "$ev" && break
+		sleep 0.05
+	done
+	grep -q "^{\"type\":\"oom\",\"id\":\"$CID\"}\$" "$ev" || fail "$RUNTIME: no oom event: $(cat "$ev")"
+	echo done >"$BUNDLE/rootfs/done"
+	if [ -n "${1:-}" ]; then
+		wait "$pid" || fail "$RUNTIME events: $(cat "$ev")"
+	else
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	rt delete --force "$CID"
+}
+
+@test "events reports an OOM kill as it happens and ends with the container, as runc's" {
+	local rt=$RUNTIME
+	oom_events_case ends
+	# runc's ends only at its next interval
+	if is_berth && command -v runc >/dev/null; then
+		RUNTIME=$(command -v runc) oom_events_case
+	fi
+	assert_nothing_left
+}

@@ -17,6 +17,8 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -888,6 +890,48 @@ int cgroup_oom_kills(struct cgroup *cg, uint64_t *kills, struct berth_err *err)
 
 	*kills = 0;
 	return ops->oom_kills(cg, kills, err);
+}
+
+int cgroup_oom_watch(struct cgroup *cg, struct berth_err *err)
+{
+	struct cgroup_hier *m = cg->mode != CGROUP_MODE_V2 ? cgroup_hier_for(cg, "memory") : NULL;
+	struct cgroup_hier *u = cgroup_hier_unified(cg);
+
+	if (m != NULL) {
+		/* v1: an eventfd that memory.oom_control signals (Linux's
+		 * cgroup.event_control; it keeps its own reference to the file) */
+		autoclose int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		autoclose int ofd = -1;
+		char line[64];
+
+		if (efd < 0)
+			return berth_err_set(err, errno, "eventfd");
+		ofd = openat(AT_FDCWD, m->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (ofd >= 0) {
+			int fd = openat(ofd, "memory.oom_control", O_RDONLY | O_CLOEXEC);
+
+			close(ofd);
+			ofd = fd;
+		}
+		if (ofd < 0)
+			return berth_err_set(err, errno, "open %s/memory.oom_control", m->path);
+		snprintf(line, sizeof(line), "%d %d", efd, ofd);
+		if (cgroup_write_at(m->path, "cgroup.event_control", line, err) < 0)
+			return -1;
+		return steal_fd(&efd);
+	}
+	if (u != NULL) {
+		/* v2: memory.events changes (oom, oom_kill among its counters) */
+		autoclose int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+		autofree char *path = xasprintf("%s/memory.events", u->path);
+
+		if (ifd < 0)
+			return berth_err_set(err, errno, "inotify_init1");
+		if (inotify_add_watch(ifd, path, IN_MODIFY) < 0)
+			return berth_err_set(err, errno, "watch %s", path);
+		return steal_fd(&ifd);
+	}
+	return berth_err_set(err, ENOENT, "no memory controller to watch for OOM kills");
 }
 
 int cgroup_read_limits(struct cgroup *cg, json_object **out, struct berth_err *err)

@@ -106,6 +106,11 @@ int cgroup_stats(struct cgroup *cg, json_object **out, struct berth_err *err);
  * memory.events or of v1's memory.oom_control (both Linux 4.13). Read it
  * before cgroup_destroy. Fails when no memory controller holds the
  * container or the kernel does not count. */
+/* An fd that turns readable when the memory controller records an OOM
+ * event (v1: an eventfd on memory.oom_control; v2: inotify on
+ * memory.events); drain it with read. -1 and err without a memory
+ * controller. */
+int cgroup_oom_watch(struct cgroup *cg, struct berth_err *err);
 int cgroup_oom_kills(struct cgroup *cg, uint64_t *kills, struct berth_err *err);
 
 /* Reads the current limits back (for `state`/tests): memory.limit, cpu
