@@ -267,3 +267,31 @@ new_name() {
 	[ "$status" = 0 ] || fail "podman run with default sysctls: $output"
 	assert_eq "$(echo $output)" "0 0"
 }
+
+# timeout_case: podman run --timeout ends the container at its deadline
+# (the container's process leads a session of its own: a kill of its
+# process group reaches neither conmon nor podman). Sets TIMEOUT_SEEN to
+# what podman said and recorded; podman 4.3 says the same under runc
+# ("run 255; exited -1" here).
+timeout_case() {
+	local start=$SECONDS st
+	new_name
+	run prun --name "$NAME" --timeout 2 "$IMAGE" sleep 60
+	st=$status
+	[ $((SECONDS - start)) -lt 30 ] || fail "$RUNTIME: --timeout 2 took $((SECONDS - start)) s"
+	run pod inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$NAME"
+	TIMEOUT_SEEN="run $st; $output"
+	pod rm -f "$NAME" >/dev/null
+}
+
+@test "podman run --timeout kills the container and conmon records it, as with runc" {
+	local rt=$RUNTIME mine
+	timeout_case
+	mine=$TIMEOUT_SEEN
+	if is_berth && command -v runc >/dev/null; then
+		RUNTIME=$(command -v runc) timeout_case
+		assert_eq "$mine" "$TIMEOUT_SEEN" "berth-runc against runc"
+	fi
+	RUNTIME=$rt
+	assert_podman_clean
+}
