@@ -549,6 +549,16 @@ static int mount_target(const struct rootfs_ctx *c, const struct spec_mount *m, 
 	return fd;
 }
 
+/* Whether path is the root directory of a procfs (inode 1 there). */
+static bool procfs_root(const char *path)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	return statfs(path, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC && stat(path, &st) == 0 &&
+	       st.st_ino == 1;
+}
+
 /* The spec's /dev mount (not a bind) asked read-only. */
 static bool dev_readonly(const struct spec_mount *m)
 {
@@ -572,15 +582,21 @@ static int mount_one(const struct rootfs_ctx *c, size_t i, struct berth_err *err
 	if (m.bind && m.source == NULL)
 		return berth_err_set(err, EINVAL, "mounts[%zu].source: required for a bind mount",
 				     i);
-	/* /proc holds files that reach the host (sysrq-trigger, kcore): only a
-	 * real procfs may sit there, never something that hides the masks. */
-	if (mount_dest_is(&m, "/proc") && (m.bind || strcmp(m.type, "proc") != 0))
-		return berth_err_set(err, EPERM, "mounts[%zu]: only a proc mount may be on /proc",
-				     i);
 	if (m.bind) {
 		source = spec_mount_source(c->s, &m);
 		m.source = source;
 	}
+	/* /proc holds files that reach the host (sysrq-trigger, kcore): only a
+	 * real procfs may sit there, never something that hides the masks:
+	 * a new one, or (rootless podman's --pid=host, which may not mount
+	 * one) a bind of a procfs's root, as runc allows, nothing wider. */
+	if (mount_dest_is(&m, "/proc") &&
+	    (m.bind ? !procfs_root(m.source) : strcmp(m.type, "proc") != 0))
+		return berth_err_set(
+		    err, EPERM,
+		    "mounts[%zu]: only a proc mount, or a bind of a procfs's root, "
+		    "may be on /proc",
+		    i);
 	/* A read-only /dev is made read-write, populated (the mounts below it,
 	 * the device nodes and links) and made read-only last, in
 	 * rootfs_finalize, as runc does. */

@@ -201,3 +201,37 @@ null-writable" "$RUNTIME"
 	RUNTIME=$rt
 	assert_nothing_left
 }
+
+# procbind_case: rootless podman's --pid=host config: the host's /proc
+# bound (rbind) onto /proc, with no pid namespace of its own
+procbind_case() {
+	cfg 'del(.linux.namespaces[] | select(.type == "pid"))
+		| .mounts |= map(if .destination == "/proc" then
+			{destination: "/proc", type: "bind", source: "/proc", options: ["rbind", "nosuid", "noexec", "nodev"]}
+			else . end)'
+	set_args /bin/sh -c 'test -r /proc/1/status && grep -c . /proc/self/status >/dev/null && echo host-proc'
+	rt run --bundle "$BUNDLE" "$CID"
+	assert_eq "$status" 0 "$RUNTIME: $stderr"
+	assert_eq "$output" host-proc "$RUNTIME"
+}
+
+@test "a bind of the host's procfs root onto /proc runs (rootless --pid=host), nothing wider" {
+	local rt=$RUNTIME
+	procbind_case
+	if is_berth && command -v runc >/dev/null; then
+		RUNTIME=$(command -v runc) procbind_case
+	fi
+	RUNTIME=$rt
+	is_berth || return 0
+	# a directory that is no procfs, or a procfs's subdirectory: refused
+	mkdir -p "$BATS_TEST_TMPDIR/fakeproc"
+	cfg '.mounts |= map(if .destination == "/proc" then .source = $s else . end)' \
+		--arg s "$BATS_TEST_TMPDIR/fakeproc"
+	rt run --bundle "$BUNDLE" "$CID"
+	[ "$status" != 0 ] || fail "a bind of a plain directory onto /proc ran"
+	grep -q "bind of a procfs's root" <<<"$stderr" || fail "$stderr"
+	cfg '.mounts |= map(if .destination == "/proc" then .source = "/proc/sys" else . end)'
+	rt run --bundle "$BUNDLE" "$CID"
+	[ "$status" != 0 ] || fail "a bind of /proc/sys onto /proc ran"
+	assert_nothing_left
+}

@@ -284,7 +284,7 @@ timeout_case() {
 	pod rm -f "$NAME" >/dev/null
 }
 
-@test "podman run --timeout kills the container and conmon records it, as with runc" {
+@test "podman run --timeout ends the container at its deadline, as with runc" {
 	local rt=$RUNTIME mine
 	timeout_case
 	mine=$TIMEOUT_SEEN
