@@ -491,7 +491,8 @@ static void check_errors(void)
 
 	free(s->mounts[0].type);
 	s->mounts[0].type = xstrdup("tmpfs");
-	CHECK(prepare_fails_with(s, "mounts[0]: only a proc mount may be on /proc"),
+	CHECK(prepare_fails_with(s, "mounts[0]: only a proc mount, or a bind of a procfs's root, "
+				    "may be on /proc"),
 	      "a tmpfs on /proc is refused, named");
 	free(s->mounts[0].type);
 	s->mounts[0].type = xstrdup("proc");
