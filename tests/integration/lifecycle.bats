@@ -246,7 +246,7 @@ status_field() {
 	assert_eq "$status" 143 "run's exit status (the forwarded SIGTERM)"
 	# The child dropped the log file in the memory they shared; the
 	# runtime's records after it must still reach the file.
-	grep -q "container \"$CID\" exited with status 143" "$log" ||
+	grep -qF "container \\\"$CID\\\" exited with status 143" "$log" ||
 		fail "the runtime's log after the clone is lost: $(cat "$log")"
 	assert_nothing_left
 }
@@ -261,7 +261,7 @@ status_field() {
 	assert_eq "$status" 7 "exit status"
 	assert_eq "$(cat "$BATS_TEST_TMPDIR/hook.out")" ran "prestart hook"
 	! grep -q "shares this runtime's memory" "$log" || fail "shared clone despite a prestart hook"
-	grep -q "container \"$CID\" exited with status 7" "$log" || fail "log: $(cat "$log")"
+	grep -qF "container \\\"$CID\\\" exited with status 7" "$log" || fail "log: $(cat "$log")"
 	assert_nothing_left
 }
 
