@@ -44,6 +44,8 @@ extern const struct cgroup_ops cgroup_v2_ops;
 
 /* The hierarchy that carries controller: on v2 the unified one, on v1 and
  * hybrid the v1 mount listing it. NULL when none does. */
+/* Sleeps ms milliseconds (the bounded polls of freeze and rmdir). */
+void cgroup_sleep_ms(long ms);
 struct cgroup_hier *cgroup_hier_for(struct cgroup *cg, const char *controller);
 struct cgroup_hier *cgroup_hier_unified(struct cgroup *cg);
 
